@@ -1,0 +1,56 @@
+//! Databases for tests: a fresh PostgreSQL database on the local server (dropped at the end) or
+//! a SQLite file in a temporary directory.
+
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+/// The server tests use; `SCRIBE_TEST_POSTGRES_URL` overrides.
+pub fn postgres_admin_url() -> String {
+    std::env::var("SCRIBE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub url: String,
+    postgres_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    /// A new, empty PostgreSQL database.
+    pub async fn postgres() -> TestDatabase {
+        let admin = postgres_admin_url();
+        let name = format!("scribe_test_{:016x}", fastrand::u64(..));
+        let mut conn = PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for this test: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+        TestDatabase { url: format!("{base}/{name}"), postgres_name: Some(name), _dir: None }
+    }
+
+    /// A new SQLite file.
+    pub fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite:{}?mode=rwc", dir.path().join("scribe.db").display());
+        TestDatabase { url, postgres_name: None, _dir: Some(dir) }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres_name.is_some()
+    }
+
+    /// Drops a PostgreSQL database (SQLite files go with their directory).
+    pub async fn drop_database(self) {
+        if let Some(name) = &self.postgres_name {
+            if let Ok(mut conn) = PgConnection::connect(&postgres_admin_url()).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+}
