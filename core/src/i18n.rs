@@ -71,6 +71,7 @@ pub enum Msg<'a> {
     YoSet { keep: bool },
     OutputSet { mode: &'a str },
     OutputUsage,
+    Usage { usage: &'a str },
     UnknownCommand,
     MediaHint,
     Stage(Stage),
@@ -210,6 +211,9 @@ impl Msg<'_> {
                 "Usage: /output auto | split | file\nauto — messages up to 8000 characters, a file beyond; split — always messages; file — always a .txt file."
             }
             .into(),
+            Msg::Usage { usage } => {
+                if ru { format!("Использование: {}", escape_html(usage)) } else { format!("Usage: {}", escape_html(usage)) }
+            }
             Msg::UnknownCommand => if ru { "Не знаю такой команды. /help — список команд." } else { "I don't know that command. /help lists them." }.into(),
             Msg::MediaHint => if ru {
                 "Пришлите мне голосовое сообщение или аудио/видеофайл — я превращу речь в текст."

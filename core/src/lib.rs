@@ -5,6 +5,7 @@
 pub mod audio;
 pub mod billing;
 pub mod config;
+pub mod http;
 pub mod i18n;
 pub mod metrics;
 pub mod ops;

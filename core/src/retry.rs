@@ -41,6 +41,16 @@ pub trait Classify {
     fn retry(&self) -> Retry;
 }
 
+/// A retry about to happen, as told to [`Backoff::run`]'s observer.
+#[derive(Debug, Clone)]
+pub struct Retrying {
+    /// Failures so far (1 after the first).
+    pub attempt: u32,
+    pub wait: Duration,
+    /// The failure, as displayed (no secrets: errors never carry them).
+    pub error: String,
+}
+
 /// Exponential backoff with full jitter, capped.
 #[derive(Debug, Clone, Copy)]
 pub struct Backoff {
@@ -74,10 +84,12 @@ impl Backoff {
     }
 
     /// Runs `op` until it succeeds, fails permanently or runs out of attempts. `on_retry` hears
-    /// about each retry (for metrics and logs) before the wait.
-    pub async fn run<T, E, F, Fut>(&self, mut op: F, mut on_retry: impl FnMut(&E, u32, Duration)) -> Result<T, E>
+    /// about each retry (for metrics and logs) before the wait. (It takes an owned event: a
+    /// closure over a borrowed error would be higher-ranked, which stops the futures that hold
+    /// it from being provably `Send`.)
+    pub async fn run<T, E, F, Fut>(&self, mut op: F, mut on_retry: impl FnMut(Retrying)) -> Result<T, E>
     where
-        E: Classify,
+        E: Classify + std::fmt::Display,
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
@@ -95,7 +107,7 @@ impl Backoff {
                         return Err(e);
                     }
                     let wait = self.delay(failures, hint);
-                    on_retry(&e, failures, wait);
+                    on_retry(Retrying { attempt: failures, wait, error: e.to_string() });
                     tokio::time::sleep(wait).await;
                 }
             }
@@ -131,6 +143,11 @@ mod tests {
 
     #[derive(Debug)]
     struct Flaky(Retry);
+    impl std::fmt::Display for Flaky {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{:?}", self.0)
+        }
+    }
     impl Classify for Flaky {
         fn retry(&self) -> Retry {
             self.0
@@ -142,14 +159,14 @@ mod tests {
         let b = Backoff { attempts: 3, base: Duration::from_millis(1), cap: Duration::from_millis(1) };
         let mut calls = 0;
         let r: Result<(), Flaky> = b
-            .run(|_| { calls += 1; async { Err(Flaky(Retry::Transient { after: None })) } }, |_, _, _| {})
+            .run(|_| { calls += 1; async { Err(Flaky(Retry::Transient { after: None })) } }, |_| {})
             .await;
         assert!(r.is_err());
         assert_eq!(calls, 3);
 
         let mut calls = 0;
         let r: Result<(), Flaky> = b
-            .run(|_| { calls += 1; async { Err(Flaky(Retry::Permanent)) } }, |_, _, _| {})
+            .run(|_| { calls += 1; async { Err(Flaky(Retry::Permanent)) } }, |_| {})
             .await;
         assert!(r.is_err());
         assert_eq!(calls, 1);
@@ -161,7 +178,7 @@ mod tests {
                     calls += 1;
                     async move { if n < 2 { Err(Flaky(Retry::Transient { after: None })) } else { Ok(n) } }
                 },
-                |_, _, _| {},
+                |_| {},
             )
             .await;
         assert_eq!(r.ok(), Some(2));

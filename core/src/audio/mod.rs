@@ -104,6 +104,26 @@ pub async fn probe(path: &Path) -> Result<Probe> {
     })
 }
 
+/// Pauses in `input` (a decode-only ffmpeg pass), for audio used as is.
+pub async fn detect_silences(input: &Path, duration: f64) -> Result<Vec<Silence>> {
+    let output = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-v", "info", "-i"])
+        .arg(input)
+        .args(["-vn", "-map", "0:a:0", "-af"])
+        .arg(format!("silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_SECONDS}"))
+        .args(["-f", "null", "-"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|source| Error::Spawn { tool: "ffmpeg", source })?;
+    if !output.status.success() {
+        return Err(Error::Undecodable { tool: "ffmpeg" });
+    }
+    Ok(split::parse_silences(&String::from_utf8_lossy(&output.stderr), duration))
+}
+
 /// Audio ready for recognition.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -114,8 +134,16 @@ pub struct Prepared {
     pub passthrough: bool,
     /// Seconds.
     pub duration: f64,
-    /// Pauses found while transcoding (empty for passthrough).
+    /// Pauses, in seconds from the start.
     pub silences: Vec<Silence>,
+}
+
+impl Prepared {
+    /// True when pauses cover (nearly) all of the audio: nothing to recognise.
+    pub fn is_silent(&self) -> bool {
+        let quiet: f64 = self.silences.iter().map(|s| (s.end - s.start).max(0.0)).sum();
+        self.duration <= 0.0 || quiet >= self.duration * 0.97
+    }
 }
 
 /// Pause detection: quieter than this for at least this long.
@@ -123,8 +151,8 @@ const SILENCE_NOISE_DB: i32 = -35;
 const SILENCE_MIN_SECONDS: f64 = 0.3;
 
 /// Prepares `input` for recognition. An Ogg/Opus file no longer than `chunk_seconds` is used as
-/// is when `passthrough` allows; everything else is transcoded to mono 16 kHz Opus, with pause
-/// detection in the same ffmpeg pass.
+/// is when `passthrough` allows (its pauses found by a decode-only pass); everything else is
+/// transcoded to mono 16 kHz Opus, with pause detection in the same ffmpeg pass.
 pub async fn prepare(input: &Path, probe: &Probe, work_dir: &Path, passthrough: bool, chunk_seconds: f64) -> Result<Prepared> {
     if let Some(duration) = probe.duration {
         if passthrough && probe.is_ogg_opus() && duration <= chunk_seconds {
@@ -133,7 +161,7 @@ pub async fn prepare(input: &Path, probe: &Probe, work_dir: &Path, passthrough: 
                 mime: "audio/ogg",
                 passthrough: true,
                 duration,
-                silences: Vec::new(),
+                silences: detect_silences(input, duration).await?,
             });
         }
     }

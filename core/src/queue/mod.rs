@@ -72,6 +72,8 @@ pub struct Delivery {
     pub trace_id: String,
     /// 1 for the first delivery, counting retries made with [`Delivery::retry_later`].
     pub attempt: u32,
+    /// When it was first published (ms since the epoch), for queue-wait metrics.
+    pub published_at_ms: i64,
     acker: Box<dyn Acker>,
 }
 
@@ -86,8 +88,13 @@ impl std::fmt::Debug for Delivery {
 }
 
 impl Delivery {
-    pub fn new(payload: Vec<u8>, trace_id: String, attempt: u32, acker: Box<dyn Acker>) -> Self {
-        Self { payload, trace_id, attempt, acker }
+    pub fn new(payload: Vec<u8>, trace_id: String, attempt: u32, published_at_ms: i64, acker: Box<dyn Acker>) -> Self {
+        Self { payload, trace_id, attempt, published_at_ms, acker }
+    }
+
+    /// Seconds since the message was first published.
+    pub fn waited_seconds(&self) -> f64 {
+        ((crate::time::now_millis() - self.published_at_ms).max(0) as f64) / 1000.0
     }
 
     pub async fn ack(self) -> Result<()> {

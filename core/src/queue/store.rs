@@ -110,7 +110,7 @@ impl Queue for StoreQueue {
                                     _permit: permit,
                                 };
                                 let attempt = u32::try_from(row.attempt).unwrap_or(u32::MAX);
-                                let delivery = Delivery::new(row.payload.into_bytes(), row.trace_id, attempt, Box::new(acker));
+                                let delivery = Delivery::new(row.payload.into_bytes(), row.trace_id, attempt, row.created_at, Box::new(acker));
                                 return Some((Ok(delivery), ()));
                             }
                         }

@@ -10,6 +10,8 @@ pub struct QueueRow {
     pub payload: String,
     pub trace_id: String,
     pub attempt: i64,
+    /// When first published, ms since the epoch.
+    pub created_at: i64,
 }
 
 impl Store {
@@ -37,7 +39,7 @@ impl Store {
             "UPDATE queue_messages SET locked_until = $1 WHERE id IN ( \
                  SELECT id FROM queue_messages WHERE queue = $2 AND available_at <= $3 AND locked_until < $3 \
                  ORDER BY id LIMIT $4) AND locked_until < $3 \
-             RETURNING id, payload, trace_id, attempt",
+             RETURNING id, payload, trace_id, attempt, created_at",
         )
         .bind(now + lock_ms)
         .bind(queue)

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use url::Url;
 
-use super::types::{BotCommand, File, InlineKeyboard, Message, Update, WebhookInfo};
+use super::types::{BotCommand, File, InlineKeyboard, Message, WebhookInfo};
 use crate::retry::{Classify, Retry};
 use crate::secret::Secret;
 
@@ -235,8 +235,9 @@ impl Telegram {
         }
     }
 
-    /// `getUpdates` long poll; `offset` confirms everything before it.
-    pub async fn get_updates(&self, offset: Option<i64>, timeout: Duration, allowed: &[&str]) -> Result<Vec<Update>> {
+    /// `getUpdates` long poll; `offset` confirms everything before it. Updates come back as
+    /// raw JSON: ingress forwards them untouched.
+    pub async fn get_updates(&self, offset: Option<i64>, timeout: Duration, allowed: &[&str]) -> Result<Vec<Value>> {
         let params = json!({
             "offset": offset,
             "timeout": timeout.as_secs(),

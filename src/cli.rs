@@ -1,0 +1,69 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::startup::Failure;
+
+/// Telegram transcription bot: voice, audio and video in, formatted text out.
+///
+/// Every setting comes from the environment (see docs/configuration.md).
+#[derive(Debug, Parser)]
+#[command(name = "scribe", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Everything in one process: long polling, the workers, SQLite (./scribe.db).
+    Run {
+        /// Remove the bot's webhook first (a bot cannot poll while a webhook is set).
+        #[arg(long)]
+        delete_webhook: bool,
+    },
+    /// Transcribe one local file with the real pipeline and print the text.
+    Transcribe {
+        file: PathBuf,
+        /// Pin the recognition language (e.g. ru, en); detected automatically otherwise.
+        #[arg(long)]
+        language: Option<String>,
+        /// Print the recogniser's text without LLM formatting.
+        #[arg(long)]
+        no_format: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Run { delete_webhook } => crate::standalone::run(delete_webhook).await,
+            Command::Transcribe { file, language, no_format } => crate::transcribe::run(&file, language, no_format).await,
+            Command::Migrate => crate::startup::migrate().await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Config(errors)) => {
+            eprintln!("{errors}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(error)) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! `scribe transcribe FILE`: one local file through the same prepare → split → recognise →
+//! format code as the bot. The text goes to stdout, a one-line summary to stderr.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use scribe_core::billing::billable_seconds;
+use scribe_core::config::{Env, PipelineConfig, ProcessConfig, ProviderConfig};
+use scribe_core::i18n::Stage;
+use scribe_core::metrics::Metrics;
+use scribe_worker::pipeline::{self, Pipeline};
+
+use crate::startup::Result;
+
+/// Model Studio international price of qwen3-asr-flash, USD per second of audio.
+const ASR_USD_PER_SECOND: f64 = 0.000035;
+
+pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Result<()> {
+    let mut env = Env::from_process();
+    let process = ProcessConfig::from_env(&mut env);
+    let providers = ProviderConfig::from_env(&mut env);
+    let config = PipelineConfig::from_env(&mut env);
+    env.finish()?;
+    scribe_core::telemetry::init(process.log_json, &std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()));
+
+    let started = Instant::now();
+    let http = scribe_core::http::client(providers.timeout).context("cannot build the HTTP client")?;
+    let (metrics, _registry) = Metrics::new("transcribe");
+    let pipeline = Pipeline::from_config(providers, config, http, metrics);
+    let probe = scribe_core::audio::probe(file)
+        .await
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let (progress, _) = tokio::sync::watch::channel(Stage::Queued);
+    let recognised = match pipeline.recognise(file, &probe, language.as_deref(), &progress).await {
+        Ok(r) => r,
+        Err(pipeline::Error::NoSpeech) => return Err(anyhow::anyhow!("no speech recognised in {}", file.display()).into()),
+        Err(e) => return Err(anyhow::Error::new(e).into()),
+    };
+    let (text, formatter, llm_ms) = if no_format {
+        (recognised.text.clone(), "off".to_owned(), 0)
+    } else {
+        let f = pipeline.format(&recognised.text).await;
+        (f.text, f.formatter, f.llm_ms)
+    };
+    println!("{text}");
+    let seconds = billable_seconds(recognised.duration);
+    eprintln!(
+        "{:.1} s audio · {} chunk(s){} · prepare {:.2} s · asr {:.2} s · format {:.2} s ({formatter}) · total {:.2} s · billed {seconds} s · ASR ≈ ${:.4}",
+        recognised.duration,
+        recognised.chunks,
+        if recognised.passthrough { ", passthrough" } else { "" },
+        recognised.prepare_ms as f64 / 1000.0,
+        recognised.asr_ms as f64 / 1000.0,
+        llm_ms as f64 / 1000.0,
+        started.elapsed().as_secs_f64(),
+        recognised.duration * ASR_USD_PER_SECOND,
+    );
+    Ok(())
+}

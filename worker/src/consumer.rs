@@ -1,0 +1,95 @@
+//! A queue consumer with its own concurrency budget: take a delivery only when a slot is free,
+//! handle each in its own task, and on shutdown stop taking, let in-flight work finish within the
+//! grace period, then tell the rest to hand their deliveries back.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use scribe_core::queue::{Delivery, Queue, QueueName};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+/// Time given to handlers to hand deliveries back once the grace period is over.
+const HAND_BACK: Duration = Duration::from_secs(5);
+
+pub struct Budget {
+    pub queue: QueueName,
+    pub concurrency: usize,
+    pub prefetch: u16,
+}
+
+/// Consumes `budget.queue` until `shutdown`, running `handler` for each delivery.
+pub async fn consume<H, Fut>(queue: Arc<dyn Queue>, budget: Budget, shutdown: CancellationToken, grace: Duration, handler: H)
+where
+    H: Fn(Delivery, CancellationToken) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let name = budget.queue.as_str();
+    let hard_stop = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let slots = Arc::new(Semaphore::new(budget.concurrency.max(1)));
+    'consumer: loop {
+        let mut deliveries = match queue.consume(budget.queue, budget.prefetch).await {
+            Ok(d) => d,
+            Err(error) => {
+                tracing::warn!(%error, queue = name, "cannot consume; retrying");
+                tokio::select! {
+                    () = shutdown.cancelled() => break 'consumer,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue 'consumer,
+                }
+            }
+        };
+        tracing::info!(queue = name, concurrency = budget.concurrency, "consuming");
+        loop {
+            let slot = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break 'consumer,
+                slot = slots.clone().acquire_owned() => match slot {
+                    Ok(s) => s,
+                    Err(_) => break 'consumer,
+                },
+            };
+            let next = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break 'consumer,
+                next = deliveries.next() => next,
+            };
+            match next {
+                Some(Ok(delivery)) => {
+                    let handler = handler.clone();
+                    let hard_stop = hard_stop.clone();
+                    let span = tracing::info_span!("delivery", queue = name, attempt = delivery.attempt);
+                    tasks.spawn(
+                        async move {
+                            handler(delivery, hard_stop).await;
+                            drop(slot);
+                        }
+                        .instrument(span),
+                    );
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(%error, queue = name, "delivery failed");
+                    tokio::select! {
+                        () = shutdown.cancelled() => break 'consumer,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+                None => {
+                    tracing::warn!(queue = name, "consumer stream ended; consuming again");
+                    continue 'consumer;
+                }
+            }
+        }
+    }
+    tasks.close();
+    tracing::info!(queue = name, in_flight = tasks.len(), "stopped taking deliveries; draining");
+    if tokio::time::timeout(grace, tasks.wait()).await.is_err() {
+        tracing::warn!(queue = name, in_flight = tasks.len(), "grace period over; handing work back");
+        hard_stop.cancel();
+        let _ = tokio::time::timeout(HAND_BACK, tasks.wait()).await;
+    }
+}

@@ -1,0 +1,49 @@
+//! What update and job handlers share: one cheap-to-clone value per process, built by `run`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use scribe_core::config::{BillingConfig, BotConfig, JobsConfig};
+use scribe_core::i18n::Lang;
+use scribe_core::metrics::Metrics;
+use scribe_core::queue::Queue;
+use scribe_core::retry::Backoff;
+use scribe_core::store::{Store, User};
+use scribe_core::telegram::Telegram;
+
+use crate::pipeline::Pipeline;
+use crate::progress::Throttle;
+
+/// Delivery-side settings (how results and progress reach the user).
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    pub max_file_bytes: u64,
+    pub progress_interval: Duration,
+    pub file_threshold_chars: usize,
+}
+
+#[derive(Clone)]
+pub struct Context {
+    pub bot: Arc<BotConfig>,
+    /// The bot's Telegram username (from `getMe`), to recognise `/cmd@username`.
+    pub username: Arc<str>,
+    pub store: Store,
+    pub telegram: Telegram,
+    pub queue: Arc<dyn Queue>,
+    pub pipeline: Pipeline,
+    pub billing: Arc<BillingConfig>,
+    pub jobs: Arc<JobsConfig>,
+    pub delivery: Arc<DeliveryConfig>,
+    pub metrics: Metrics,
+    pub throttle: Throttle,
+    /// Backoff for Telegram calls whose failure matters (results, replies).
+    pub telegram_backoff: Backoff,
+    /// This process, as recorded in the rows of the jobs it runs.
+    pub worker_id: Arc<str>,
+}
+
+impl Context {
+    pub fn lang_of(&self, user: &User) -> Lang {
+        Lang::pick(user.ui_lang.as_deref(), user.language_code.as_deref())
+    }
+}

@@ -1,0 +1,66 @@
+//! Update handling (commands, intake) and the transcription pipeline, consuming the updates and
+//! jobs queues with separate concurrency budgets. The same code serves the cluster (RabbitMQ)
+//! and the all-in-one mode (store-backed queue).
+#![forbid(unsafe_code)]
+
+pub mod commands;
+pub mod consumer;
+pub mod context;
+pub mod delivery;
+pub mod intake;
+pub mod jobs;
+pub mod pipeline;
+pub mod progress;
+pub mod updates;
+
+use std::time::Duration;
+
+use scribe_core::queue::QueueName;
+use tokio_util::sync::CancellationToken;
+
+pub use context::{Context, DeliveryConfig};
+
+/// Which queues a worker consumes (SREs may run separate pools).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queues {
+    Updates,
+    Jobs,
+    All,
+}
+
+/// Consumes the chosen queues until `shutdown`, then drains within `grace`.
+pub async fn run(ctx: Context, queues: Queues, prefetch_updates: u16, shutdown: CancellationToken, grace: Duration) {
+    let updates = matches!(queues, Queues::Updates | Queues::All).then(|| {
+        let ctx = ctx.clone();
+        let budget = consumer::Budget {
+            queue: QueueName::Updates,
+            concurrency: ctx.jobs.updates_concurrency,
+            prefetch: prefetch_updates,
+        };
+        consumer::consume(ctx.queue.clone(), budget, shutdown.clone(), grace, move |delivery, _hard_stop| {
+            let ctx = ctx.clone();
+            async move { updates::handle(&ctx, delivery).await }
+        })
+    });
+    let jobs = matches!(queues, Queues::Jobs | Queues::All).then(|| {
+        let ctx = ctx.clone();
+        let concurrency = ctx.jobs.worker_concurrency;
+        let budget = consumer::Budget {
+            queue: QueueName::Jobs,
+            concurrency,
+            prefetch: u16::try_from(concurrency).unwrap_or(u16::MAX),
+        };
+        consumer::consume(ctx.queue.clone(), budget, shutdown.clone(), grace, move |delivery, hard_stop| {
+            let ctx = ctx.clone();
+            async move { jobs::handle(&ctx, delivery, hard_stop).await }
+        })
+    });
+    match (updates, jobs) {
+        (Some(u), Some(j)) => {
+            tokio::join!(u, j);
+        }
+        (Some(u), None) => u.await,
+        (None, Some(j)) => j.await,
+        (None, None) => {}
+    }
+}
