@@ -41,7 +41,10 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -51,7 +54,11 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Run { delete_webhook } => crate::standalone::run(delete_webhook).await,
-            Command::Transcribe { file, language, no_format } => crate::transcribe::run(&file, language, no_format).await,
+            Command::Transcribe {
+                file,
+                language,
+                no_format,
+            } => crate::transcribe::run(&file, language, no_format).await,
             Command::Migrate => crate::startup::migrate().await,
         }
     });

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use scribe_core::config::{BillingConfig, BotConfig, Env, PipelineConfig, ProcessConfig, ProviderConfig, StoreConfig, TelegramConfig};
+use scribe_core::config::{
+    BillingConfig, BotConfig, Env, PipelineConfig, ProcessConfig, ProviderConfig, StoreConfig,
+    TelegramConfig,
+};
 use scribe_core::metrics::Metrics;
 use scribe_core::ops::{self, Check, Ops};
 use scribe_core::queue::{Queue, StoreQueue};
@@ -32,19 +35,38 @@ pub async fn run(delete_webhook: bool) -> Result<()> {
     let shutdown = CancellationToken::new();
     tokio::spawn(scribe_core::shutdown::on_signal(shutdown.clone()));
 
-    let http = scribe_core::http::client(providers.timeout).context("cannot build the HTTP client")?;
+    let http =
+        scribe_core::http::client(providers.timeout).context("cannot build the HTTP client")?;
     let store = startup::open_store(&store_config).await?;
-    let interrupted = store.requeue_interrupted_jobs().await.context("cannot recover interrupted jobs")?;
+    let interrupted = store
+        .requeue_interrupted_jobs()
+        .await
+        .context("cannot recover interrupted jobs")?;
     if interrupted > 0 {
-        tracing::info!(jobs = interrupted, "resuming jobs interrupted by the previous run");
+        tracing::info!(
+            jobs = interrupted,
+            "resuming jobs interrupted by the previous run"
+        );
     }
-    let queue: Arc<dyn Queue> = Arc::new(StoreQueue::start(store.clone()).await.context("cannot start the queue")?);
+    let queue: Arc<dyn Queue> = Arc::new(
+        StoreQueue::start(store.clone())
+            .await
+            .context("cannot start the queue")?,
+    );
     let (metrics, registry) = Metrics::new(&bot.name);
-    let TelegramConfig { token, api_url, max_file_bytes, poll_timeout } = telegram_config;
+    let TelegramConfig {
+        token,
+        api_url,
+        max_file_bytes,
+        poll_timeout,
+    } = telegram_config;
     let telegram = Telegram::new(http.clone(), api_url, token);
 
     let username = startup::bot_username(&telegram, &shutdown).await?;
-    let webhook = telegram.get_webhook_info().await.context("getWebhookInfo failed")?;
+    let webhook = telegram
+        .get_webhook_info()
+        .await
+        .context("getWebhookInfo failed")?;
     if !webhook.url.is_empty() {
         if !delete_webhook {
             return Err(anyhow::anyhow!(
@@ -52,12 +74,19 @@ pub async fn run(delete_webhook: bool) -> Result<()> {
             )
             .into());
         }
-        telegram.delete_webhook().await.context("deleteWebhook failed")?;
+        telegram
+            .delete_webhook()
+            .await
+            .context("deleteWebhook failed")?;
         tracing::warn!("webhook removed; polling instead");
     }
     tracing::info!(bot = %bot.name, username = %username, "scribe run: all-in-one mode");
 
-    let ops = Ops::new(registry, vec![Check::Store(store.clone())], shutdown.clone());
+    let ops = Ops::new(
+        registry,
+        vec![Check::Store(store.clone())],
+        shutdown.clone(),
+    );
     let server = startup::serve(process.listen_addr, ops::router(ops), shutdown.clone()).await?;
 
     let pipeline = Pipeline::from_config(providers, pipeline_config.clone(), http, metrics.clone());

@@ -55,7 +55,10 @@ pub async fn migrate() -> Result<()> {
 
 /// The bot's username from `getMe`, retried while Telegram is unreachable. A rejected token is
 /// a configuration error and fails at once.
-pub async fn bot_username(telegram: &Telegram, shutdown: &CancellationToken) -> anyhow::Result<String> {
+pub async fn bot_username(
+    telegram: &Telegram,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<String> {
     let backoff = Backoff::new(u32::MAX, Duration::from_secs(1));
     let mut failures = 0;
     loop {
@@ -84,7 +87,11 @@ pub async fn bot_username(telegram: &Telegram, shutdown: &CancellationToken) -> 
 }
 
 /// Binds `addr` and serves `router` until `shutdown`.
-pub async fn serve(addr: SocketAddr, router: axum::Router, shutdown: CancellationToken) -> anyhow::Result<JoinHandle<()>> {
+pub async fn serve(
+    addr: SocketAddr,
+    router: axum::Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (LISTEN_ADDR)"))?;

@@ -22,19 +22,28 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
     let providers = ProviderConfig::from_env(&mut env);
     let config = PipelineConfig::from_env(&mut env);
     env.finish()?;
-    scribe_core::telemetry::init(process.log_json, &std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()));
+    scribe_core::telemetry::init(
+        process.log_json,
+        &std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()),
+    );
 
     let started = Instant::now();
-    let http = scribe_core::http::client(providers.timeout).context("cannot build the HTTP client")?;
+    let http =
+        scribe_core::http::client(providers.timeout).context("cannot build the HTTP client")?;
     let (metrics, _registry) = Metrics::new("transcribe");
     let pipeline = Pipeline::from_config(providers, config, http, metrics);
     let probe = scribe_core::audio::probe(file)
         .await
         .with_context(|| format!("cannot read {}", file.display()))?;
     let (progress, _) = tokio::sync::watch::channel(Stage::Queued);
-    let recognised = match pipeline.recognise(file, &probe, language.as_deref(), &progress).await {
+    let recognised = match pipeline
+        .recognise(file, &probe, language.as_deref(), &progress)
+        .await
+    {
         Ok(r) => r,
-        Err(pipeline::Error::NoSpeech) => return Err(anyhow::anyhow!("no speech recognised in {}", file.display()).into()),
+        Err(pipeline::Error::NoSpeech) => {
+            return Err(anyhow::anyhow!("no speech recognised in {}", file.display()).into());
+        }
         Err(e) => return Err(anyhow::Error::new(e).into()),
     };
     let (text, formatter, llm_ms) = if no_format {
@@ -49,7 +58,11 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
         "{:.1} s audio · {} chunk(s){} · prepare {:.2} s · asr {:.2} s · format {:.2} s ({formatter}) · total {:.2} s · billed {seconds} s · ASR ≈ ${:.4}",
         recognised.duration,
         recognised.chunks,
-        if recognised.passthrough { ", passthrough" } else { "" },
+        if recognised.passthrough {
+            ", passthrough"
+        } else {
+            ""
+        },
         recognised.prepare_ms as f64 / 1000.0,
         recognised.asr_ms as f64 / 1000.0,
         llm_ms as f64 / 1000.0,

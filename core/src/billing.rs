@@ -80,14 +80,20 @@ impl Package {
             let id = parts[0];
             if id.is_empty()
                 || id.len() > 24
-                || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
             {
-                return Err(format!("package id {id:?} must be 1-24 lowercase letters or digits"));
+                return Err(format!(
+                    "package id {id:?} must be 1-24 lowercase letters or digits"
+                ));
             }
             let number = |s: &str, what: &str| -> Result<i64, String> {
                 match s.parse::<i64>() {
                     Ok(n) if n > 0 => Ok(n),
-                    _ => Err(format!("{what} of {id:?} must be a positive whole number, not {s:?}")),
+                    _ => Err(format!(
+                        "{what} of {id:?} must be a positive whole number, not {s:?}"
+                    )),
                 }
             };
             let package = Package {
@@ -162,18 +168,43 @@ mod tests {
 
     #[test]
     fn bad_packages_are_explained() {
-        assert!(Package::parse_list("micro:10").unwrap_err().contains("id:minutes:stars"));
-        assert!(Package::parse_list("a:0:5").unwrap_err().contains("minutes"));
-        assert!(Package::parse_list("a:1:5,a:2:6").unwrap_err().contains("twice"));
-        assert!(Package::parse_list("A:1:5").unwrap_err().contains("lowercase"));
+        assert!(
+            Package::parse_list("micro:10")
+                .unwrap_err()
+                .contains("id:minutes:stars")
+        );
+        assert!(
+            Package::parse_list("a:0:5")
+                .unwrap_err()
+                .contains("minutes")
+        );
+        assert!(
+            Package::parse_list("a:1:5,a:2:6")
+                .unwrap_err()
+                .contains("twice")
+        );
+        assert!(
+            Package::parse_list("A:1:5")
+                .unwrap_err()
+                .contains("lowercase")
+        );
     }
 
     #[test]
     fn cheapest_covering_picks_the_smallest_sufficient() {
         let p = Package::parse_list("micro:10:5,start:50:35,standard:200:119").expect("valid");
-        assert_eq!(Package::cheapest_covering(&p, 60).map(|p| p.id.as_str()), Some("micro"));
-        assert_eq!(Package::cheapest_covering(&p, 11 * 60).map(|p| p.id.as_str()), Some("start"));
-        assert_eq!(Package::cheapest_covering(&p, 999 * 60).map(|p| p.id.as_str()), Some("standard"));
+        assert_eq!(
+            Package::cheapest_covering(&p, 60).map(|p| p.id.as_str()),
+            Some("micro")
+        );
+        assert_eq!(
+            Package::cheapest_covering(&p, 11 * 60).map(|p| p.id.as_str()),
+            Some("start")
+        );
+        assert_eq!(
+            Package::cheapest_covering(&p, 999 * 60).map(|p| p.id.as_str()),
+            Some("standard")
+        );
     }
 
     #[test]

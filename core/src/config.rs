@@ -35,54 +35,294 @@ const CLUSTER: &str = "webhook, worker";
 
 /// Every environment variable scribe reads.
 pub const SETTINGS: &[Setting] = &[
-    Setting { name: "BOT_NAME", default: "scribe", used_by: ALL, doc: "Bot identity: names queues (`scribe.<bot>.*`), metrics labels and deduplication keys. Lowercase letters, digits and `-`." },
-    Setting { name: "LOG_FORMAT", default: "json", used_by: ALL, doc: "`json` (one object per line, with trace ids) or `text`." },
-    Setting { name: "LOG_LEVEL", default: "info", used_by: ALL, doc: "tracing filter, e.g. `info` or `scribe_worker=debug,info`." },
-    Setting { name: "LISTEN_ADDR", default: "0.0.0.0:8080", used_by: ALL, doc: "HTTP address for `/metrics`, `/healthz`, `/readyz` (and `POST /telegram` on the webhook)." },
-    Setting { name: "SHUTDOWN_GRACE_SECONDS", default: "25", used_by: ALL, doc: "After SIGTERM, how long in-flight work may take before it is handed back to the queue." },
-    Setting { name: "TELEGRAM_BOT_TOKEN", default: "", used_by: BOT, doc: "Bot token from @BotFather (secret; required)." },
-    Setting { name: "TELEGRAM_API_URL", default: "https://api.telegram.org", used_by: BOT, doc: "Bot API base URL: the cloud API, a local Bot API server, or a fake." },
-    Setting { name: "TELEGRAM_MAX_FILE_MB", default: "20", used_by: BOT, doc: "Largest file the bot accepts. The cloud Bot API serves at most 20 MB; a local Bot API server (`--local`) up to 2000." },
-    Setting { name: "TELEGRAM_POLL_TIMEOUT_SECONDS", default: "25", used_by: "run", doc: "Long-polling timeout of `getUpdates` in the all-in-one mode." },
-    Setting { name: "WEBHOOK_SECRET_TOKEN", default: "", used_by: "webhook", doc: "Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` (secret; required by the webhook)." },
-    Setting { name: "WEBHOOK_MAX_BODY_BYTES", default: "1048576", used_by: "webhook", doc: "Largest update body accepted (larger → 413)." },
-    Setting { name: "WEBHOOK_CONFIRM_TIMEOUT_MS", default: "5000", used_by: "webhook", doc: "How long the webhook waits for RabbitMQ's publisher confirm before answering 503." },
-    Setting { name: "DATABASE_URL", default: "sqlite:./scribe.db?mode=rwc", used_by: "run, worker, migrate, report", doc: "`sqlite:` file or `postgres://` URL (secret: may carry a password)." },
-    Setting { name: "DATABASE_MAX_CONNECTIONS", default: "10", used_by: "run, worker, migrate, report", doc: "Connection pool size per process." },
-    Setting { name: "AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/%2f", used_by: CLUSTER, doc: "RabbitMQ URL (secret: carries credentials)." },
-    Setting { name: "AMQP_PREFETCH_UPDATES", default: "32", used_by: "worker", doc: "Unacknowledged updates a worker holds at once." },
-    Setting { name: "DASHSCOPE_API_KEY", default: "", used_by: WORKERS, doc: "Model Studio (DashScope) API key (secret; required). Keys are region-specific." },
-    Setting { name: "DASHSCOPE_REGION", default: "intl", used_by: WORKERS, doc: "`intl` (Singapore, dashscope-intl), `cn` (Beijing) or `us` (Virginia)." },
-    Setting { name: "DASHSCOPE_BASE_URL", default: "", used_by: WORKERS, doc: "Overrides the region's host (workspace hosts, proxies, fakes)." },
-    Setting { name: "ASR_PROVIDER", default: "dashscope", used_by: WORKERS, doc: "`dashscope` (native qwen3-asr-flash) or `openai` (any `/v1/audio/transcriptions` server, e.g. self-hosted Whisper)." },
-    Setting { name: "ASR_MODEL", default: "qwen3-asr-flash", used_by: WORKERS, doc: "Speech recognition model." },
-    Setting { name: "OPENAI_ASR_BASE_URL", default: "https://api.openai.com", used_by: WORKERS, doc: "Base URL of the OpenAI-compatible transcription server (with `ASR_PROVIDER=openai`)." },
-    Setting { name: "OPENAI_ASR_API_KEY", default: "", used_by: WORKERS, doc: "Bearer key of the OpenAI-compatible transcription server (secret)." },
-    Setting { name: "LLM_MODEL", default: "qwen-plus", used_by: WORKERS, doc: "DashScope model that formats transcripts; empty disables formatting by DashScope." },
-    Setting { name: "LLM_FALLBACK_MODEL", default: "gemini-2.5-flash", used_by: WORKERS, doc: "Gemini model used when the primary formatter fails (needs `GEMINI_API_KEY`)." },
-    Setting { name: "GEMINI_API_KEY", default: "", used_by: WORKERS, doc: "Google Gemini API key (secret); without it there is no fallback formatter." },
-    Setting { name: "GEMINI_BASE_URL", default: "https://generativelanguage.googleapis.com", used_by: WORKERS, doc: "Gemini API base URL." },
-    Setting { name: "PROVIDER_TIMEOUT_SECONDS", default: "120", used_by: WORKERS, doc: "Timeout of one ASR or LLM request." },
-    Setting { name: "PROVIDER_ATTEMPTS", default: "4", used_by: WORKERS, doc: "Attempts per provider request on 429, 5xx and timeouts (first try included)." },
-    Setting { name: "PROVIDER_RETRY_BASE_MS", default: "1000", used_by: WORKERS, doc: "First backoff delay between provider attempts; doubles each time, full jitter, capped at 30 s." },
-    Setting { name: "ASR_CHUNK_SECONDS", default: "180", used_by: WORKERS, doc: "Longest audio sent in one ASR request; longer audio is split at pauses." },
-    Setting { name: "ASR_CONCURRENCY", default: "4", used_by: WORKERS, doc: "Chunks of one job transcribed at once." },
-    Setting { name: "ASR_PASSTHROUGH", default: "true", used_by: WORKERS, doc: "Send Ogg/Opus voice notes to ASR as they are (no transcoding)." },
-    Setting { name: "FORMAT_CHUNK_CHARS", default: "4000", used_by: WORKERS, doc: "Transcripts longer than this are formatted in parallel chunks." },
-    Setting { name: "PROGRESS_INTERVAL_SECONDS", default: "3", used_by: BOT, doc: "Least time between two progress edits of a chat's status message (stage changes excepted)." },
-    Setting { name: "DELIVERY_FILE_THRESHOLD_CHARS", default: "8000", used_by: BOT, doc: "Results longer than this are sent as a `.txt` document unless the user chose `split`." },
-    Setting { name: "TEMP_DIR", default: "", used_by: WORKERS, doc: "Directory for downloads and audio work files (default: the system temporary directory)." },
-    Setting { name: "ADMIN_IDS", default: "", used_by: BOT, doc: "Comma-separated Telegram user ids of the bot's admins." },
-    Setting { name: "TRIAL_MODE", default: "auto", used_by: BOT, doc: "`auto` (granted on first contact), `review` (admins approve `/trial` requests) or `off`." },
-    Setting { name: "TRIAL_MINUTES", default: "15", used_by: BOT, doc: "Free minutes of a trial." },
-    Setting { name: "LOW_BALANCE_MINUTES", default: "5", used_by: BOT, doc: "A note follows a job when less than this remains." },
-    Setting { name: "PACKAGES", default: "micro:10:5:3,start:50:35,standard:200:119,profi:1000:549,editorial:3000:1399,max:8888:4444", used_by: BOT, doc: "Minute packages `id:minutes:stars[:limit per user]`, comma-separated." },
-    Setting { name: "WORKER_CONCURRENCY", default: "2", used_by: BOT, doc: "Transcription jobs one process runs at once." },
-    Setting { name: "UPDATES_CONCURRENCY", default: "16", used_by: BOT, doc: "Updates (commands, intake) one process handles at once." },
-    Setting { name: "JOB_MAX_ATTEMPTS", default: "3", used_by: BOT, doc: "Attempts of a job whose provider keeps failing before it is given up." },
-    Setting { name: "JOB_RETRY_DELAYS_SECONDS", default: "30,120,600", used_by: BOT, doc: "Delay before each job retry (the last value repeats)." },
-    Setting { name: "JOB_HEARTBEAT_SECONDS", default: "10", used_by: BOT, doc: "How often a running job proves it is alive." },
-    Setting { name: "JOB_STALE_SECONDS", default: "60", used_by: BOT, doc: "A running job whose heartbeat is older than this is taken over by another worker." },
+    Setting {
+        name: "BOT_NAME",
+        default: "scribe",
+        used_by: ALL,
+        doc: "Bot identity: names queues (`scribe.<bot>.*`), metrics labels and deduplication keys. Lowercase letters, digits and `-`.",
+    },
+    Setting {
+        name: "LOG_FORMAT",
+        default: "json",
+        used_by: ALL,
+        doc: "`json` (one object per line, with trace ids) or `text`.",
+    },
+    Setting {
+        name: "LOG_LEVEL",
+        default: "info",
+        used_by: ALL,
+        doc: "tracing filter, e.g. `info` or `scribe_worker=debug,info`.",
+    },
+    Setting {
+        name: "LISTEN_ADDR",
+        default: "0.0.0.0:8080",
+        used_by: ALL,
+        doc: "HTTP address for `/metrics`, `/healthz`, `/readyz` (and `POST /telegram` on the webhook).",
+    },
+    Setting {
+        name: "SHUTDOWN_GRACE_SECONDS",
+        default: "25",
+        used_by: ALL,
+        doc: "After SIGTERM, how long in-flight work may take before it is handed back to the queue.",
+    },
+    Setting {
+        name: "TELEGRAM_BOT_TOKEN",
+        default: "",
+        used_by: BOT,
+        doc: "Bot token from @BotFather (secret; required).",
+    },
+    Setting {
+        name: "TELEGRAM_API_URL",
+        default: "https://api.telegram.org",
+        used_by: BOT,
+        doc: "Bot API base URL: the cloud API, a local Bot API server, or a fake.",
+    },
+    Setting {
+        name: "TELEGRAM_MAX_FILE_MB",
+        default: "20",
+        used_by: BOT,
+        doc: "Largest file the bot accepts. The cloud Bot API serves at most 20 MB; a local Bot API server (`--local`) up to 2000.",
+    },
+    Setting {
+        name: "TELEGRAM_POLL_TIMEOUT_SECONDS",
+        default: "25",
+        used_by: "run",
+        doc: "Long-polling timeout of `getUpdates` in the all-in-one mode.",
+    },
+    Setting {
+        name: "WEBHOOK_SECRET_TOKEN",
+        default: "",
+        used_by: "webhook",
+        doc: "Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` (secret; required by the webhook).",
+    },
+    Setting {
+        name: "WEBHOOK_MAX_BODY_BYTES",
+        default: "1048576",
+        used_by: "webhook",
+        doc: "Largest update body accepted (larger → 413).",
+    },
+    Setting {
+        name: "WEBHOOK_CONFIRM_TIMEOUT_MS",
+        default: "5000",
+        used_by: "webhook",
+        doc: "How long the webhook waits for RabbitMQ's publisher confirm before answering 503.",
+    },
+    Setting {
+        name: "DATABASE_URL",
+        default: "sqlite:./scribe.db?mode=rwc",
+        used_by: "run, worker, migrate, report",
+        doc: "`sqlite:` file or `postgres://` URL (secret: may carry a password).",
+    },
+    Setting {
+        name: "DATABASE_MAX_CONNECTIONS",
+        default: "10",
+        used_by: "run, worker, migrate, report",
+        doc: "Connection pool size per process.",
+    },
+    Setting {
+        name: "AMQP_URL",
+        default: "amqp://guest:guest@127.0.0.1:5672/%2f",
+        used_by: CLUSTER,
+        doc: "RabbitMQ URL (secret: carries credentials).",
+    },
+    Setting {
+        name: "AMQP_PREFETCH_UPDATES",
+        default: "32",
+        used_by: "worker",
+        doc: "Unacknowledged updates a worker holds at once.",
+    },
+    Setting {
+        name: "DASHSCOPE_API_KEY",
+        default: "",
+        used_by: WORKERS,
+        doc: "Model Studio (DashScope) API key (secret; required). Keys are region-specific.",
+    },
+    Setting {
+        name: "DASHSCOPE_REGION",
+        default: "intl",
+        used_by: WORKERS,
+        doc: "`intl` (Singapore, dashscope-intl), `cn` (Beijing) or `us` (Virginia).",
+    },
+    Setting {
+        name: "DASHSCOPE_BASE_URL",
+        default: "",
+        used_by: WORKERS,
+        doc: "Overrides the region's host (workspace hosts, proxies, fakes).",
+    },
+    Setting {
+        name: "ASR_PROVIDER",
+        default: "dashscope",
+        used_by: WORKERS,
+        doc: "`dashscope` (native qwen3-asr-flash) or `openai` (any `/v1/audio/transcriptions` server, e.g. self-hosted Whisper).",
+    },
+    Setting {
+        name: "ASR_MODEL",
+        default: "qwen3-asr-flash",
+        used_by: WORKERS,
+        doc: "Speech recognition model.",
+    },
+    Setting {
+        name: "OPENAI_ASR_BASE_URL",
+        default: "https://api.openai.com",
+        used_by: WORKERS,
+        doc: "Base URL of the OpenAI-compatible transcription server (with `ASR_PROVIDER=openai`).",
+    },
+    Setting {
+        name: "OPENAI_ASR_API_KEY",
+        default: "",
+        used_by: WORKERS,
+        doc: "Bearer key of the OpenAI-compatible transcription server (secret).",
+    },
+    Setting {
+        name: "LLM_MODEL",
+        default: "qwen-plus",
+        used_by: WORKERS,
+        doc: "DashScope model that formats transcripts; empty disables formatting by DashScope.",
+    },
+    Setting {
+        name: "LLM_FALLBACK_MODEL",
+        default: "gemini-2.5-flash",
+        used_by: WORKERS,
+        doc: "Gemini model used when the primary formatter fails (needs `GEMINI_API_KEY`).",
+    },
+    Setting {
+        name: "GEMINI_API_KEY",
+        default: "",
+        used_by: WORKERS,
+        doc: "Google Gemini API key (secret); without it there is no fallback formatter.",
+    },
+    Setting {
+        name: "GEMINI_BASE_URL",
+        default: "https://generativelanguage.googleapis.com",
+        used_by: WORKERS,
+        doc: "Gemini API base URL.",
+    },
+    Setting {
+        name: "PROVIDER_TIMEOUT_SECONDS",
+        default: "120",
+        used_by: WORKERS,
+        doc: "Timeout of one ASR or LLM request.",
+    },
+    Setting {
+        name: "PROVIDER_ATTEMPTS",
+        default: "4",
+        used_by: WORKERS,
+        doc: "Attempts per provider request on 429, 5xx and timeouts (first try included).",
+    },
+    Setting {
+        name: "PROVIDER_RETRY_BASE_MS",
+        default: "1000",
+        used_by: WORKERS,
+        doc: "First backoff delay between provider attempts; doubles each time, full jitter, capped at 30 s.",
+    },
+    Setting {
+        name: "ASR_CHUNK_SECONDS",
+        default: "180",
+        used_by: WORKERS,
+        doc: "Longest audio sent in one ASR request; longer audio is split at pauses.",
+    },
+    Setting {
+        name: "ASR_CONCURRENCY",
+        default: "4",
+        used_by: WORKERS,
+        doc: "Chunks of one job transcribed at once.",
+    },
+    Setting {
+        name: "ASR_PASSTHROUGH",
+        default: "true",
+        used_by: WORKERS,
+        doc: "Send Ogg/Opus voice notes to ASR as they are (no transcoding).",
+    },
+    Setting {
+        name: "FORMAT_CHUNK_CHARS",
+        default: "4000",
+        used_by: WORKERS,
+        doc: "Transcripts longer than this are formatted in parallel chunks.",
+    },
+    Setting {
+        name: "PROGRESS_INTERVAL_SECONDS",
+        default: "3",
+        used_by: BOT,
+        doc: "Least time between two progress edits of a chat's status message (stage changes excepted).",
+    },
+    Setting {
+        name: "DELIVERY_FILE_THRESHOLD_CHARS",
+        default: "8000",
+        used_by: BOT,
+        doc: "Results longer than this are sent as a `.txt` document unless the user chose `split`.",
+    },
+    Setting {
+        name: "TEMP_DIR",
+        default: "",
+        used_by: WORKERS,
+        doc: "Directory for downloads and audio work files (default: the system temporary directory).",
+    },
+    Setting {
+        name: "ADMIN_IDS",
+        default: "",
+        used_by: BOT,
+        doc: "Comma-separated Telegram user ids of the bot's admins.",
+    },
+    Setting {
+        name: "TRIAL_MODE",
+        default: "auto",
+        used_by: BOT,
+        doc: "`auto` (granted on first contact), `review` (admins approve `/trial` requests) or `off`.",
+    },
+    Setting {
+        name: "TRIAL_MINUTES",
+        default: "15",
+        used_by: BOT,
+        doc: "Free minutes of a trial.",
+    },
+    Setting {
+        name: "LOW_BALANCE_MINUTES",
+        default: "5",
+        used_by: BOT,
+        doc: "A note follows a job when less than this remains.",
+    },
+    Setting {
+        name: "PACKAGES",
+        default: "micro:10:5:3,start:50:35,standard:200:119,profi:1000:549,editorial:3000:1399,max:8888:4444",
+        used_by: BOT,
+        doc: "Minute packages `id:minutes:stars[:limit per user]`, comma-separated.",
+    },
+    Setting {
+        name: "WORKER_CONCURRENCY",
+        default: "2",
+        used_by: BOT,
+        doc: "Transcription jobs one process runs at once.",
+    },
+    Setting {
+        name: "UPDATES_CONCURRENCY",
+        default: "16",
+        used_by: BOT,
+        doc: "Updates (commands, intake) one process handles at once.",
+    },
+    Setting {
+        name: "JOB_MAX_ATTEMPTS",
+        default: "3",
+        used_by: BOT,
+        doc: "Attempts of a job whose provider keeps failing before it is given up.",
+    },
+    Setting {
+        name: "JOB_RETRY_DELAYS_SECONDS",
+        default: "30,120,600",
+        used_by: BOT,
+        doc: "Delay before each job retry (the last value repeats).",
+    },
+    Setting {
+        name: "JOB_HEARTBEAT_SECONDS",
+        default: "10",
+        used_by: BOT,
+        doc: "How often a running job proves it is alive.",
+    },
+    Setting {
+        name: "JOB_STALE_SECONDS",
+        default: "60",
+        used_by: BOT,
+        doc: "A running job whose heartbeat is older than this is taken over by another worker.",
+    },
 ];
 
 /// Reads settings from a set of variables and collects every problem.
@@ -116,9 +356,14 @@ impl Env {
         Self::from_pairs(std::env::vars())
     }
 
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         Self {
-            vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
             errors: Vec::new(),
             read: BTreeSet::new(),
         }
@@ -349,7 +594,9 @@ impl TelegramConfig {
             token,
             api_url: env.url("TELEGRAM_API_URL"),
             max_file_bytes: u64::from(env.positive("TELEGRAM_MAX_FILE_MB")) * 1024 * 1024,
-            poll_timeout: Duration::from_secs(u64::from(env.parse::<u32>("TELEGRAM_POLL_TIMEOUT_SECONDS"))),
+            poll_timeout: Duration::from_secs(u64::from(
+                env.parse::<u32>("TELEGRAM_POLL_TIMEOUT_SECONDS"),
+            )),
         }
     }
 }
@@ -365,7 +612,10 @@ impl StoreConfig {
     pub fn from_env(env: &mut Env) -> Self {
         let url = env.secret_or_default("DATABASE_URL");
         let text = url.expose();
-        if !(text.starts_with("sqlite:") || text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+        if !(text.starts_with("sqlite:")
+            || text.starts_with("postgres://")
+            || text.starts_with("postgresql://"))
+        {
             env.error("DATABASE_URL must start with sqlite: or postgres://".into());
         }
         Self {
@@ -410,7 +660,10 @@ impl FromStr for Region {
 #[derive(Debug, Clone)]
 pub enum AsrBackend {
     DashScope,
-    OpenAi { base_url: Url, api_key: Option<Secret> },
+    OpenAi {
+        base_url: Url,
+        api_key: Option<Secret>,
+    },
 }
 
 /// ASR and LLM providers.
@@ -434,7 +687,8 @@ impl ProviderConfig {
         let region: Region = env.parse("DASHSCOPE_REGION");
         let dashscope_url = match env.optional("DASHSCOPE_BASE_URL") {
             Some(_) => env.url("DASHSCOPE_BASE_URL"),
-            None => Url::parse(region.host()).unwrap_or_else(|_| unreachable!("region hosts are valid URLs")),
+            None => Url::parse(region.host())
+                .unwrap_or_else(|_| unreachable!("region hosts are valid URLs")),
         };
         let asr = match env.string("ASR_PROVIDER").as_str() {
             "dashscope" => AsrBackend::DashScope,
@@ -443,7 +697,9 @@ impl ProviderConfig {
                 api_key: env.optional_secret("OPENAI_ASR_API_KEY"),
             },
             other => {
-                env.error(format!("ASR_PROVIDER={other:?} must be dashscope or openai"));
+                env.error(format!(
+                    "ASR_PROVIDER={other:?} must be dashscope or openai"
+                ));
                 AsrBackend::DashScope
             }
         };
@@ -456,7 +712,8 @@ impl ProviderConfig {
         let dashscope_key = if matches!(asr, AsrBackend::DashScope) || llm_model.is_some() {
             env.required_secret("DASHSCOPE_API_KEY")
         } else {
-            env.optional_secret("DASHSCOPE_API_KEY").unwrap_or_else(|| Secret::new(""))
+            env.optional_secret("DASHSCOPE_API_KEY")
+                .unwrap_or_else(|| Secret::new(""))
         };
         let gemini_key = env.optional_secret("GEMINI_API_KEY");
         Self {
@@ -502,7 +759,9 @@ impl PipelineConfig {
             asr_concurrency: env.positive("ASR_CONCURRENCY") as usize,
             passthrough: env.parse::<bool>("ASR_PASSTHROUGH"),
             format_chunk_chars: format_chunk_chars.max(500),
-            progress_interval: Duration::from_secs(u64::from(env.parse::<u32>("PROGRESS_INTERVAL_SECONDS"))),
+            progress_interval: Duration::from_secs(u64::from(
+                env.parse::<u32>("PROGRESS_INTERVAL_SECONDS"),
+            )),
             file_threshold_chars: env.positive("DELIVERY_FILE_THRESHOLD_CHARS") as usize,
             temp_dir: env
                 .optional("TEMP_DIR")
@@ -621,27 +880,45 @@ mod tests {
         let _ = JobsConfig::from_env(&mut e);
         let errors = e.finish().expect_err("invalid settings").0;
         let joined = errors.join("\n");
-        assert!(joined.contains("TELEGRAM_BOT_TOKEN is required"), "{joined}");
+        assert!(
+            joined.contains("TELEGRAM_BOT_TOKEN is required"),
+            "{joined}"
+        );
         assert!(joined.contains("DASHSCOPE_API_KEY is required"), "{joined}");
-        assert!(joined.contains("WORKER_CONCURRENCY=\"many\" is invalid"), "{joined}");
-        assert!(joined.contains("DASHSCOPE_REGION=\"mars\" is invalid"), "{joined}");
+        assert!(
+            joined.contains("WORKER_CONCURRENCY=\"many\" is invalid"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("DASHSCOPE_REGION=\"mars\" is invalid"),
+            "{joined}"
+        );
         assert!(joined.contains("ADMIN_IDS contains \"x\""), "{joined}");
         assert_eq!(errors.len(), 5, "{joined}");
     }
 
     #[test]
     fn secrets_never_appear_in_errors_or_debug() {
-        let mut e = env(&[("TELEGRAM_BOT_TOKEN", "12345:supersecret"), ("DASHSCOPE_API_KEY", "sk-hidden")]);
+        let mut e = env(&[
+            ("TELEGRAM_BOT_TOKEN", "12345:supersecret"),
+            ("DASHSCOPE_API_KEY", "sk-hidden"),
+        ]);
         let t = TelegramConfig::from_env(&mut e);
         let p = ProviderConfig::from_env(&mut e);
         assert!(e.finish().is_ok());
         let debug = format!("{t:?} {p:?}");
-        assert!(!debug.contains("supersecret") && !debug.contains("sk-hidden"), "{debug}");
+        assert!(
+            !debug.contains("supersecret") && !debug.contains("sk-hidden"),
+            "{debug}"
+        );
     }
 
     #[test]
     fn every_setting_read_is_documented() {
-        let mut e = env(&[("ASR_PROVIDER", "openai"), ("DASHSCOPE_BASE_URL", "http://x")]);
+        let mut e = env(&[
+            ("ASR_PROVIDER", "openai"),
+            ("DASHSCOPE_BASE_URL", "http://x"),
+        ]);
         let _ = BotConfig::from_env(&mut e);
         let _ = ProcessConfig::from_env(&mut e);
         let _ = TelegramConfig::from_env(&mut e);
@@ -652,7 +929,10 @@ mod tests {
         let _ = JobsConfig::from_env(&mut e);
         let documented: BTreeSet<&str> = SETTINGS.iter().map(|s| s.name).collect();
         for name in e.names_read() {
-            assert!(documented.contains(name), "{name} is read but not in SETTINGS");
+            assert!(
+                documented.contains(name),
+                "{name} is read but not in SETTINGS"
+            );
         }
     }
 
@@ -666,7 +946,10 @@ mod tests {
         let _ = ProcessConfig::from_env(&mut e);
         let _ = StoreConfig::from_env(&mut e);
         e.finish().expect("defaults parse");
-        assert_eq!(p.dashscope_url.as_str(), "https://dashscope-intl.aliyuncs.com/");
+        assert_eq!(
+            p.dashscope_url.as_str(),
+            "https://dashscope-intl.aliyuncs.com/"
+        );
         assert_eq!(b.packages.len(), 6);
         assert_eq!(b.trial_seconds, 900);
         assert_eq!(j.retry_delay(1), Duration::from_secs(30));

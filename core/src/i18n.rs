@@ -14,7 +14,11 @@ impl Lang {
     /// From a Telegram `language_code` (`ru`, `en-US`, …); Russian for the languages whose
     /// speakers usually read it, English otherwise.
     pub fn from_code(code: &str) -> Option<Lang> {
-        let base = code.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+        let base = code
+            .split(['-', '_'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         match base.as_str() {
             "ru" | "uk" | "be" | "kk" | "uz" | "ky" | "tg" => Some(Lang::Ru),
             "" => None,
@@ -60,37 +64,73 @@ pub enum Stage {
 /// One thing the bot says.
 #[derive(Debug, Clone)]
 pub enum Msg<'a> {
-    Start { name: &'a str, balance: i64, new_trial: Option<i64> },
+    Start {
+        name: &'a str,
+        balance: i64,
+        new_trial: Option<i64>,
+    },
     Help,
-    Balance { balance: i64, held: i64 },
-    Settings { language: Option<&'a str>, code: bool, keep_yo: bool, output: &'a str },
-    LanguageUsage { current: Option<&'a str> },
-    LanguageSet { language: Option<&'a str> },
-    LanguageInvalid { given: &'a str },
-    CodeSet { on: bool },
-    YoSet { keep: bool },
-    OutputSet { mode: &'a str },
+    Balance {
+        balance: i64,
+        held: i64,
+    },
+    Settings {
+        language: Option<&'a str>,
+        code: bool,
+        keep_yo: bool,
+        output: &'a str,
+    },
+    LanguageUsage {
+        current: Option<&'a str>,
+    },
+    LanguageSet {
+        language: Option<&'a str>,
+    },
+    LanguageInvalid {
+        given: &'a str,
+    },
+    CodeSet {
+        on: bool,
+    },
+    YoSet {
+        keep: bool,
+    },
+    OutputSet {
+        mode: &'a str,
+    },
     OutputUsage,
-    Usage { usage: &'a str },
+    Usage {
+        usage: &'a str,
+    },
     UnknownCommand,
     MediaHint,
     Stage(Stage),
-    FileTooLarge { limit_mb: u64 },
+    FileTooLarge {
+        limit_mb: u64,
+    },
     CouldNotDecode,
     NoAudioTrack,
     NoSpeech,
     ProviderUnavailable,
-    Insufficient { balance: i64, needed: i64, package: Option<(&'a str, i64, i64)> },
+    Insufficient {
+        balance: i64,
+        needed: i64,
+        package: Option<(&'a str, i64, i64)>,
+    },
     BalanceEmpty,
     InternalError,
-    LowBalance { balance: i64 },
-    TranscriptCaption { seconds: i64 },
+    LowBalance {
+        balance: i64,
+    },
+    TranscriptCaption {
+        seconds: i64,
+    },
 }
 
 /// Languages a user may pin recognition to (qwen3-asr-flash's list).
 pub const ASR_LANGUAGES: &[&str] = &[
-    "zh", "yue", "en", "ja", "de", "ko", "ru", "fr", "pt", "ar", "it", "es", "hi", "id", "th", "tr", "uk", "vi", "cs",
-    "da", "fil", "fi", "is", "ms", "no", "pl", "sv",
+    "zh", "yue", "en", "ja", "de", "ko", "ru", "fr", "pt", "ar", "it", "es", "hi", "id", "th",
+    "tr", "uk", "vi", "cs", "da", "fil", "fi", "is", "ms", "no", "pl", "sv",
 ];
 
 impl Msg<'_> {
@@ -150,7 +190,7 @@ impl Msg<'_> {
                     (true, false) => "on",
                     (false, false) => "off",
                 };
-                let lang_text = language.map_or_else(|| if ru { "авто".to_owned() } else { "auto".to_owned() }, |l| escape_html(l));
+                let lang_text = language.map_or_else(|| if ru { "авто".to_owned() } else { "auto".to_owned() }, escape_html);
                 if ru {
                     format!(
                         "Настройки:\nЯзык распознавания: <b>{lang_text}</b> (/language)\nМоноширинный вывод: <b>{}</b> (/code)\n\
@@ -168,7 +208,7 @@ impl Msg<'_> {
                 }
             }
             Msg::LanguageUsage { current } => {
-                let cur = current.map_or_else(|| if ru { "авто".to_owned() } else { "auto".to_owned() }, |c| escape_html(c));
+                let cur = current.map_or_else(|| if ru { "авто".to_owned() } else { "auto".to_owned() }, escape_html);
                 let list = ASR_LANGUAGES.join(", ");
                 if ru {
                     format!("Язык распознавания: <b>{cur}</b>.\nИспользование: /language &lt;код&gt; или /language auto\nКоды: {list}")
@@ -266,14 +306,22 @@ fn stage_text(stage: Stage, ru: bool) -> String {
         (Stage::Preparing, false) => "🎛 Preparing audio…".into(),
         (Stage::Recognising { parts: 1, .. }, true) => "🧠 Распознаю речь…".into(),
         (Stage::Recognising { parts: 1, .. }, false) => "🧠 Recognising speech…".into(),
-        (Stage::Recognising { part, parts }, true) => format!("🧠 Распознаю речь: часть {part} из {parts}…"),
-        (Stage::Recognising { part, parts }, false) => format!("🧠 Recognising speech: part {part} of {parts}…"),
+        (Stage::Recognising { part, parts }, true) => {
+            format!("🧠 Распознаю речь: часть {part} из {parts}…")
+        }
+        (Stage::Recognising { part, parts }, false) => {
+            format!("🧠 Recognising speech: part {part} of {parts}…")
+        }
         (Stage::Formatting, true) => "✍️ Оформляю текст…".into(),
         (Stage::Formatting, false) => "✍️ Formatting the text…".into(),
         (Stage::Sending, true) => "📤 Отправляю…".into(),
         (Stage::Sending, false) => "📤 Sending…".into(),
-        (Stage::Retrying { in_seconds }, true) => format!("⏳ Сервис распознавания перегружен, повторю через {in_seconds} с…"),
-        (Stage::Retrying { in_seconds }, false) => format!("⏳ The recognition service is busy, retrying in {in_seconds} s…"),
+        (Stage::Retrying { in_seconds }, true) => {
+            format!("⏳ Сервис распознавания перегружен, повторю через {in_seconds} с…")
+        }
+        (Stage::Retrying { in_seconds }, false) => {
+            format!("⏳ The recognition service is busy, retrying in {in_seconds} s…")
+        }
     }
 }
 
@@ -292,11 +340,21 @@ mod tests {
 
     #[test]
     fn names_are_escaped_and_amounts_shown_in_minutes() {
-        let text = Msg::Start { name: "<Bob & Co>", balance: 845, new_trial: Some(900) }.render(Lang::En);
+        let text = Msg::Start {
+            name: "<Bob & Co>",
+            balance: 845,
+            new_trial: Some(900),
+        }
+        .render(Lang::En);
         assert!(text.contains("&lt;Bob &amp; Co&gt;"));
         assert!(text.contains("14 min 5 s"));
         assert!(text.contains("15 min free"));
-        let ru = Msg::Insufficient { balance: 60, needed: 200, package: Some(("micro", 10, 5)) }.render(Lang::Ru);
+        let ru = Msg::Insufficient {
+            balance: 60,
+            needed: 200,
+            package: Some(("micro", 10, 5)),
+        }
+        .render(Lang::Ru);
         assert!(ru.contains("Не хватает 2 мин 20 с"), "{ru}");
         assert!(ru.contains("/buy_micro"), "{ru}");
     }

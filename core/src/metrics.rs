@@ -47,7 +47,11 @@ impl Metrics {
     pub fn new(bot: &str) -> (Metrics, Registry) {
         let mut registry = Registry::with_prefix_and_labels(
             "scribe",
-            [(std::borrow::Cow::Borrowed("bot"), std::borrow::Cow::Owned(bot.to_owned()))].into_iter(),
+            [(
+                std::borrow::Cow::Borrowed("bot"),
+                std::borrow::Cow::Owned(bot.to_owned()),
+            )]
+            .into_iter(),
         );
         let m = Metrics {
             updates_received: Family::default(),
@@ -67,26 +71,84 @@ impl Metrics {
             telegram_errors: Family::default(),
         };
         let r = &mut registry;
-        r.register("updates_received", "Telegram updates received, by kind", m.updates_received.clone());
-        r.register("updates_rejected", "Webhook requests refused, by reason", m.updates_rejected.clone());
-        r.register("publish_confirm_seconds", "Time from publish to the broker's confirm", m.publish_confirm_seconds.clone());
-        r.register("queue_wait_seconds", "Time a message waited in a queue before handling", m.queue_wait_seconds.clone());
-        r.register("stage_seconds", "Duration of job stages (download, prepare, asr, llm, deliver, total)", m.stage_seconds.clone());
-        r.register("provider_calls", "ASR and LLM requests, by provider and outcome", m.provider_calls.clone());
-        r.register("provider_retries", "Provider requests retried, by provider", m.provider_retries.clone());
-        r.register("formatter_fallbacks", "Formatting that fell back, by where it went (fallback, raw)", m.formatter_fallbacks.clone());
+        r.register(
+            "updates_received",
+            "Telegram updates received, by kind",
+            m.updates_received.clone(),
+        );
+        r.register(
+            "updates_rejected",
+            "Webhook requests refused, by reason",
+            m.updates_rejected.clone(),
+        );
+        r.register(
+            "publish_confirm_seconds",
+            "Time from publish to the broker's confirm",
+            m.publish_confirm_seconds.clone(),
+        );
+        r.register(
+            "queue_wait_seconds",
+            "Time a message waited in a queue before handling",
+            m.queue_wait_seconds.clone(),
+        );
+        r.register(
+            "stage_seconds",
+            "Duration of job stages (download, prepare, asr, llm, deliver, total)",
+            m.stage_seconds.clone(),
+        );
+        r.register(
+            "provider_calls",
+            "ASR and LLM requests, by provider and outcome",
+            m.provider_calls.clone(),
+        );
+        r.register(
+            "provider_retries",
+            "Provider requests retried, by provider",
+            m.provider_retries.clone(),
+        );
+        r.register(
+            "formatter_fallbacks",
+            "Formatting that fell back, by where it went (fallback, raw)",
+            m.formatter_fallbacks.clone(),
+        );
         r.register("jobs", "Finished jobs, by result", m.jobs.clone());
-        r.register("job_retries", "Jobs sent back to the queue for a later attempt", m.job_retries.clone());
-        r.register("dead_letters", "Messages moved to the dead-letter queue", m.dead_letters.clone());
-        r.register("audio_seconds", "Seconds of audio transcribed and charged", m.audio_seconds.clone());
-        r.register("balance_seconds", "Balance seconds moved, by action (hold, settle, release, credit)", m.balance_seconds.clone());
-        r.register("jobs_in_flight", "Jobs running in this process", m.jobs_in_flight.clone());
-        r.register("telegram_errors", "Failed Bot API calls, by method and kind", m.telegram_errors.clone());
+        r.register(
+            "job_retries",
+            "Jobs sent back to the queue for a later attempt",
+            m.job_retries.clone(),
+        );
+        r.register(
+            "dead_letters",
+            "Messages moved to the dead-letter queue",
+            m.dead_letters.clone(),
+        );
+        r.register(
+            "audio_seconds",
+            "Seconds of audio transcribed and charged",
+            m.audio_seconds.clone(),
+        );
+        r.register(
+            "balance_seconds",
+            "Balance seconds moved, by action (hold, settle, release, credit)",
+            m.balance_seconds.clone(),
+        );
+        r.register(
+            "jobs_in_flight",
+            "Jobs running in this process",
+            m.jobs_in_flight.clone(),
+        );
+        r.register(
+            "telegram_errors",
+            "Failed Bot API calls, by method and kind",
+            m.telegram_errors.clone(),
+        );
         (m, registry)
     }
 
     pub fn stage(&self, stage: &'static str, seconds: f64) {
-        self.stage_seconds.get_or_create(&[("stage", stage)]).observe(seconds);
+        self.stage_seconds
+            .get_or_create(&[("stage", stage)])
+            .observe(seconds);
     }
 
     pub fn provider_call(&self, provider: &'static str, outcome: &'static str) {

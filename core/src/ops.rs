@@ -66,7 +66,10 @@ pub fn router(ops: Ops) -> Router {
 
 async fn metrics(State(ops): State<Ops>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         crate::metrics::render(&ops.registry),
     )
 }
@@ -78,14 +81,25 @@ async fn readyz(State(ops): State<Ops>) -> impl IntoResponse {
     for check in ops.checks.iter() {
         let ok = check.ok().await;
         ready &= ok;
-        body.insert(check.name().into(), json!(if ok { "ok" } else { "unavailable" }));
+        body.insert(
+            check.name().into(),
+            json!(if ok { "ok" } else { "unavailable" }),
+        );
     }
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, axum::Json(serde_json::Value::Object(body)))
 }
 
 /// Serves `router` on `listener` until `shutdown`, then drains open requests.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router, shutdown: CancellationToken) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await

@@ -87,7 +87,11 @@ impl Backoff {
     /// about each retry (for metrics and logs) before the wait. (It takes an owned event: a
     /// closure over a borrowed error would be higher-ranked, which stops the futures that hold
     /// it from being provably `Send`.)
-    pub async fn run<T, E, F, Fut>(&self, mut op: F, mut on_retry: impl FnMut(Retrying)) -> Result<T, E>
+    pub async fn run<T, E, F, Fut>(
+        &self,
+        mut op: F,
+        mut on_retry: impl FnMut(Retrying),
+    ) -> Result<T, E>
     where
         E: Classify + std::fmt::Display,
         F: FnMut(u32) -> Fut,
@@ -107,7 +111,11 @@ impl Backoff {
                         return Err(e);
                     }
                     let wait = self.delay(failures, hint);
-                    on_retry(Retrying { attempt: failures, wait, error: e.to_string() });
+                    on_retry(Retrying {
+                        attempt: failures,
+                        wait,
+                        error: e.to_string(),
+                    });
                     tokio::time::sleep(wait).await;
                 }
             }
@@ -121,9 +129,18 @@ mod tests {
 
     #[test]
     fn http_statuses_are_classified() {
-        assert_eq!(Retry::from_status(429, None), Retry::Transient { after: None });
-        assert_eq!(Retry::from_status(408, None), Retry::Transient { after: None });
-        assert_eq!(Retry::from_status(503, None), Retry::Transient { after: None });
+        assert_eq!(
+            Retry::from_status(429, None),
+            Retry::Transient { after: None }
+        );
+        assert_eq!(
+            Retry::from_status(408, None),
+            Retry::Transient { after: None }
+        );
+        assert_eq!(
+            Retry::from_status(503, None),
+            Retry::Transient { after: None }
+        );
         assert_eq!(Retry::from_status(501, None), Retry::Permanent);
         assert_eq!(Retry::from_status(400, None), Retry::Permanent);
         assert_eq!(Retry::from_status(401, None), Retry::Permanent);
@@ -132,7 +149,11 @@ mod tests {
 
     #[test]
     fn delays_grow_are_capped_and_respect_hints() {
-        let b = Backoff { attempts: 5, base: Duration::from_millis(100), cap: Duration::from_millis(350) };
+        let b = Backoff {
+            attempts: 5,
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(350),
+        };
         for _ in 0..100 {
             assert!(b.delay(1, None) <= Duration::from_millis(100));
             assert!(b.delay(3, None) <= Duration::from_millis(350));
@@ -156,17 +177,33 @@ mod tests {
 
     #[tokio::test]
     async fn run_stops_on_permanent_and_after_the_last_attempt() {
-        let b = Backoff { attempts: 3, base: Duration::from_millis(1), cap: Duration::from_millis(1) };
+        let b = Backoff {
+            attempts: 3,
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(1),
+        };
         let mut calls = 0;
         let r: Result<(), Flaky> = b
-            .run(|_| { calls += 1; async { Err(Flaky(Retry::Transient { after: None })) } }, |_| {})
+            .run(
+                |_| {
+                    calls += 1;
+                    async { Err(Flaky(Retry::Transient { after: None })) }
+                },
+                |_| {},
+            )
             .await;
         assert!(r.is_err());
         assert_eq!(calls, 3);
 
         let mut calls = 0;
         let r: Result<(), Flaky> = b
-            .run(|_| { calls += 1; async { Err(Flaky(Retry::Permanent)) } }, |_| {})
+            .run(
+                |_| {
+                    calls += 1;
+                    async { Err(Flaky(Retry::Permanent)) }
+                },
+                |_| {},
+            )
             .await;
         assert!(r.is_err());
         assert_eq!(calls, 1);
@@ -176,7 +213,13 @@ mod tests {
             .run(
                 |n| {
                     calls += 1;
-                    async move { if n < 2 { Err(Flaky(Retry::Transient { after: None })) } else { Ok(n) } }
+                    async move {
+                        if n < 2 {
+                            Err(Flaky(Retry::Transient { after: None }))
+                        } else {
+                            Ok(n)
+                        }
+                    }
                 },
                 |_| {},
             )

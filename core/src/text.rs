@@ -30,10 +30,20 @@ pub fn split(text: &str, limit: usize, measure: &dyn Fn(&str) -> usize) -> Vec<S
     for paragraph in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
         if measure(paragraph) > limit {
             flush(&mut pieces, &mut current);
-            pack(&mut pieces, sentences(paragraph), Level::Sentences, limit, measure);
+            pack(
+                &mut pieces,
+                sentences(paragraph),
+                Level::Sentences,
+                limit,
+                measure,
+            );
             continue;
         }
-        let candidate = if current.is_empty() { paragraph.to_owned() } else { format!("{current}\n\n{paragraph}") };
+        let candidate = if current.is_empty() {
+            paragraph.to_owned()
+        } else {
+            format!("{current}\n\n{paragraph}")
+        };
         if measure(&candidate) <= limit {
             current = candidate;
         } else {
@@ -61,18 +71,34 @@ enum Level {
 }
 
 /// Greedily packs `parts` joined by spaces.
-fn pack(pieces: &mut Vec<String>, parts: Vec<&str>, level: Level, limit: usize, measure: &dyn Fn(&str) -> usize) {
+fn pack(
+    pieces: &mut Vec<String>,
+    parts: Vec<&str>,
+    level: Level,
+    limit: usize,
+    measure: &dyn Fn(&str) -> usize,
+) {
     let mut current = String::new();
     for part in parts {
         if measure(part) > limit {
             flush(pieces, &mut current);
             match level {
-                Level::Sentences => pack(pieces, part.split_whitespace().collect(), Level::Words, limit, measure),
+                Level::Sentences => pack(
+                    pieces,
+                    part.split_whitespace().collect(),
+                    Level::Words,
+                    limit,
+                    measure,
+                ),
                 Level::Words => hard_cut(pieces, part, limit, measure),
             }
             continue;
         }
-        let candidate = if current.is_empty() { part.to_owned() } else { format!("{current} {part}") };
+        let candidate = if current.is_empty() {
+            part.to_owned()
+        } else {
+            format!("{current} {part}")
+        };
         if measure(&candidate) <= limit {
             current = candidate;
         } else {
@@ -144,21 +170,38 @@ mod tests {
 
     #[test]
     fn html_is_escaped() {
-        assert_eq!(escape_html("a < b && c > d"), "a &lt; b &amp;&amp; c &gt; d");
+        assert_eq!(
+            escape_html("a < b && c > d"),
+            "a &lt; b &amp;&amp; c &gt; d"
+        );
     }
 
     #[test]
     fn paragraphs_are_packed_and_never_exceed_the_limit() {
         let text = "First paragraph here.\n\nSecond one.\n\nThird paragraph is a little longer.";
         let pieces = split(text, 40, &chars);
-        assert_eq!(pieces, vec!["First paragraph here.\n\nSecond one.", "Third paragraph is a little longer."]);
+        assert_eq!(
+            pieces,
+            vec![
+                "First paragraph here.\n\nSecond one.",
+                "Third paragraph is a little longer."
+            ]
+        );
     }
 
     #[test]
     fn long_paragraphs_split_at_sentences_then_words_then_chars() {
         let text = "One two three. Four five six! Seven eight nine? Ten.";
         let pieces = split(text, 20, &chars);
-        assert_eq!(pieces, vec!["One two three.", "Four five six!", "Seven eight nine?", "Ten."]);
+        assert_eq!(
+            pieces,
+            vec![
+                "One two three.",
+                "Four five six!",
+                "Seven eight nine?",
+                "Ten."
+            ]
+        );
         let words = split("alpha beta gamma delta epsilon", 11, &chars);
         assert!(words.iter().all(|p| chars(p) <= 11), "{words:?}");
         assert_eq!(words.join(" "), "alpha beta gamma delta epsilon");

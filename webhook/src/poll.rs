@@ -68,16 +68,22 @@ impl Poller {
                     tracing::warn!("update without update_id skipped");
                     continue;
                 };
-                let message = Message { payload: update.to_string().into_bytes(), trace_id: new_trace_id() };
+                let message = Message {
+                    payload: update.to_string().into_bytes(),
+                    trace_id: new_trace_id(),
+                };
                 if !self.publish(message, &shutdown).await {
                     return;
                 }
                 offset = Some(id + 1);
             }
-            if let Some(next) = offset {
-                if let Err(error) = self.store.set_bot_state(&self.bot, OFFSET_KEY, &next.to_string()).await {
-                    tracing::warn!(%error, "could not save the offset; updates may repeat after a restart");
-                }
+            if let Some(next) = offset
+                && let Err(error) = self
+                    .store
+                    .set_bot_state(&self.bot, OFFSET_KEY, &next.to_string())
+                    .await
+            {
+                tracing::warn!(%error, "could not save the offset; updates may repeat after a restart");
             }
         }
         tracing::info!("long polling stopped");
@@ -87,7 +93,11 @@ impl Poller {
     async fn publish(&self, message: Message, shutdown: &CancellationToken) -> bool {
         let mut wait = Duration::from_millis(200);
         loop {
-            match self.queue.publish(QueueName::Updates, message.clone()).await {
+            match self
+                .queue
+                .publish(QueueName::Updates, message.clone())
+                .await
+            {
                 Ok(()) => return true,
                 Err(error) => {
                     tracing::warn!(%error, "could not queue an update; retrying");

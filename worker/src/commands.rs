@@ -27,10 +27,19 @@ pub fn parse<'a>(text: &'a str, username: &str) -> Option<Command<'a>> {
     if addressee.is_some_and(|a| !a.eq_ignore_ascii_case(username)) || name.is_empty() {
         return None;
     }
-    Some(Command { name: name.to_ascii_lowercase(), args: words.collect() })
+    Some(Command {
+        name: name.to_ascii_lowercase(),
+        args: words.collect(),
+    })
 }
 
-pub async fn handle(ctx: &Context, user: &User, message: &Message, text: &str, new_trial: Option<i64>) -> Result<()> {
+pub async fn handle(
+    ctx: &Context,
+    user: &User,
+    message: &Message,
+    text: &str,
+    new_trial: Option<i64>,
+) -> Result<()> {
     let Some(command) = parse(text, &ctx.username) else {
         return Ok(());
     };
@@ -38,11 +47,23 @@ pub async fn handle(ctx: &Context, user: &User, message: &Message, text: &str, n
     let chat = message.chat.id;
     let args = command.args.as_slice();
     let html = match (command.name.as_str(), args) {
-        ("start", _) => Msg::Start { name: &user.first_name, balance: user.balance, new_trial }.render(lang),
+        ("start", _) => Msg::Start {
+            name: &user.first_name,
+            balance: user.balance,
+            new_trial,
+        }
+        .render(lang),
         ("help", _) => Msg::Help.render(lang),
-        ("balance", []) => Msg::Balance { balance: user.balance, held: user.held }.render(lang),
+        ("balance", []) => Msg::Balance {
+            balance: user.balance,
+            held: user.held,
+        }
+        .render(lang),
         ("settings", []) => settings(user, lang),
-        ("language", []) => Msg::LanguageUsage { current: user.asr_language.as_deref() }.render(lang),
+        ("language", []) => Msg::LanguageUsage {
+            current: user.asr_language.as_deref(),
+        }
+        .render(lang),
         ("language", [code]) => {
             let code = code.to_ascii_lowercase();
             if code == "auto" {
@@ -50,7 +71,10 @@ pub async fn handle(ctx: &Context, user: &User, message: &Message, text: &str, n
                 Msg::LanguageSet { language: None }.render(lang)
             } else if ASR_LANGUAGES.contains(&code.as_str()) {
                 ctx.store.set_asr_language(user.id, Some(&code)).await?;
-                Msg::LanguageSet { language: Some(&code) }.render(lang)
+                Msg::LanguageSet {
+                    language: Some(&code),
+                }
+                .render(lang)
             } else {
                 Msg::LanguageInvalid { given: &code }.render(lang)
             }
@@ -68,11 +92,20 @@ pub async fn handle(ctx: &Context, user: &User, message: &Message, text: &str, n
         ("output", [mode]) if LongOutput::parse(mode).is_some() => {
             let mode = LongOutput::parse(mode).unwrap_or(LongOutput::Auto);
             ctx.store.set_long_output(user.id, mode).await?;
-            Msg::OutputSet { mode: mode.as_str() }.render(lang)
+            Msg::OutputSet {
+                mode: mode.as_str(),
+            }
+            .render(lang)
         }
-        ("balance" | "settings", _) => Msg::Usage { usage: usage(&command.name) }.render(lang),
+        ("balance" | "settings", _) => Msg::Usage {
+            usage: usage(&command.name),
+        }
+        .render(lang),
         ("output", _) => Msg::OutputUsage.render(lang),
-        ("language" | "code" | "yo", _) => Msg::Usage { usage: usage(&command.name) }.render(lang),
+        ("language" | "code" | "yo", _) => Msg::Usage {
+            usage: usage(&command.name),
+        }
+        .render(lang),
         _ => Msg::UnknownCommand.render(lang),
     };
     reply(ctx, chat, &html).await
@@ -106,11 +139,26 @@ mod tests {
 
     #[test]
     fn commands_are_parsed_with_and_without_the_bot_name() {
-        assert_eq!(parse("/start", "ScribeBot"), Some(Command { name: "start".into(), args: vec![] }));
-        assert_eq!(parse("/Language@scribebot ru", "ScribeBot"), Some(Command { name: "language".into(), args: vec!["ru"] }));
+        assert_eq!(
+            parse("/start", "ScribeBot"),
+            Some(Command {
+                name: "start".into(),
+                args: vec![]
+            })
+        );
+        assert_eq!(
+            parse("/Language@scribebot ru", "ScribeBot"),
+            Some(Command {
+                name: "language".into(),
+                args: vec!["ru"]
+            })
+        );
         assert_eq!(parse("/start@OtherBot", "ScribeBot"), None);
         assert_eq!(parse("hello", "ScribeBot"), None);
         assert_eq!(parse("/", "ScribeBot"), None);
-        assert_eq!(parse("/output  split  now", "b").map(|c| c.args), Some(vec!["split", "now"]));
+        assert_eq!(
+            parse("/output  split  now", "b").map(|c| c.args),
+            Some(vec!["split", "now"])
+        );
     }
 }

@@ -23,8 +23,13 @@ pub struct Budget {
 }
 
 /// Consumes `budget.queue` until `shutdown`, running `handler` for each delivery.
-pub async fn consume<H, Fut>(queue: Arc<dyn Queue>, budget: Budget, shutdown: CancellationToken, grace: Duration, handler: H)
-where
+pub async fn consume<H, Fut>(
+    queue: Arc<dyn Queue>,
+    budget: Budget,
+    shutdown: CancellationToken,
+    grace: Duration,
+    handler: H,
+) where
     H: Fn(Delivery, CancellationToken) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
@@ -62,7 +67,8 @@ where
                 Some(Ok(delivery)) => {
                     let handler = handler.clone();
                     let hard_stop = hard_stop.clone();
-                    let span = tracing::info_span!("delivery", queue = name, attempt = delivery.attempt);
+                    let span =
+                        tracing::info_span!("delivery", queue = name, attempt = delivery.attempt);
                     tasks.spawn(
                         async move {
                             handler(delivery, hard_stop).await;
@@ -86,9 +92,17 @@ where
         }
     }
     tasks.close();
-    tracing::info!(queue = name, in_flight = tasks.len(), "stopped taking deliveries; draining");
+    tracing::info!(
+        queue = name,
+        in_flight = tasks.len(),
+        "stopped taking deliveries; draining"
+    );
     if tokio::time::timeout(grace, tasks.wait()).await.is_err() {
-        tracing::warn!(queue = name, in_flight = tasks.len(), "grace period over; handing work back");
+        tracing::warn!(
+            queue = name,
+            in_flight = tasks.len(),
+            "grace period over; handing work back"
+        );
         hard_stop.cancel();
         let _ = tokio::time::timeout(HAND_BACK, tasks.wait()).await;
     }

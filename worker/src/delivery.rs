@@ -71,18 +71,30 @@ impl Recipient<'_> {
     async fn replace_status(&self, html: &str) -> telegram::Result<()> {
         let options = TextOptions::html();
         if let Some(id) = self.status_message_id {
-            match self.retrying(|_| self.telegram.edit_message_text(self.chat_id, id, html, &options)).await {
+            match self
+                .retrying(|_| {
+                    self.telegram
+                        .edit_message_text(self.chat_id, id, html, &options)
+                })
+                .await
+            {
                 Ok(()) => return Ok(()),
                 Err(e) if e.is_message_gone() => {}
                 Err(e) => return Err(e),
             }
         }
         let options = options.replying_to(self.reply_to);
-        self.retrying(|_| self.telegram.send_message(self.chat_id, html, &options)).await.map(drop)
+        self.retrying(|_| self.telegram.send_message(self.chat_id, html, &options))
+            .await
+            .map(drop)
     }
 
     pub async fn deliver(&self, result: &str) -> telegram::Result<Sent> {
-        let result = if self.settings.keep_yo { result.to_owned() } else { text::without_yo(result) };
+        let result = if self.settings.keep_yo {
+            result.to_owned()
+        } else {
+            text::without_yo(result)
+        };
         let code = self.settings.code_output;
         let whole = render(&result, code);
         if text::utf16_len(&whole) <= MESSAGE_LIMIT {
@@ -95,17 +107,25 @@ impl Recipient<'_> {
             LongOutput::Auto => text::chars(&result) > self.file_threshold_chars,
         };
         if as_file {
-            let caption = Msg::TranscriptCaption { seconds: self.audio_seconds }.render(self.lang);
+            let caption = Msg::TranscriptCaption {
+                seconds: self.audio_seconds,
+            }
+            .render(self.lang);
             let bytes = result.into_bytes();
             self.retrying(|_| {
-                self.telegram
-                    .send_document(self.chat_id, "transcript.txt", bytes.clone(), Some(&caption), Some(self.reply_to))
+                self.telegram.send_document(
+                    self.chat_id,
+                    "transcript.txt",
+                    bytes.clone(),
+                    Some(&caption),
+                    Some(self.reply_to),
+                )
             })
             .await?;
-            if let Some(id) = self.status_message_id {
-                if let Err(e) = self.telegram.delete_message(self.chat_id, id).await {
-                    tracing::debug!(error = %e, "status message not deleted");
-                }
+            if let Some(id) = self.status_message_id
+                && let Err(e) = self.telegram.delete_message(self.chat_id, id).await
+            {
+                tracing::debug!(error = %e, "status message not deleted");
             }
             return Ok(Sent::Document);
         }
@@ -118,7 +138,8 @@ impl Recipient<'_> {
         let options = TextOptions::html();
         for piece in rest {
             let html = render(piece, code);
-            self.retrying(|_| self.telegram.send_message(self.chat_id, &html, &options)).await?;
+            self.retrying(|_| self.telegram.send_message(self.chat_id, &html, &options))
+                .await?;
         }
         Ok(Sent::Messages(pieces.len()))
     }

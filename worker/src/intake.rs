@@ -2,13 +2,13 @@
 //! id travels with the job, and the job published to the jobs queue. A redelivered update finds
 //! its job and only finishes what the first delivery left undone.
 
-use serde::{Deserialize, Serialize};
 use scribe_core::billing::Package;
 use scribe_core::i18n::{Msg, Stage};
 use scribe_core::queue::{Message as QueueMessage, QueueName};
 use scribe_core::retry::{Classify, Retry};
 use scribe_core::store::{Intake, Job, JobStats, NewJob, User};
 use scribe_core::telegram::{Media, Message, TextOptions};
+use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::updates::{Result, reply};
@@ -22,13 +22,31 @@ pub struct TranscribeJob {
 /// Documents have no duration until probed; hold at most this much for them.
 const UNKNOWN_DURATION_CAP_SECONDS: i64 = 6 * 3600;
 
-pub async fn handle(ctx: &Context, user: &User, update_id: i64, message: &Message, media: Media, trace_id: &str) -> Result<()> {
+pub async fn handle(
+    ctx: &Context,
+    user: &User,
+    update_id: i64,
+    message: &Message,
+    media: Media,
+    trace_id: &str,
+) -> Result<()> {
     let lang = ctx.lang_of(user);
     let chat = message.chat.id;
     let limit = ctx.delivery.max_file_bytes;
-    if media.file_size.is_some_and(|s| u64::try_from(s).unwrap_or(0) > limit) {
+    if media
+        .file_size
+        .is_some_and(|s| u64::try_from(s).unwrap_or(0) > limit)
+    {
         ctx.metrics.job("too_large");
-        return reply(ctx, chat, &Msg::FileTooLarge { limit_mb: limit / (1024 * 1024) }.render(lang)).await;
+        return reply(
+            ctx,
+            chat,
+            &Msg::FileTooLarge {
+                limit_mb: limit / (1024 * 1024),
+            }
+            .render(lang),
+        )
+        .await;
     }
     let new = NewJob {
         bot: ctx.bot.name.clone(),
@@ -41,11 +59,24 @@ pub async fn handle(ctx: &Context, user: &User, update_id: i64, message: &Messag
         unknown_duration_cap: UNKNOWN_DURATION_CAP_SECONDS,
     };
     let job = match ctx.store.create_job(&new).await? {
-        Intake::Insufficient { balance, needed: Some(needed) } => {
+        Intake::Insufficient {
+            balance,
+            needed: Some(needed),
+        } => {
             ctx.metrics.job("insufficient");
             let package = Package::cheapest_covering(&ctx.billing.packages, needed - balance)
                 .map(|p| (p.id.as_str(), p.minutes, p.stars));
-            return reply(ctx, chat, &Msg::Insufficient { balance, needed, package }.render(lang)).await;
+            return reply(
+                ctx,
+                chat,
+                &Msg::Insufficient {
+                    balance,
+                    needed,
+                    package,
+                }
+                .render(lang),
+            )
+            .await;
         }
         Intake::Insufficient { needed: None, .. } => {
             ctx.metrics.job("insufficient");
@@ -64,7 +95,13 @@ pub async fn handle(ctx: &Context, user: &User, update_id: i64, message: &Messag
     }
     let payload = serde_json::to_vec(&TranscribeJob { job_id: job.id }).unwrap_or_default();
     ctx.queue
-        .publish(QueueName::Jobs, QueueMessage { payload, trace_id: trace_id.to_owned() })
+        .publish(
+            QueueName::Jobs,
+            QueueMessage {
+                payload,
+                trace_id: trace_id.to_owned(),
+            },
+        )
         .await?;
     Ok(())
 }
@@ -76,16 +113,25 @@ async fn send_status(ctx: &Context, job: &Job, lang: scribe_core::i18n::Lang) ->
     let options = TextOptions::html().replying_to(job.message_id);
     let sent = ctx
         .telegram_backoff
-        .run(|_| ctx.telegram.send_message(job.chat_id, &text, &options), |_| {})
+        .run(
+            |_| ctx.telegram.send_message(job.chat_id, &text, &options),
+            |_| {},
+        )
         .await;
     match sent {
         Ok(status) => {
-            ctx.store.set_status_message(job.id, status.message_id).await?;
+            ctx.store
+                .set_status_message(job.id, status.message_id)
+                .await?;
             Ok(true)
         }
         Err(e) if e.retry() == Retry::Permanent => {
             tracing::warn!(error = %e, job_id = job.id, "user unreachable; failing the job");
-            if let Some(released) = ctx.store.fail_job(job.id, "undeliverable", &JobStats::default()).await? {
+            if let Some(released) = ctx
+                .store
+                .fail_job(job.id, "undeliverable", &JobStats::default())
+                .await?
+            {
                 ctx.metrics.balance("release", released);
             }
             ctx.metrics.job("undeliverable");

@@ -62,9 +62,13 @@ impl Error {
     fn kind(&self) -> &'static str {
         match self {
             Error::TooLarge => "too_large",
-            Error::Pipeline(pipeline::Error::Audio(audio::Error::Undecodable { .. })) => "undecodable",
+            Error::Pipeline(pipeline::Error::Audio(audio::Error::Undecodable { .. })) => {
+                "undecodable"
+            }
             Error::Pipeline(pipeline::Error::Audio(audio::Error::NoAudio)) => "no_audio",
-            Error::Pipeline(pipeline::Error::Audio(audio::Error::Spawn { .. } | audio::Error::Io(_))) => "internal",
+            Error::Pipeline(pipeline::Error::Audio(
+                audio::Error::Spawn { .. } | audio::Error::Io(_),
+            )) => "internal",
             Error::Pipeline(pipeline::Error::Io(_)) | Error::Io(_) => "internal",
             Error::Pipeline(pipeline::Error::Asr(_)) => "provider",
             Error::Pipeline(pipeline::Error::NoSpeech) => "no_speech",
@@ -78,33 +82,55 @@ impl Error {
 
     fn verdict(&self) -> Verdict {
         let transient = match self {
-            Error::Pipeline(pipeline::Error::Asr(e)) => matches!(e.retry(), Retry::Transient { .. }),
+            Error::Pipeline(pipeline::Error::Asr(e)) => {
+                matches!(e.retry(), Retry::Transient { .. })
+            }
             Error::Telegram(e) => matches!(e.retry(), Retry::Transient { .. }),
             Error::Store(e) => e.is_unavailable(),
             // A missing ffmpeg or a full disk is the deployment's fault, not the file's.
-            Error::Pipeline(pipeline::Error::Audio(audio::Error::Spawn { .. } | audio::Error::Io(_)))
+            Error::Pipeline(pipeline::Error::Audio(
+                audio::Error::Spawn { .. } | audio::Error::Io(_),
+            ))
             | Error::Pipeline(pipeline::Error::Io(_))
             | Error::Io(_) => true,
             Error::TooLarge
-            | Error::Pipeline(pipeline::Error::Audio(audio::Error::Undecodable { .. } | audio::Error::NoAudio))
+            | Error::Pipeline(pipeline::Error::Audio(
+                audio::Error::Undecodable { .. } | audio::Error::NoAudio,
+            ))
             | Error::Pipeline(pipeline::Error::NoSpeech)
             | Error::Insufficient { .. } => false,
             Error::Interrupted | Error::TakenOver => true,
         };
-        if transient { Verdict::Transient } else { Verdict::Permanent }
+        if transient {
+            Verdict::Transient
+        } else {
+            Verdict::Permanent
+        }
     }
 
     fn user_message(&self, ctx: &Context, lang: Lang) -> String {
         match self {
-            Error::TooLarge => Msg::FileTooLarge { limit_mb: ctx.delivery.max_file_bytes / (1024 * 1024) }.render(lang),
-            Error::Pipeline(pipeline::Error::Audio(audio::Error::Undecodable { .. })) => Msg::CouldNotDecode.render(lang),
-            Error::Pipeline(pipeline::Error::Audio(audio::Error::NoAudio)) => Msg::NoAudioTrack.render(lang),
+            Error::TooLarge => Msg::FileTooLarge {
+                limit_mb: ctx.delivery.max_file_bytes / (1024 * 1024),
+            }
+            .render(lang),
+            Error::Pipeline(pipeline::Error::Audio(audio::Error::Undecodable { .. })) => {
+                Msg::CouldNotDecode.render(lang)
+            }
+            Error::Pipeline(pipeline::Error::Audio(audio::Error::NoAudio)) => {
+                Msg::NoAudioTrack.render(lang)
+            }
             Error::Pipeline(pipeline::Error::NoSpeech) => Msg::NoSpeech.render(lang),
             Error::Pipeline(pipeline::Error::Asr(_)) => Msg::ProviderUnavailable.render(lang),
             Error::Insufficient { balance, needed } => {
                 let package = Package::cheapest_covering(&ctx.billing.packages, needed - balance)
                     .map(|p| (p.id.as_str(), p.minutes, p.stars));
-                Msg::Insufficient { balance: *balance, needed: *needed, package }.render(lang)
+                Msg::Insufficient {
+                    balance: *balance,
+                    needed: *needed,
+                    package,
+                }
+                .render(lang)
             }
             _ => Msg::InternalError.render(lang),
         }
@@ -122,8 +148,13 @@ pub async fn handle(ctx: &Context, delivery: Delivery, hard_stop: CancellationTo
     };
     let span = tracing::info_span!("job", bot = %ctx.bot.name, job_id = message.job_id, trace_id = %delivery.trace_id);
     async move {
-        let stale_before = now_millis() - i64::try_from(ctx.jobs.stale_after.as_millis()).unwrap_or(i64::MAX);
-        match ctx.store.claim_job(message.job_id, &ctx.worker_id, stale_before).await {
+        let stale_before =
+            now_millis() - i64::try_from(ctx.jobs.stale_after.as_millis()).unwrap_or(i64::MAX);
+        match ctx
+            .store
+            .claim_job(message.job_id, &ctx.worker_id, stale_before)
+            .await
+        {
             Ok(Claim::Run(job)) => run(ctx, job, delivery, hard_stop).await,
             Ok(Claim::Finished(job)) => {
                 tracing::info!(state = %job.state, "job already finished; acknowledging");
@@ -162,7 +193,10 @@ async fn run(ctx: &Context, job: Job, delivery: Delivery, hard_stop: Cancellatio
     ctx.metrics.jobs_in_flight.inc();
     let _in_flight = InFlight(ctx);
     if job.attempts == 1 {
-        ctx.metrics.queue_wait_seconds.get_or_create(&[("queue", "jobs")]).observe(delivery.waited_seconds());
+        ctx.metrics
+            .queue_wait_seconds
+            .get_or_create(&[("queue", "jobs")])
+            .observe(delivery.waited_seconds());
     }
     let user = match ctx.store.user(job.user_id).await {
         Ok(Some(u)) => u,
@@ -227,7 +261,13 @@ fn millis(since: Instant) -> i64 {
     i64::try_from(since.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
-async fn process(ctx: &Context, job: &Job, user: &User, lang: Lang, progress: &mut Option<Progress>) -> Result<JobStats, Error> {
+async fn process(
+    ctx: &Context,
+    job: &Job,
+    user: &User,
+    lang: Lang,
+    progress: &mut Option<Progress>,
+) -> Result<JobStats, Error> {
     let stage = |s: Stage| {
         if let Some(p) = progress.as_ref() {
             p.set(s);
@@ -241,13 +281,17 @@ async fn process(ctx: &Context, job: &Job, user: &User, lang: Lang, progress: &m
         .map_err(Error::Io)?;
     let input = download(ctx, job, work.path()).await?;
     let download_ms = millis(started);
-    ctx.metrics.stage("download", started.elapsed().as_secs_f64());
+    ctx.metrics
+        .stage("download", started.elapsed().as_secs_f64());
 
     let probe = audio::probe(input.path()).await?;
     if let Some(duration) = probe.duration {
         hold_probed(ctx, job, duration).await?;
     }
-    let sender = progress.as_ref().map(|p| p.sender().clone()).unwrap_or_else(|| tokio::sync::watch::channel(Stage::Queued).0);
+    let sender = progress
+        .as_ref()
+        .map(|p| p.sender().clone())
+        .unwrap_or_else(|| tokio::sync::watch::channel(Stage::Queued).0);
     let recognised = ctx
         .pipeline
         .recognise(input.path(), &probe, user.asr_language.as_deref(), &sender)
@@ -278,7 +322,8 @@ async fn process(ctx: &Context, job: &Job, user: &User, lang: Lang, progress: &m
         audio_seconds: billable_seconds(recognised.duration),
     };
     let sent = recipient.deliver(&formatted.text).await?;
-    ctx.metrics.stage("deliver", started.elapsed().as_secs_f64());
+    ctx.metrics
+        .stage("deliver", started.elapsed().as_secs_f64());
     tracing::info!(chunks = recognised.chunks, formatter = %formatted.formatter, sent = sent.as_str(), "job delivered");
     Ok(JobStats {
         audio_seconds: Some(billable_seconds(recognised.duration)),
@@ -299,8 +344,17 @@ async fn download(ctx: &Context, job: &Job, dir: &Path) -> Result<telegram::Down
         .telegram_backoff
         .run(|_| ctx.telegram.get_file(&job.file_id), |_| {})
         .await
-        .map_err(|e| if e.is_file_too_big() { Error::TooLarge } else { Error::Telegram(e) })?;
-    if file.file_size.is_some_and(|s| u64::try_from(s).unwrap_or(0) > ctx.delivery.max_file_bytes) {
+        .map_err(|e| {
+            if e.is_file_too_big() {
+                Error::TooLarge
+            } else {
+                Error::Telegram(e)
+            }
+        })?;
+    if file
+        .file_size
+        .is_some_and(|s| u64::try_from(s).unwrap_or(0) > ctx.delivery.max_file_bytes)
+    {
         return Err(Error::TooLarge);
     }
     let Some(path) = file.file_path else {
@@ -320,18 +374,30 @@ async fn hold_probed(ctx: &Context, job: &Job, duration: f64) -> Result<(), Erro
         Ok(()) => Ok(()),
         Err(store::Error::Insufficient { balance, .. }) => {
             let held = ctx.store.job(job.id).await?.map_or(0, |j| j.held_seconds);
-            Err(Error::Insufficient { balance: balance + held, needed: seconds })
+            Err(Error::Insufficient {
+                balance: balance + held,
+                needed: seconds,
+            })
         }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn completed(ctx: &Context, job: &Job, user: &User, lang: Lang, stats: JobStats, delivery: Delivery) {
+async fn completed(
+    ctx: &Context,
+    job: &Job,
+    user: &User,
+    lang: Lang,
+    stats: JobStats,
+    delivery: Delivery,
+) {
     match ctx.store.complete_job(job.id, &stats).await {
         Ok(charged) => {
             ctx.metrics.job("done");
             ctx.metrics.balance("settle", charged);
-            ctx.metrics.audio_seconds.inc_by(u64::try_from(charged).unwrap_or(0));
+            ctx.metrics
+                .audio_seconds
+                .inc_by(u64::try_from(charged).unwrap_or(0));
             tracing::info!(charged, "job done");
         }
         Err(error) => {
@@ -343,12 +409,19 @@ async fn completed(ctx: &Context, job: &Job, user: &User, lang: Lang, stats: Job
         }
     }
     finish(delivery.ack().await);
-    if let Ok(Some(now)) = ctx.store.user(user.id).await {
-        if now.balance < ctx.billing.low_balance_seconds {
-            let text = Msg::LowBalance { balance: now.balance }.render(lang);
-            if let Err(e) = ctx.telegram.send_message(job.chat_id, &text, &TextOptions::html()).await {
-                ctx.metrics.telegram_error("sendMessage", e.kind());
-            }
+    if let Ok(Some(now)) = ctx.store.user(user.id).await
+        && now.balance < ctx.billing.low_balance_seconds
+    {
+        let text = Msg::LowBalance {
+            balance: now.balance,
+        }
+        .render(lang);
+        if let Err(e) = ctx
+            .telegram
+            .send_message(job.chat_id, &text, &TextOptions::html())
+            .await
+        {
+            ctx.metrics.telegram_error("sendMessage", e.kind());
         }
     }
 }
@@ -367,11 +440,21 @@ async fn failed(ctx: &Context, job: &Job, lang: Lang, error: Error, delivery: De
             return;
         }
         (_, Verdict::Transient) if job.attempts < i64::from(ctx.jobs.max_attempts) => {
-            let delay = ctx.jobs.retry_delay(u32::try_from(job.attempts).unwrap_or(u32::MAX));
+            let delay = ctx
+                .jobs
+                .retry_delay(u32::try_from(job.attempts).unwrap_or(u32::MAX));
             tracing::warn!(%error, attempt = job.attempts, delay_s = delay.as_secs(), "job failed; retrying later");
             ctx.metrics.job_retries.inc();
             let _ = ctx.store.requeue_job(job.id, &ctx.worker_id).await;
-            show(ctx, job, &Msg::Stage(Stage::Retrying { in_seconds: delay.as_secs() }).render(lang)).await;
+            show(
+                ctx,
+                job,
+                &Msg::Stage(Stage::Retrying {
+                    in_seconds: delay.as_secs(),
+                })
+                .render(lang),
+            )
+            .await;
             finish(delivery.retry_later(delay).await);
             return;
         }
@@ -408,13 +491,23 @@ async fn failed(ctx: &Context, job: &Job, lang: Lang, error: Error, delivery: De
 async fn show(ctx: &Context, job: &Job, html: &str) {
     let options = TextOptions::html();
     let edited = match job.status_message_id {
-        Some(id) => ctx.telegram.edit_message_text(job.chat_id, id, html, &options).await,
-        None => Err(telegram::Error::Status { method: "editMessageText", status: 404 }),
-    };
-    if edited.is_err() {
-        if let Err(e) = ctx.telegram.send_message(job.chat_id, html, &options.replying_to(job.message_id)).await {
-            ctx.metrics.telegram_error("sendMessage", e.kind());
+        Some(id) => {
+            ctx.telegram
+                .edit_message_text(job.chat_id, id, html, &options)
+                .await
         }
+        None => Err(telegram::Error::Status {
+            method: "editMessageText",
+            status: 404,
+        }),
+    };
+    if edited.is_err()
+        && let Err(e) = ctx
+            .telegram
+            .send_message(job.chat_id, html, &options.replying_to(job.message_id))
+            .await
+    {
+        ctx.metrics.telegram_error("sendMessage", e.kind());
     }
 }
 
@@ -424,7 +517,11 @@ async fn alert_admins(ctx: &Context, job: &Job, kind: &str) {
         job.id, job.user_id, job.attempts
     );
     for admin in &ctx.bot.admins {
-        if let Err(e) = ctx.telegram.send_message(*admin, &text, &TextOptions::default()).await {
+        if let Err(e) = ctx
+            .telegram
+            .send_message(*admin, &text, &TextOptions::default())
+            .await
+        {
             ctx.metrics.telegram_error("sendMessage", e.kind());
         }
     }

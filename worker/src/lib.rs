@@ -29,7 +29,13 @@ pub enum Queues {
 }
 
 /// Consumes the chosen queues until `shutdown`, then drains within `grace`.
-pub async fn run(ctx: Context, queues: Queues, prefetch_updates: u16, shutdown: CancellationToken, grace: Duration) {
+pub async fn run(
+    ctx: Context,
+    queues: Queues,
+    prefetch_updates: u16,
+    shutdown: CancellationToken,
+    grace: Duration,
+) {
     let updates = matches!(queues, Queues::Updates | Queues::All).then(|| {
         let ctx = ctx.clone();
         let budget = consumer::Budget {
@@ -37,10 +43,16 @@ pub async fn run(ctx: Context, queues: Queues, prefetch_updates: u16, shutdown: 
             concurrency: ctx.jobs.updates_concurrency,
             prefetch: prefetch_updates,
         };
-        consumer::consume(ctx.queue.clone(), budget, shutdown.clone(), grace, move |delivery, _hard_stop| {
-            let ctx = ctx.clone();
-            async move { updates::handle(&ctx, delivery).await }
-        })
+        consumer::consume(
+            ctx.queue.clone(),
+            budget,
+            shutdown.clone(),
+            grace,
+            move |delivery, _hard_stop| {
+                let ctx = ctx.clone();
+                async move { updates::handle(&ctx, delivery).await }
+            },
+        )
     });
     let jobs = matches!(queues, Queues::Jobs | Queues::All).then(|| {
         let ctx = ctx.clone();
@@ -50,10 +62,16 @@ pub async fn run(ctx: Context, queues: Queues, prefetch_updates: u16, shutdown: 
             concurrency,
             prefetch: u16::try_from(concurrency).unwrap_or(u16::MAX),
         };
-        consumer::consume(ctx.queue.clone(), budget, shutdown.clone(), grace, move |delivery, hard_stop| {
-            let ctx = ctx.clone();
-            async move { jobs::handle(&ctx, delivery, hard_stop).await }
-        })
+        consumer::consume(
+            ctx.queue.clone(),
+            budget,
+            shutdown.clone(),
+            grace,
+            move |delivery, hard_stop| {
+                let ctx = ctx.clone();
+                async move { jobs::handle(&ctx, delivery, hard_stop).await }
+            },
+        )
     });
     match (updates, jobs) {
         (Some(u), Some(j)) => {

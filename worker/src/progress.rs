@@ -39,7 +39,10 @@ impl Throttle {
     }
 
     fn mark(&self, chat: i64, now: Instant) {
-        self.last.lock().unwrap_or_else(|p| p.into_inner()).insert(chat, now);
+        self.last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(chat, now);
     }
 }
 
@@ -65,7 +68,8 @@ impl Progress {
     pub fn start(target: Target) -> Progress {
         let (tx, rx) = watch::channel(Stage::Queued);
         let stop = CancellationToken::new();
-        let task = tokio::spawn(show(target, rx, stop.clone()).instrument(tracing::Span::current()));
+        let task =
+            tokio::spawn(show(target, rx, stop.clone()).instrument(tracing::Span::current()));
         Progress { tx, stop, task }
     }
 
@@ -87,7 +91,9 @@ impl Progress {
 const TYPING_EVERY: Duration = Duration::from_secs(5);
 
 async fn show(target: Target, mut rx: watch::Receiver<Stage>, stop: CancellationToken) {
-    let Some(message_id) = target.message_id else { return };
+    let Some(message_id) = target.message_id else {
+        return;
+    };
     let mut shown: Option<Stage> = None;
     let mut typed: Option<Instant> = None;
     loop {
@@ -101,7 +107,10 @@ async fn show(target: Target, mut rx: watch::Receiver<Stage>, stop: Cancellation
         let now = Instant::now();
         if stage_changed {
             target.throttle.mark(target.chat_id, now);
-        } else if let Some(wait) = target.throttle.reserve(target.chat_id, target.interval, now) {
+        } else if let Some(wait) = target
+            .throttle
+            .reserve(target.chat_id, target.interval, now)
+        {
             tokio::select! {
                 biased;
                 () = stop.cancelled() => return,
@@ -115,12 +124,20 @@ async fn show(target: Target, mut rx: watch::Receiver<Stage>, stop: Cancellation
         }
         if typed.is_none_or(|t| t.elapsed() >= TYPING_EVERY) {
             typed = Some(Instant::now());
-            if let Err(e) = target.telegram.send_chat_action(target.chat_id, "typing").await {
+            if let Err(e) = target
+                .telegram
+                .send_chat_action(target.chat_id, "typing")
+                .await
+            {
                 target.metrics.telegram_error("sendChatAction", e.kind());
             }
         }
         let text = Msg::Stage(stage).render(target.lang);
-        match target.telegram.edit_message_text(target.chat_id, message_id, &text, &TextOptions::html()).await {
+        match target
+            .telegram
+            .edit_message_text(target.chat_id, message_id, &text, &TextOptions::html())
+            .await
+        {
             Ok(()) => shown = Some(stage),
             Err(e) => {
                 target.metrics.telegram_error("editMessageText", e.kind());

@@ -56,7 +56,11 @@ pub async fn handle(ctx: &Context, delivery: Delivery) {
     };
     let span = tracing::info_span!("update", bot = %ctx.bot.name, update_id = update.update_id, trace_id = %delivery.trace_id);
     async move {
-        match ctx.store.claim_update(&ctx.bot.name, update.update_id, CLAIM_MS).await {
+        match ctx
+            .store
+            .claim_update(&ctx.bot.name, update.update_id, CLAIM_MS)
+            .await
+        {
             Ok(UpdateClaim::Done) => {
                 tracing::info!("duplicate update ignored");
                 finish(delivery.ack().await);
@@ -64,7 +68,11 @@ pub async fn handle(ctx: &Context, delivery: Delivery) {
             Ok(UpdateClaim::Busy) => finish(delivery.retry_later(Duration::from_secs(5)).await),
             Ok(UpdateClaim::Fresh) => match dispatch(ctx, &update, &delivery.trace_id).await {
                 Ok(()) => {
-                    if let Err(error) = ctx.store.complete_update(&ctx.bot.name, update.update_id).await {
+                    if let Err(error) = ctx
+                        .store
+                        .complete_update(&ctx.bot.name, update.update_id)
+                        .await
+                    {
                         tracing::warn!(%error, "could not mark the update done");
                     }
                     finish(delivery.ack().await);
@@ -104,7 +112,11 @@ fn finish(result: scribe_core::queue::Result<()>) {
 }
 
 fn kind(update: &Update) -> &'static str {
-    match (&update.message, &update.callback_query, &update.pre_checkout_query) {
+    match (
+        &update.message,
+        &update.callback_query,
+        &update.pre_checkout_query,
+    ) {
         (Some(m), _, _) if m.media().is_some() => "media",
         (Some(m), _, _) if m.text.as_deref().is_some_and(|t| t.starts_with('/')) => "command",
         (Some(_), _, _) => "message",
@@ -115,22 +127,30 @@ fn kind(update: &Update) -> &'static str {
 }
 
 async fn dispatch(ctx: &Context, update: &Update, trace_id: &str) -> Result<()> {
-    ctx.metrics.updates_received.get_or_create(&[("kind", kind(update))]).inc();
+    ctx.metrics
+        .updates_received
+        .get_or_create(&[("kind", kind(update))])
+        .inc();
     if let Some(message) = &update.message {
         return on_message(ctx, update.update_id, message, trace_id).await;
     }
     if let Some(query) = &update.callback_query {
         // Buttons belong to later features; answering stops the client's spinner.
-        if let Err(e) = ctx.telegram.answer_callback_query(&query.id, None).await {
-            if !e.is_query_too_old() {
-                return Err(e.into());
-            }
+        if let Err(e) = ctx.telegram.answer_callback_query(&query.id, None).await
+            && !e.is_query_too_old()
+        {
+            return Err(e.into());
         }
     }
     Ok(())
 }
 
-async fn on_message(ctx: &Context, update_id: i64, message: &Message, trace_id: &str) -> Result<()> {
+async fn on_message(
+    ctx: &Context,
+    update_id: i64,
+    message: &Message,
+    trace_id: &str,
+) -> Result<()> {
     let Some(from) = message.from.as_ref().filter(|f| !f.is_bot) else {
         return Ok(());
     };
@@ -140,7 +160,12 @@ async fn on_message(ctx: &Context, update_id: i64, message: &Message, trace_id: 
     }
     let (mut user, _) = ctx
         .store
-        .touch_user(from.id, &from.first_name, from.username.as_deref(), from.language_code.as_deref())
+        .touch_user(
+            from.id,
+            &from.first_name,
+            from.username.as_deref(),
+            from.language_code.as_deref(),
+        )
         .await?;
     let new_trial = grant_trial(ctx, &mut user).await?;
     if let Some(text) = message.text.as_deref().filter(|t| t.starts_with('/')) {
@@ -155,10 +180,17 @@ async fn on_message(ctx: &Context, update_id: i64, message: &Message, trace_id: 
 
 /// Grants the trial on first contact in `auto` mode; returns the seconds granted now.
 async fn grant_trial(ctx: &Context, user: &mut User) -> Result<Option<i64>> {
-    if ctx.billing.trial_mode != TrialMode::Auto || user.trial_state != "none" || ctx.billing.trial_seconds == 0 {
+    if ctx.billing.trial_mode != TrialMode::Auto
+        || user.trial_state != "none"
+        || ctx.billing.trial_seconds == 0
+    {
         return Ok(None);
     }
-    if !ctx.store.grant_trial(user.id, "none", ctx.billing.trial_seconds).await? {
+    if !ctx
+        .store
+        .grant_trial(user.id, "none", ctx.billing.trial_seconds)
+        .await?
+    {
         return Ok(None);
     }
     ctx.metrics.balance("credit", ctx.billing.trial_seconds);
@@ -171,7 +203,10 @@ async fn grant_trial(ctx: &Context, user: &mut User) -> Result<Option<i64>> {
 pub async fn reply(ctx: &Context, chat_id: i64, html: &str) -> Result<()> {
     let options = TextOptions::html();
     ctx.telegram_backoff
-        .run(|_| ctx.telegram.send_message(chat_id, html, &options), |_| {})
+        .run(
+            |_| ctx.telegram.send_message(chat_id, html, &options),
+            |_| {},
+        )
         .await?;
     Ok(())
 }

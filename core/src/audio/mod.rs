@@ -79,24 +79,39 @@ struct ProbeFormat {
 /// Runs ffprobe on `path`.
 pub async fn probe(path: &Path) -> Result<Probe> {
     let output = Command::new("ffprobe")
-        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
         .arg(path)
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output()
         .await
-        .map_err(|source| Error::Spawn { tool: "ffprobe", source })?;
+        .map_err(|source| Error::Spawn {
+            tool: "ffprobe",
+            source,
+        })?;
     if !output.status.success() {
         return Err(Error::Undecodable { tool: "ffprobe" });
     }
-    let parsed: ProbeJson = serde_json::from_slice(&output.stdout).map_err(|_| Error::Undecodable { tool: "ffprobe" })?;
+    let parsed: ProbeJson = serde_json::from_slice(&output.stdout)
+        .map_err(|_| Error::Undecodable { tool: "ffprobe" })?;
     let Some(format) = parsed.format else {
         return Err(Error::Undecodable { tool: "ffprobe" });
     };
     let Some(audio) = parsed.streams.iter().find(|s| s.codec_type == "audio") else {
         return Err(Error::NoAudio);
     };
-    let seconds = |s: &Option<String>| s.as_deref().and_then(|d| d.parse::<f64>().ok()).filter(|d| d.is_finite() && *d > 0.0);
+    let seconds = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|d| d.parse::<f64>().ok())
+            .filter(|d| d.is_finite() && *d > 0.0)
+    };
     Ok(Probe {
         duration: seconds(&format.duration).or_else(|| seconds(&audio.duration)),
         format: format.format_name,
@@ -110,18 +125,26 @@ pub async fn detect_silences(input: &Path, duration: f64) -> Result<Vec<Silence>
         .args(["-hide_banner", "-nostdin", "-v", "info", "-i"])
         .arg(input)
         .args(["-vn", "-map", "0:a:0", "-af"])
-        .arg(format!("silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_SECONDS}"))
+        .arg(format!(
+            "silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_SECONDS}"
+        ))
         .args(["-f", "null", "-"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .output()
         .await
-        .map_err(|source| Error::Spawn { tool: "ffmpeg", source })?;
+        .map_err(|source| Error::Spawn {
+            tool: "ffmpeg",
+            source,
+        })?;
     if !output.status.success() {
         return Err(Error::Undecodable { tool: "ffmpeg" });
     }
-    Ok(split::parse_silences(&String::from_utf8_lossy(&output.stderr), duration))
+    Ok(split::parse_silences(
+        &String::from_utf8_lossy(&output.stderr),
+        duration,
+    ))
 }
 
 /// Audio ready for recognition.
@@ -141,7 +164,11 @@ pub struct Prepared {
 impl Prepared {
     /// True when pauses cover (nearly) all of the audio: nothing to recognise.
     pub fn is_silent(&self) -> bool {
-        let quiet: f64 = self.silences.iter().map(|s| (s.end - s.start).max(0.0)).sum();
+        let quiet: f64 = self
+            .silences
+            .iter()
+            .map(|s| (s.end - s.start).max(0.0))
+            .sum();
         self.duration <= 0.0 || quiet >= self.duration * 0.97
     }
 }
@@ -153,45 +180,76 @@ const SILENCE_MIN_SECONDS: f64 = 0.3;
 /// Prepares `input` for recognition. An Ogg/Opus file no longer than `chunk_seconds` is used as
 /// is when `passthrough` allows (its pauses found by a decode-only pass); everything else is
 /// transcoded to mono 16 kHz Opus, with pause detection in the same ffmpeg pass.
-pub async fn prepare(input: &Path, probe: &Probe, work_dir: &Path, passthrough: bool, chunk_seconds: f64) -> Result<Prepared> {
-    if let Some(duration) = probe.duration {
-        if passthrough && probe.is_ogg_opus() && duration <= chunk_seconds {
-            return Ok(Prepared {
-                path: input.to_path_buf(),
-                mime: "audio/ogg",
-                passthrough: true,
-                duration,
-                silences: detect_silences(input, duration).await?,
-            });
-        }
+pub async fn prepare(
+    input: &Path,
+    probe: &Probe,
+    work_dir: &Path,
+    passthrough: bool,
+    chunk_seconds: f64,
+) -> Result<Prepared> {
+    if let Some(duration) = probe.duration
+        && passthrough
+        && probe.is_ogg_opus()
+        && duration <= chunk_seconds
+    {
+        return Ok(Prepared {
+            path: input.to_path_buf(),
+            mime: "audio/ogg",
+            passthrough: true,
+            duration,
+            silences: detect_silences(input, duration).await?,
+        });
     }
     transcode(input, work_dir, probe.duration).await
 }
 
 /// Extracts the audio of `input` as mono 16 kHz Opus and detects pauses.
-pub async fn transcode(input: &Path, work_dir: &Path, known_duration: Option<f64>) -> Result<Prepared> {
+pub async fn transcode(
+    input: &Path,
+    work_dir: &Path,
+    known_duration: Option<f64>,
+) -> Result<Prepared> {
     let out = work_dir.join("prepared.ogg");
     let output = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-y", "-v", "info", "-i"])
         .arg(input)
-        .args(["-vn", "-sn", "-dn", "-map", "0:a:0", "-ac", "1", "-ar", "16000"])
+        .args([
+            "-vn", "-sn", "-dn", "-map", "0:a:0", "-ac", "1", "-ar", "16000",
+        ])
         .arg("-af")
-        .arg(format!("silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_SECONDS}"))
-        .args(["-c:a", "libopus", "-b:a", "24k", "-application", "voip", "-f", "ogg"])
+        .arg(format!(
+            "silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_SECONDS}"
+        ))
+        .args([
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "24k",
+            "-application",
+            "voip",
+            "-f",
+            "ogg",
+        ])
         .arg(&out)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .output()
         .await
-        .map_err(|source| Error::Spawn { tool: "ffmpeg", source })?;
+        .map_err(|source| Error::Spawn {
+            tool: "ffmpeg",
+            source,
+        })?;
     if !output.status.success() {
         return Err(Error::Undecodable { tool: "ffmpeg" });
     }
     let log = String::from_utf8_lossy(&output.stderr);
     let duration = match known_duration {
         Some(d) => d,
-        None => probe(&out).await?.duration.ok_or(Error::Undecodable { tool: "ffprobe" })?,
+        None => probe(&out)
+            .await?
+            .duration
+            .ok_or(Error::Undecodable { tool: "ffprobe" })?,
     };
     Ok(Prepared {
         path: out,

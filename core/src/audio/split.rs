@@ -33,16 +33,19 @@ pub(super) fn parse_silences(log: &str, duration: f64) -> Vec<Silence> {
     for line in log.lines() {
         if let Some(v) = value_after(line, "silence_start:") {
             open = Some(v.max(0.0));
-        } else if let Some(v) = value_after(line, "silence_end:") {
-            if let Some(start) = open.take() {
-                out.push(Silence { start, end: v });
-            }
+        } else if let Some(v) = value_after(line, "silence_end:")
+            && let Some(start) = open.take()
+        {
+            out.push(Silence { start, end: v });
         }
     }
-    if let Some(start) = open {
-        if duration > start {
-            out.push(Silence { start, end: duration });
-        }
+    if let Some(start) = open
+        && duration > start
+    {
+        out.push(Silence {
+            start,
+            end: duration,
+        });
     }
     out
 }
@@ -69,7 +72,9 @@ pub fn plan_cuts(duration: f64, silences: &[Silence], max_chunk: f64) -> Vec<f64
                 let (a, b) = (s.start.max(lo), s.end.min(hi));
                 (a <= b).then(|| ((s.start + s.end) / 2.0).clamp(a, b))
             })
-            .fold(None, |best: Option<f64>, c| Some(best.map_or(c, |b| b.max(c))))
+            .fold(None, |best: Option<f64>, c| {
+                Some(best.map_or(c, |b| b.max(c)))
+            })
             .unwrap_or(hi);
         cuts.push(cut);
         start = cut;
@@ -84,14 +89,31 @@ pub async fn split(prepared: &Prepared, cuts: &[f64], work_dir: &Path) -> Result
         .chain(std::iter::once(prepared.duration))
         .collect();
     if cuts.is_empty() {
-        return Ok(vec![Chunk { index: 0, path: prepared.path.clone(), start: 0.0, end: prepared.duration }]);
+        return Ok(vec![Chunk {
+            index: 0,
+            path: prepared.path.clone(),
+            start: 0.0,
+            end: prepared.duration,
+        }]);
     }
-    let times = cuts.iter().map(|c| format!("{c:.3}")).collect::<Vec<_>>().join(",");
+    let times = cuts
+        .iter()
+        .map(|c| format!("{c:.3}"))
+        .collect::<Vec<_>>()
+        .join(",");
     let pattern = work_dir.join("chunk%04d.ogg");
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-y", "-v", "error", "-i"])
         .arg(&prepared.path)
-        .args(["-map", "0:a:0", "-c", "copy", "-f", "segment", "-segment_times"])
+        .args([
+            "-map",
+            "0:a:0",
+            "-c",
+            "copy",
+            "-f",
+            "segment",
+            "-segment_times",
+        ])
         .arg(&times)
         .args(["-reset_timestamps", "1"])
         .arg(&pattern)
@@ -101,7 +123,10 @@ pub async fn split(prepared: &Prepared, cuts: &[f64], work_dir: &Path) -> Result
         .kill_on_drop(true)
         .status()
         .await
-        .map_err(|source| Error::Spawn { tool: "ffmpeg", source })?;
+        .map_err(|source| Error::Spawn {
+            tool: "ffmpeg",
+            source,
+        })?;
     if !status.success() {
         return Err(Error::Undecodable { tool: "ffmpeg" });
     }
@@ -112,7 +137,12 @@ pub async fn split(prepared: &Prepared, cuts: &[f64], work_dir: &Path) -> Result
             // A cut at the very end leaves no last segment; nothing is lost.
             continue;
         }
-        chunks.push(Chunk { index, path, start: pair[0], end: pair[1] });
+        chunks.push(Chunk {
+            index,
+            path,
+            start: pair[0],
+            end: pair[1],
+        });
     }
     Ok(chunks)
 }
@@ -129,7 +159,16 @@ mod tests {
                    [silencedetect @ 0x5] silence_start: 8.9\n";
         assert_eq!(
             parse_silences(log, 9.5),
-            vec![Silence { start: 1.5, end: 2.25 }, Silence { start: 8.9, end: 9.5 }]
+            vec![
+                Silence {
+                    start: 1.5,
+                    end: 2.25
+                },
+                Silence {
+                    start: 8.9,
+                    end: 9.5
+                }
+            ]
         );
     }
 
@@ -141,10 +180,22 @@ mod tests {
     #[test]
     fn cuts_go_into_the_latest_pause_of_each_window() {
         let silences = [
-            Silence { start: 50.0, end: 51.0 },
-            Silence { start: 150.0, end: 152.0 },
-            Silence { start: 170.0, end: 171.0 },
-            Silence { start: 300.0, end: 300.6 },
+            Silence {
+                start: 50.0,
+                end: 51.0,
+            },
+            Silence {
+                start: 150.0,
+                end: 152.0,
+            },
+            Silence {
+                start: 170.0,
+                end: 171.0,
+            },
+            Silence {
+                start: 300.0,
+                end: 300.6,
+            },
         ];
         let cuts = plan_cuts(400.0, &silences, 180.0);
         assert_eq!(cuts, vec![170.5, 300.3]);
@@ -152,7 +203,14 @@ mod tests {
 
     #[test]
     fn no_pause_means_a_hard_cut_and_no_chunk_exceeds_the_limit() {
-        let cuts = plan_cuts(400.0, &[Silence { start: 10.0, end: 11.0 }], 180.0);
+        let cuts = plan_cuts(
+            400.0,
+            &[Silence {
+                start: 10.0,
+                end: 11.0,
+            }],
+            180.0,
+        );
         assert_eq!(cuts, vec![180.0, 360.0]);
         let mut bounds = vec![0.0];
         bounds.extend(&cuts);
@@ -162,7 +220,14 @@ mod tests {
 
     #[test]
     fn a_pause_straddling_the_window_end_is_clamped_into_it() {
-        let cuts = plan_cuts(300.0, &[Silence { start: 179.0, end: 185.0 }], 180.0);
+        let cuts = plan_cuts(
+            300.0,
+            &[Silence {
+                start: 179.0,
+                end: 185.0,
+            }],
+            180.0,
+        );
         assert_eq!(cuts, vec![180.0]);
     }
 }

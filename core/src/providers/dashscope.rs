@@ -2,15 +2,15 @@
 //! generation endpoint and `qwen-plus` through text generation. Error bodies are flat
 //! `{"code","message","request_id"}`.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use url::Url;
 
-use super::{Audio, Formatted, Formatter, Result, Transcriber, Transcript, endpoint, send_json};
+use super::{
+    Audio, ErrorBody, Formatted, Formatter, Result, Transcriber, Transcript, endpoint, send_json,
+};
 use crate::secret::Secret;
 
 const PROVIDER: &str = "dashscope";
@@ -37,16 +37,22 @@ impl DashScope {
     }
 
     pub fn recogniser(&self, model: String) -> DashScopeAsr {
-        DashScopeAsr { account: self.clone(), model }
+        DashScopeAsr {
+            account: self.clone(),
+            model,
+        }
     }
 
     pub fn formatter(&self, model: String) -> DashScopeLlm {
-        DashScopeLlm { account: self.clone(), model }
+        DashScopeLlm {
+            account: self.clone(),
+            model,
+        }
     }
 }
 
 /// `{"code": "...", "message": "...", "request_id": "..."}`
-fn error_body(body: &[u8]) -> (String, String, Option<Duration>) {
+fn error_body(body: &[u8]) -> ErrorBody {
     #[derive(Deserialize)]
     struct Body {
         #[serde(default)]
@@ -55,8 +61,12 @@ fn error_body(body: &[u8]) -> (String, String, Option<Duration>) {
         message: String,
     }
     match serde_json::from_slice::<Body>(body) {
-        Ok(b) => (b.code, b.message, None),
-        Err(_) => (String::new(), String::from_utf8_lossy(body).chars().take(200).collect(), None),
+        Ok(b) => ErrorBody {
+            code: b.code,
+            message: b.message,
+            retry_after: None,
+        },
+        Err(_) => ErrorBody::unparsed(body),
     }
 }
 
@@ -142,12 +152,19 @@ impl Transcriber for DashScopeAsr {
             }),
             parameters: json!({ "asr_options": asr_options }),
         };
-        let response: Response<Vec<TextPart>> =
-            send_json(PROVIDER, self.account.post(ASR_PATH).json(&body), error_body).await?;
+        let response: Response<Vec<TextPart>> = send_json(
+            PROVIDER,
+            self.account.post(ASR_PATH).json(&body),
+            error_body,
+        )
+        .await?;
         let choice = response.output.choices.into_iter().next();
-        let language = choice
-            .as_ref()
-            .and_then(|c| c.message.annotations.iter().find_map(|a| a.language.clone()));
+        let language = choice.as_ref().and_then(|c| {
+            c.message
+                .annotations
+                .iter()
+                .find_map(|a| a.language.clone())
+        });
         let text = choice
             .map(|c| {
                 c.message
@@ -158,7 +175,10 @@ impl Transcriber for DashScopeAsr {
                     .join("")
             })
             .unwrap_or_default();
-        Ok(Transcript { text: text.trim().to_owned(), language })
+        Ok(Transcript {
+            text: text.trim().to_owned(),
+            language,
+        })
     }
 }
 
@@ -194,14 +214,26 @@ impl Formatter for DashScopeLlm {
                 "incremental_output": false
             }
         });
-        let response: Response<String> = send_json(PROVIDER, self.account.post(TEXT_PATH).json(&body), error_body).await?;
-        let Output { choices, text: plain, finish_reason } = response.output;
+        let response: Response<String> = send_json(
+            PROVIDER,
+            self.account.post(TEXT_PATH).json(&body),
+            error_body,
+        )
+        .await?;
+        let Output {
+            choices,
+            text: plain,
+            finish_reason,
+        } = response.output;
         let (text, finish) = match choices.into_iter().next() {
             Some(c) => (c.message.content, c.finish_reason),
             None => match plain {
                 Some(t) => (t, finish_reason),
                 None => {
-                    return Err(super::Error::NoAnswer { provider: PROVIDER, reason: "no choices".into() });
+                    return Err(super::Error::NoAnswer {
+                        provider: PROVIDER,
+                        reason: "no choices".into(),
+                    });
                 }
             },
         };

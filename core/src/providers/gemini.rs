@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::{Error, Formatted, Formatter, Result, endpoint, send_json};
+use super::{Error, ErrorBody, Formatted, Formatter, Result, endpoint, send_json};
 use crate::secret::Secret;
 
 const PROVIDER: &str = "gemini";
@@ -24,12 +24,17 @@ pub struct Gemini {
 
 impl Gemini {
     pub fn new(http: reqwest::Client, base: Url, key: Secret, model: String) -> Self {
-        Self { http, base, key, model }
+        Self {
+            http,
+            base,
+            key,
+            model,
+        }
     }
 }
 
 /// `{"error": {"code", "message", "status", "details": [..RetryInfo {retryDelay: "26s"}..]}}`
-fn error_body(body: &[u8]) -> (String, String, Option<Duration>) {
+fn error_body(body: &[u8]) -> ErrorBody {
     #[derive(Deserialize)]
     struct Body {
         error: Inner,
@@ -56,9 +61,13 @@ fn error_body(body: &[u8]) -> (String, String, Option<Duration>) {
                 .iter()
                 .filter_map(|d| d.get("retryDelay").and_then(|v| v.as_str()))
                 .find_map(parse_retry_delay);
-            (error.status, error.message, retry)
+            ErrorBody {
+                code: error.status,
+                message: error.message,
+                retry_after: retry,
+            }
         }
-        Err(()) => (String::new(), String::from_utf8_lossy(body).chars().take(200).collect(), None),
+        Err(()) => ErrorBody::unparsed(body),
     }
 }
 
@@ -127,7 +136,10 @@ impl Formatter for Gemini {
                 "thinkingConfig": { "thinkingBudget": 0 }
             }
         });
-        let url = endpoint(&self.base, &format!("v1beta/models/{}:generateContent", self.model));
+        let url = endpoint(
+            &self.base,
+            &format!("v1beta/models/{}:generateContent", self.model),
+        );
         let request = self
             .http
             .post(url)
@@ -139,7 +151,10 @@ impl Formatter for Gemini {
                 .prompt_feedback
                 .and_then(|f| f.block_reason)
                 .unwrap_or_else(|| "no candidates".into());
-            return Err(Error::NoAnswer { provider: PROVIDER, reason });
+            return Err(Error::NoAnswer {
+                provider: PROVIDER,
+                reason,
+            });
         };
         let truncated = candidate.finish_reason.as_deref() == Some("MAX_TOKENS");
         let text: String = candidate
@@ -153,8 +168,13 @@ impl Formatter for Gemini {
             })
             .unwrap_or_default();
         if text.is_empty() && !truncated {
-            let reason = candidate.finish_reason.unwrap_or_else(|| "empty candidate".into());
-            return Err(Error::NoAnswer { provider: PROVIDER, reason });
+            let reason = candidate
+                .finish_reason
+                .unwrap_or_else(|| "empty candidate".into());
+            return Err(Error::NoAnswer {
+                provider: PROVIDER,
+                reason,
+            });
         }
         Ok(Formatted { text, truncated })
     }
@@ -168,10 +188,10 @@ mod tests {
     fn retry_info_is_read_from_error_details() {
         let body = br#"{"error":{"code":429,"message":"Quota exceeded. Please retry in 26.3s.","status":"RESOURCE_EXHAUSTED",
             "details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"26s"}]}}"#;
-        let (code, message, retry) = error_body(body);
-        assert_eq!(code, "RESOURCE_EXHAUSTED");
-        assert!(message.starts_with("Quota exceeded"));
-        assert_eq!(retry, Some(Duration::from_secs(26)));
+        let parsed = error_body(body);
+        assert_eq!(parsed.code, "RESOURCE_EXHAUSTED");
+        assert!(parsed.message.starts_with("Quota exceeded"));
+        assert_eq!(parsed.retry_after, Some(Duration::from_secs(26)));
         assert_eq!(parse_retry_delay("1.5s"), Some(Duration::from_millis(1500)));
         assert_eq!(parse_retry_delay("soon"), None);
     }

@@ -78,7 +78,10 @@ pub enum Error {
     },
     /// A 200 without a usable answer (blocked prompt, no candidates).
     #[error("{provider} gave no answer: {reason}")]
-    NoAnswer { provider: &'static str, reason: String },
+    NoAnswer {
+        provider: &'static str,
+        reason: String,
+    },
 }
 
 impl Error {
@@ -100,8 +103,12 @@ impl Error {
     pub fn outcome(&self) -> &'static str {
         match self {
             Error::Api { status: 429, .. } => "throttled",
-            Error::Api { status: 401 | 403, .. } => "unauthorized",
-            Error::Api { status: 400..=499, .. } => "rejected",
+            Error::Api {
+                status: 401 | 403, ..
+            } => "unauthorized",
+            Error::Api {
+                status: 400..=499, ..
+            } => "rejected",
             Error::Api { .. } => "server_error",
             Error::Transport { source, .. } if source.is_timeout() => "timeout",
             Error::Transport { .. } => "transport",
@@ -114,7 +121,11 @@ impl Error {
 impl Classify for Error {
     fn retry(&self) -> Retry {
         match self {
-            Error::Api { status, retry_after, .. } => Retry::from_status(*status, *retry_after),
+            Error::Api {
+                status,
+                retry_after,
+                ..
+            } => Retry::from_status(*status, *retry_after),
             Error::Transport { source, .. } => Retry::from_reqwest(source),
             Error::Decode { .. } => Retry::Permanent,
             Error::NoAnswer { .. } => Retry::Permanent,
@@ -124,17 +135,36 @@ impl Classify for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What a provider's error body says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorBody {
+    code: String,
+    message: String,
+    retry_after: Option<Duration>,
+}
+
+impl ErrorBody {
+    /// A body in no known shape (a proxy's HTML page, say): its start becomes the message.
+    fn unparsed(body: &[u8]) -> Self {
+        Self {
+            code: String::new(),
+            message: String::from_utf8_lossy(body).chars().take(200).collect(),
+            retry_after: None,
+        }
+    }
+}
+
 /// Sends a request and decodes a JSON success body; an error status goes through `error_body`,
-/// which knows the provider's error shape and returns `(code, message, retry_after)`.
+/// which knows the provider's error shape.
 async fn send_json<T: DeserializeOwned>(
     provider: &'static str,
     request: reqwest::RequestBuilder,
-    error_body: fn(&[u8]) -> (String, String, Option<Duration>),
+    error_body: fn(&[u8]) -> ErrorBody,
 ) -> Result<T> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| Error::Transport { provider, source: e.without_url() })?;
+    let response = request.send().await.map_err(|e| Error::Transport {
+        provider,
+        source: e.without_url(),
+    })?;
     let status = response.status().as_u16();
     let header_retry = response
         .headers()
@@ -142,12 +172,16 @@ async fn send_json<T: DeserializeOwned>(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| Error::Transport { provider, source: e.without_url() })?;
+    let body = response.bytes().await.map_err(|e| Error::Transport {
+        provider,
+        source: e.without_url(),
+    })?;
     if !(200..300).contains(&status) {
-        let (code, message, retry_after) = error_body(&body);
+        let ErrorBody {
+            code,
+            message,
+            retry_after,
+        } = error_body(&body);
         return Err(Error::Api {
             provider,
             status,
@@ -161,5 +195,9 @@ async fn send_json<T: DeserializeOwned>(
 
 /// Joins `path` to a base URL that may or may not end with `/`.
 fn endpoint(base: &url::Url, path: &str) -> String {
-    format!("{}/{}", base.as_str().trim_end_matches('/'), path.trim_start_matches('/'))
+    format!(
+        "{}/{}",
+        base.as_str().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
 }

@@ -2,13 +2,11 @@
 //! multipart upload, JSON answer `{"text": ...}`. Errors are `{"error": {...}}` or FastAPI's
 //! `{"detail": ...}`.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use serde::Deserialize;
 use url::Url;
 
-use super::{Audio, Error, Result, Transcriber, Transcript, endpoint, send_json};
+use super::{Audio, Error, ErrorBody, Result, Transcriber, Transcript, endpoint, send_json};
 use crate::secret::Secret;
 
 const PROVIDER: &str = "openai";
@@ -23,11 +21,16 @@ pub struct OpenAiAsr {
 
 impl OpenAiAsr {
     pub fn new(http: reqwest::Client, base: Url, key: Option<Secret>, model: String) -> Self {
-        Self { http, base, key, model }
+        Self {
+            http,
+            base,
+            key,
+            model,
+        }
     }
 }
 
-fn error_body(body: &[u8]) -> (String, String, Option<Duration>) {
+fn error_body(body: &[u8]) -> ErrorBody {
     #[derive(Deserialize)]
     struct Body {
         #[serde(default)]
@@ -50,10 +53,20 @@ fn error_body(body: &[u8]) -> (String, String, Option<Duration>) {
                 Some(serde_json::Value::String(s)) => s,
                 _ => e.kind.unwrap_or_default(),
             };
-            (code, e.message, None)
+            ErrorBody {
+                code,
+                message: e.message,
+                retry_after: None,
+            }
         }
-        Ok(Body { detail: Some(d), .. }) => (String::new(), d.to_string(), None),
-        _ => (String::new(), String::from_utf8_lossy(body).chars().take(200).collect(), None),
+        Ok(Body {
+            detail: Some(d), ..
+        }) => ErrorBody {
+            code: String::new(),
+            message: d.to_string(),
+            retry_after: None,
+        },
+        _ => ErrorBody::unparsed(body),
     }
 }
 
@@ -80,7 +93,10 @@ impl Transcriber for OpenAiAsr {
         let part = reqwest::multipart::Part::bytes(audio.bytes.to_vec())
             .file_name(file_name)
             .mime_str(audio.mime)
-            .map_err(|e| Error::Transport { provider: PROVIDER, source: e.without_url() })?;
+            .map_err(|e| Error::Transport {
+                provider: PROVIDER,
+                source: e.without_url(),
+            })?;
         let mut form = reqwest::multipart::Form::new()
             .part("file", part)
             .text("model", self.model.clone())

@@ -88,8 +88,20 @@ impl std::fmt::Debug for Delivery {
 }
 
 impl Delivery {
-    pub fn new(payload: Vec<u8>, trace_id: String, attempt: u32, published_at_ms: i64, acker: Box<dyn Acker>) -> Self {
-        Self { payload, trace_id, attempt, published_at_ms, acker }
+    pub fn new(
+        payload: Vec<u8>,
+        trace_id: String,
+        attempt: u32,
+        published_at_ms: i64,
+        acker: Box<dyn Acker>,
+    ) -> Self {
+        Self {
+            payload,
+            trace_id,
+            attempt,
+            published_at_ms,
+            acker,
+        }
     }
 
     /// Seconds since the message was first published.

@@ -31,7 +31,10 @@ impl StoreQueue {
             .into_iter()
             .map(|q| (q.as_str(), Arc::new(Notify::new())))
             .collect();
-        Ok(StoreQueue { store, wake: Arc::new(wake) })
+        Ok(StoreQueue {
+            store,
+            wake: Arc::new(wake),
+        })
     }
 
     fn notify(&self, queue: &str) -> Arc<Notify> {
@@ -67,11 +70,16 @@ impl Acker for StoreAcker {
     }
 
     async fn dead_letter(self: Box<Self>) -> Result<()> {
-        Ok(self.store.return_message(self.id, DEAD, self.attempt, 0).await?)
+        Ok(self
+            .store
+            .return_message(self.id, DEAD, self.attempt, 0)
+            .await?)
     }
 
     async fn requeue(self: Box<Self>) -> Result<()> {
-        self.store.return_message(self.id, self.queue, self.attempt, 0).await?;
+        self.store
+            .return_message(self.id, self.queue, self.attempt, 0)
+            .await?;
         self.wake.notify_one();
         Ok(())
     }
@@ -110,14 +118,22 @@ impl Queue for StoreQueue {
                                     _permit: permit,
                                 };
                                 let attempt = u32::try_from(row.attempt).unwrap_or(u32::MAX);
-                                let delivery = Delivery::new(row.payload.into_bytes(), row.trace_id, attempt, row.created_at, Box::new(acker));
+                                let delivery = Delivery::new(
+                                    row.payload.into_bytes(),
+                                    row.trace_id,
+                                    attempt,
+                                    row.created_at,
+                                    Box::new(acker),
+                                );
                                 return Some((Ok(delivery), ()));
                             }
                         }
                         Err(e) => return Some((Err(e.into()), ())),
                     }
                     let idle = match store.next_due_in(name).await {
-                        Ok(Some(ms)) => Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(IDLE_POLL),
+                        Ok(Some(ms)) => {
+                            Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(IDLE_POLL)
+                        }
                         _ => IDLE_POLL,
                     };
                     tokio::select! {

@@ -132,7 +132,11 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(mut job) = created else {
-            let existing = sqlx::query_as::<_, Job>(concat!("SELECT ", job_columns!(), " FROM jobs WHERE bot = $1 AND update_id = $2"))
+            let existing = sqlx::query_as::<_, Job>(concat!(
+                "SELECT ",
+                job_columns!(),
+                " FROM jobs WHERE bot = $1 AND update_id = $2"
+            ))
             .bind(&new.bot)
             .bind(new.update_id)
             .fetch_one(&mut *tx)
@@ -151,9 +155,22 @@ impl Store {
             return Ok(Intake::Insufficient { balance, needed });
         }
         let key = job_key(job.id);
-        match apply(&mut tx, new.user_id, Reason::Hold, &key, -hold, hold, Some(job.id), None).await {
+        match apply(
+            &mut tx,
+            new.user_id,
+            Reason::Hold,
+            &key,
+            -hold,
+            hold,
+            Some(job.id),
+            None,
+        )
+        .await
+        {
             Ok(_) => {}
-            Err(Error::Insufficient { balance, .. }) => return Ok(Intake::Insufficient { balance, needed }),
+            Err(Error::Insufficient { balance, .. }) => {
+                return Ok(Intake::Insufficient { balance, needed });
+            }
             Err(e) => return Err(e),
         }
         sqlx::query("UPDATE jobs SET held_seconds = $2 WHERE id = $1")
@@ -167,10 +184,14 @@ impl Store {
     }
 
     pub async fn job(&self, job_id: i64) -> Result<Option<Job>> {
-        Ok(sqlx::query_as::<_, Job>(concat!("SELECT ", job_columns!(), " FROM jobs WHERE id = $1"))
-            .bind(job_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_as::<_, Job>(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE id = $1"
+        ))
+        .bind(job_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     pub async fn set_status_message(&self, job_id: i64, message_id: i64) -> Result<()> {
@@ -184,7 +205,12 @@ impl Store {
 
     /// Takes a job for `worker`: a queued job, or a running one whose heartbeat is older than
     /// `stale_before_ms`. Counts the attempt.
-    pub async fn claim_job(&self, job_id: i64, worker: &str, stale_before_ms: i64) -> Result<Claim> {
+    pub async fn claim_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        stale_before_ms: i64,
+    ) -> Result<Claim> {
         let now = now_millis();
         let claimed = sqlx::query_as::<_, Job>(concat!("UPDATE jobs SET state = 'running', worker = $2, heartbeat_at = $3, attempts = attempts + 1, \
                  started_at = COALESCE(started_at, $4) \
@@ -209,13 +235,15 @@ impl Store {
 
     /// Proves `worker` still runs the job; false when it was taken over or finished.
     pub async fn heartbeat(&self, job_id: i64, worker: &str) -> Result<bool> {
-        Ok(sqlx::query("UPDATE jobs SET heartbeat_at = $3 WHERE id = $1 AND worker = $2 AND state = 'running'")
-            .bind(job_id)
-            .bind(worker)
-            .bind(now_millis())
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
+        Ok(sqlx::query(
+            "UPDATE jobs SET heartbeat_at = $3 WHERE id = $1 AND worker = $2 AND state = 'running'",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
             == 1)
     }
 
@@ -223,19 +251,36 @@ impl Store {
     /// holds the difference. Keyed by the target, so a retried attempt changes nothing.
     pub async fn set_job_hold(&self, job_id: i64, seconds: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        let (user_id, held): (i64, i64) =
-            sqlx::query_as("SELECT user_id, held_seconds FROM jobs WHERE id = $1 AND state = 'running'")
-                .bind(job_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(Error::NotFound("running job"))?;
+        let (user_id, held): (i64, i64) = sqlx::query_as(
+            "SELECT user_id, held_seconds FROM jobs WHERE id = $1 AND state = 'running'",
+        )
+        .bind(job_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("running job"))?;
         let diff = seconds - held;
         if diff == 0 {
             return Ok(());
         }
         let key = format!("job:{job_id}:hold:{seconds}");
-        let (reason, delta) = if diff > 0 { (Reason::Hold, -diff) } else { (Reason::Release, -diff) };
-        if apply(&mut tx, user_id, reason, &key, delta, diff, Some(job_id), None).await? == Applied::Already {
+        let (reason, delta) = if diff > 0 {
+            (Reason::Hold, -diff)
+        } else {
+            (Reason::Release, -diff)
+        };
+        if apply(
+            &mut tx,
+            user_id,
+            reason,
+            &key,
+            delta,
+            diff,
+            Some(job_id),
+            None,
+        )
+        .await?
+            == Applied::Already
+        {
             return Ok(());
         }
         sqlx::query("UPDATE jobs SET held_seconds = $2 WHERE id = $1 AND held_seconds = $3")
@@ -275,7 +320,17 @@ impl Store {
             return Ok(0);
         };
         if charged > 0 {
-            apply(&mut tx, user_id, Reason::Settle, &job_key(job_id), 0, -charged, Some(job_id), None).await?;
+            apply(
+                &mut tx,
+                user_id,
+                Reason::Settle,
+                &job_key(job_id),
+                0,
+                -charged,
+                Some(job_id),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(charged)
@@ -283,7 +338,12 @@ impl Store {
 
     /// Fails a job that is not finished yet and releases its whole hold. Returns the seconds
     /// released, or `None` when the job had already finished (nothing changed).
-    pub async fn fail_job(&self, job_id: i64, error_kind: &str, stats: &JobStats) -> Result<Option<i64>> {
+    pub async fn fail_job(
+        &self,
+        job_id: i64,
+        error_kind: &str,
+        stats: &JobStats,
+    ) -> Result<Option<i64>> {
         let mut tx = self.begin().await?;
         let failed = sqlx::query_as::<_, (i64, i64)>(
             "UPDATE jobs SET state = 'failed', error_kind = $2, charged_seconds = 0, finished_at = $3, \
@@ -306,7 +366,17 @@ impl Store {
             return Ok(None);
         };
         if released > 0 {
-            apply(&mut tx, user_id, Reason::Release, &job_key(job_id), released, -released, Some(job_id), None).await?;
+            apply(
+                &mut tx,
+                user_id,
+                Reason::Release,
+                &job_key(job_id),
+                released,
+                -released,
+                Some(job_id),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(Some(released))
@@ -326,15 +396,21 @@ impl Store {
     /// All-in-one start-up: this process is the only worker, so every `running` job was
     /// interrupted (crash, Ctrl-C) and is queued again.
     pub async fn requeue_interrupted_jobs(&self) -> Result<u64> {
-        Ok(sqlx::query("UPDATE jobs SET state = 'queued', worker = NULL WHERE state = 'running'")
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query("UPDATE jobs SET state = 'queued', worker = NULL WHERE state = 'running'")
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     /// The last `limit` jobs of a user, newest first.
     pub async fn jobs_of_user(&self, user_id: i64, limit: i64) -> Result<Vec<Job>> {
-        Ok(sqlx::query_as::<_, Job>(concat!("SELECT ", job_columns!(), " FROM jobs WHERE user_id = $1 ORDER BY id DESC LIMIT $2"))
+        Ok(sqlx::query_as::<_, Job>(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
+        ))
         .bind(user_id)
         .bind(limit)
         .fetch_all(&self.pool)

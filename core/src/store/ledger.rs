@@ -77,7 +77,10 @@ pub(super) async fn apply(
             .await?;
         return match balance {
             None => Err(Error::NotFound("user")),
-            Some(balance) => Err(Error::Insufficient { balance, needed: -delta }),
+            Some(balance) => Err(Error::Insufficient {
+                balance,
+                needed: -delta,
+            }),
         };
     }
     Ok(Applied::Now)

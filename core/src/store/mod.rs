@@ -39,10 +39,16 @@ impl Error {
     /// The database could not be reached or is overloaded: worth retrying later.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Error::Db(e) => matches!(
-                e,
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_)
-            ) || is_busy(e),
+            Error::Db(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::Protocol(_)
+                ) || is_busy(e)
+            }
             Error::Migrate(_) | Error::Insufficient { .. } | Error::NotFound(_) => false,
         }
     }
@@ -52,7 +58,9 @@ fn is_busy(e: &sqlx::Error) -> bool {
     match e {
         // SQLite "database is locked" (5) and "busy snapshot" (517); PostgreSQL serialization
         // failure and deadlock.
-        sqlx::Error::Database(d) => matches!(d.code().as_deref(), Some("5" | "517" | "40001" | "40P01")),
+        sqlx::Error::Database(d) => {
+            matches!(d.code().as_deref(), Some("5" | "517" | "40001" | "40P01"))
+        }
         _ => false,
     }
 }

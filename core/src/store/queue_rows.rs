@@ -15,7 +15,14 @@ pub struct QueueRow {
 }
 
 impl Store {
-    pub async fn enqueue(&self, queue: &str, payload: &str, trace_id: &str, attempt: i64, delay_ms: i64) -> Result<()> {
+    pub async fn enqueue(
+        &self,
+        queue: &str,
+        payload: &str,
+        trace_id: &str,
+        attempt: i64,
+        delay_ms: i64,
+    ) -> Result<()> {
         let now = now_millis();
         sqlx::query(
             "INSERT INTO queue_messages (queue, payload, trace_id, attempt, available_at, locked_until, created_at) \
@@ -52,13 +59,22 @@ impl Store {
     }
 
     pub async fn delete_message(&self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM queue_messages WHERE id = $1").bind(id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM queue_messages WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     /// Makes a taken message available again after `delay_ms`, as attempt `attempt`, possibly
     /// in another queue (the dead-letter queue).
-    pub async fn return_message(&self, id: i64, queue: &str, attempt: i64, delay_ms: i64) -> Result<()> {
+    pub async fn return_message(
+        &self,
+        id: i64,
+        queue: &str,
+        attempt: i64,
+        delay_ms: i64,
+    ) -> Result<()> {
         sqlx::query("UPDATE queue_messages SET queue = $2, attempt = $3, available_at = $4, locked_until = 0 WHERE id = $1")
             .bind(id)
             .bind(queue)
@@ -71,10 +87,12 @@ impl Store {
 
     /// Messages of `queue` not yet acknowledged.
     pub async fn queue_depth(&self, queue: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM queue_messages WHERE queue = $1")
-            .bind(queue)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM queue_messages WHERE queue = $1")
+                .bind(queue)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Milliseconds until the next delayed message of `queue` becomes due, if any.
@@ -91,9 +109,11 @@ impl Store {
 
     /// All-in-one start-up: nobody else consumes, so every lock is left over from a crash.
     pub async fn unlock_all_messages(&self) -> Result<u64> {
-        Ok(sqlx::query("UPDATE queue_messages SET locked_until = 0 WHERE locked_until > 0")
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query("UPDATE queue_messages SET locked_until = 0 WHERE locked_until > 0")
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 }

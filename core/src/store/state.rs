@@ -4,11 +4,13 @@ use super::{Result, Store};
 
 impl Store {
     pub async fn bot_state(&self, bot: &str, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM bot_state WHERE bot = $1 AND key = $2")
-            .bind(bot)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM bot_state WHERE bot = $1 AND key = $2")
+                .bind(bot)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn set_bot_state(&self, bot: &str, key: &str, value: &str) -> Result<()> {

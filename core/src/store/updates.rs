@@ -16,7 +16,12 @@ pub enum UpdateClaim {
 }
 
 impl Store {
-    pub async fn claim_update(&self, bot: &str, update_id: i64, lease_ms: i64) -> Result<UpdateClaim> {
+    pub async fn claim_update(
+        &self,
+        bot: &str,
+        update_id: i64,
+        lease_ms: i64,
+    ) -> Result<UpdateClaim> {
         let now = now_millis();
         let inserted = sqlx::query(
             "INSERT INTO updates_seen (bot, update_id, done, claimed_until, seen_at) VALUES ($1, $2, 0, $3, $4) \
@@ -45,12 +50,17 @@ impl Store {
         if retaken == 1 {
             return Ok(UpdateClaim::Fresh);
         }
-        let done: i64 = sqlx::query_scalar("SELECT done FROM updates_seen WHERE bot = $1 AND update_id = $2")
-            .bind(bot)
-            .bind(update_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(if done != 0 { UpdateClaim::Done } else { UpdateClaim::Busy })
+        let done: i64 =
+            sqlx::query_scalar("SELECT done FROM updates_seen WHERE bot = $1 AND update_id = $2")
+                .bind(bot)
+                .bind(update_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(if done != 0 {
+            UpdateClaim::Done
+        } else {
+            UpdateClaim::Busy
+        })
     }
 
     pub async fn complete_update(&self, bot: &str, update_id: i64) -> Result<()> {

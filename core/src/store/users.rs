@@ -91,8 +91,12 @@ impl Store {
         language_code: Option<&str>,
     ) -> Result<(User, bool)> {
         let now = now_secs();
-        let created = sqlx::query_as::<_, User>(concat!("INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING RETURNING ", user_columns!(), ""))
+        let created = sqlx::query_as::<_, User>(concat!(
+            "INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING RETURNING ",
+            user_columns!(),
+            ""
+        ))
         .bind(id)
         .bind(first_name)
         .bind(username)
@@ -116,40 +120,58 @@ impl Store {
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>> {
-        Ok(sqlx::query_as::<_, User>(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_as::<_, User>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Grants the trial once: moves `trial_state` from `from` to `granted` and credits
     /// `seconds` in one transaction. Returns false when the state was not `from` any more.
     pub async fn grant_trial(&self, user_id: i64, from: &str, seconds: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let moved = sqlx::query("UPDATE users SET trial_state = 'granted' WHERE id = $1 AND trial_state = $2")
-            .bind(user_id)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let moved = sqlx::query(
+            "UPDATE users SET trial_state = 'granted' WHERE id = $1 AND trial_state = $2",
+        )
+        .bind(user_id)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if moved == 0 {
             return Ok(false);
         }
         let key = format!("user:{user_id}");
-        super::ledger::apply(&mut tx, user_id, Reason::Trial, &key, seconds, 0, None, None).await?;
+        super::ledger::apply(
+            &mut tx,
+            user_id,
+            Reason::Trial,
+            &key,
+            seconds,
+            0,
+            None,
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
 
     pub async fn set_trial_state(&self, user_id: i64, from: &str, to: &str) -> Result<bool> {
-        Ok(sqlx::query("UPDATE users SET trial_state = $3 WHERE id = $1 AND trial_state = $2")
-            .bind(user_id)
-            .bind(from)
-            .bind(to)
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
-            == 1)
+        Ok(
+            sqlx::query("UPDATE users SET trial_state = $3 WHERE id = $1 AND trial_state = $2")
+                .bind(user_id)
+                .bind(from)
+                .bind(to)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
     }
 
     pub async fn set_asr_language(&self, user_id: i64, language: Option<&str>) -> Result<()> {

@@ -66,7 +66,9 @@ impl Error {
     /// The message to edit or delete is gone.
     pub fn is_message_gone(&self) -> bool {
         let d = self.description();
-        d.contains("message to edit not found") || d.contains("message to delete not found") || d.contains("message can't be edited")
+        d.contains("message to edit not found")
+            || d.contains("message to delete not found")
+            || d.contains("message can't be edited")
     }
 
     /// A callback or pre-checkout query answered too late or twice.
@@ -78,7 +80,9 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Api { code: 429, .. } => "flood",
-            Error::Api { code: 400..=499, .. } => "rejected",
+            Error::Api {
+                code: 400..=499, ..
+            } => "rejected",
             Error::Api { .. } | Error::Status { .. } => "server",
             Error::Http { .. } => "transport",
             Error::Decode { .. } => "decode",
@@ -90,9 +94,12 @@ impl Error {
 impl Classify for Error {
     fn retry(&self) -> Retry {
         match self {
-            Error::Api { code, retry_after, .. } => {
-                Retry::from_status(*code, retry_after.map(|s| Duration::from_secs(u64::from(s))))
-            }
+            Error::Api {
+                code, retry_after, ..
+            } => Retry::from_status(
+                *code,
+                retry_after.map(|s| Duration::from_secs(u64::from(s))),
+            ),
             Error::Status { status, .. } => Retry::from_status(*status, None),
             Error::Http { source, .. } => Retry::from_reqwest(source),
             Error::Decode { .. } => Retry::Permanent,
@@ -174,21 +181,35 @@ pub struct Telegram {
 
 impl std::fmt::Debug for Telegram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Telegram").field("api_url", &self.api_url.as_str()).finish_non_exhaustive()
+        f.debug_struct("Telegram")
+            .field("api_url", &self.api_url.as_str())
+            .finish_non_exhaustive()
     }
 }
 
 impl Telegram {
     pub fn new(http: reqwest::Client, api_url: Url, token: Secret) -> Self {
-        Self { http, api_url, token }
+        Self {
+            http,
+            api_url,
+            token,
+        }
     }
 
     fn method_url(&self, method: &str) -> String {
-        format!("{}/bot{}/{method}", self.api_url.as_str().trim_end_matches('/'), self.token.expose())
+        format!(
+            "{}/bot{}/{method}",
+            self.api_url.as_str().trim_end_matches('/'),
+            self.token.expose()
+        )
     }
 
     /// Calls `method` with JSON parameters.
-    pub async fn call<P: Serialize + ?Sized, R: DeserializeOwned>(&self, method: &'static str, params: &P) -> Result<R> {
+    pub async fn call<P: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        params: &P,
+    ) -> Result<R> {
         self.call_with_timeout(method, params, None).await
     }
 
@@ -202,19 +223,22 @@ impl Telegram {
         if let Some(t) = timeout {
             request = request.timeout(t);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| Error::Http { method, source: e.without_url() })?;
+        let response = request.send().await.map_err(|e| Error::Http {
+            method,
+            source: e.without_url(),
+        })?;
         Self::decode(method, response).await
     }
 
-    async fn decode<R: DeserializeOwned>(method: &'static str, response: reqwest::Response) -> Result<R> {
+    async fn decode<R: DeserializeOwned>(
+        method: &'static str,
+        response: reqwest::Response,
+    ) -> Result<R> {
         let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Http { method, source: e.without_url() })?;
+        let body = response.bytes().await.map_err(|e| Error::Http {
+            method,
+            source: e.without_url(),
+        })?;
         let envelope: Envelope<R> = match serde_json::from_slice(&body) {
             Ok(e) => e,
             Err(source) if status == 200 => return Err(Error::Decode { method, source }),
@@ -237,15 +261,24 @@ impl Telegram {
 
     /// `getUpdates` long poll; `offset` confirms everything before it. Updates come back as
     /// raw JSON: ingress forwards them untouched.
-    pub async fn get_updates(&self, offset: Option<i64>, timeout: Duration, allowed: &[&str]) -> Result<Vec<Value>> {
+    pub async fn get_updates(
+        &self,
+        offset: Option<i64>,
+        timeout: Duration,
+        allowed: &[&str],
+    ) -> Result<Vec<Value>> {
         let params = json!({
             "offset": offset,
             "timeout": timeout.as_secs(),
             "allowed_updates": allowed,
         });
         // The HTTP timeout must outlast the long poll.
-        self.call_with_timeout("getUpdates", &params, Some(timeout + Duration::from_secs(15)))
-            .await
+        self.call_with_timeout(
+            "getUpdates",
+            &params,
+            Some(timeout + Duration::from_secs(15)),
+        )
+        .await
     }
 
     pub async fn get_me(&self) -> Result<Value> {
@@ -269,12 +302,10 @@ impl Telegram {
             self.token.expose(),
             file_path
         );
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| Error::Http { method, source: e.without_url() })?;
+        let response = self.http.get(url).send().await.map_err(|e| Error::Http {
+            method,
+            source: e.without_url(),
+        })?;
         if !response.status().is_success() {
             let status = response.status().as_u16();
             return Err(Self::decode::<Value>(method, response)
@@ -285,20 +316,34 @@ impl Telegram {
         let mut file = tokio::fs::File::create(dest).await.map_err(Error::Io)?;
         let mut body = response.bytes_stream();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| Error::Http { method, source: e.without_url() })?;
+            let chunk = chunk.map_err(|e| Error::Http {
+                method,
+                source: e.without_url(),
+            })?;
             file.write_all(&chunk).await.map_err(Error::Io)?;
         }
         file.flush().await.map_err(Error::Io)?;
         Ok(Downloaded::Fetched(dest.to_path_buf()))
     }
 
-    pub async fn send_message(&self, chat_id: i64, text: &str, options: &TextOptions) -> Result<Message> {
+    pub async fn send_message(
+        &self,
+        chat_id: i64,
+        text: &str,
+        options: &TextOptions,
+    ) -> Result<Message> {
         let mut params = json!({ "chat_id": chat_id, "text": text });
         merge_options(&mut params, options);
         self.call("sendMessage", &params).await
     }
 
-    pub async fn edit_message_text(&self, chat_id: i64, message_id: i64, text: &str, options: &TextOptions) -> Result<()> {
+    pub async fn edit_message_text(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+        text: &str,
+        options: &TextOptions,
+    ) -> Result<()> {
         let mut params = json!({ "chat_id": chat_id, "message_id": message_id, "text": text });
         merge_options(&mut params, options);
         match self.call::<_, Value>("editMessageText", &params).await {
@@ -308,9 +353,18 @@ impl Telegram {
         }
     }
 
-    pub async fn edit_message_reply_markup(&self, chat_id: i64, message_id: i64, keyboard: Option<&InlineKeyboard>) -> Result<()> {
-        let params = json!({ "chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard });
-        match self.call::<_, Value>("editMessageReplyMarkup", &params).await {
+    pub async fn edit_message_reply_markup(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+        keyboard: Option<&InlineKeyboard>,
+    ) -> Result<()> {
+        let params =
+            json!({ "chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard });
+        match self
+            .call::<_, Value>("editMessageReplyMarkup", &params)
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_modified() => Ok(()),
             Err(e) => Err(e),
@@ -318,21 +372,30 @@ impl Telegram {
     }
 
     pub async fn delete_message(&self, chat_id: i64, message_id: i64) -> Result<()> {
-        self.call::<_, bool>("deleteMessage", &json!({ "chat_id": chat_id, "message_id": message_id }))
-            .await
-            .map(drop)
+        self.call::<_, bool>(
+            "deleteMessage",
+            &json!({ "chat_id": chat_id, "message_id": message_id }),
+        )
+        .await
+        .map(drop)
     }
 
     pub async fn send_chat_action(&self, chat_id: i64, action: &str) -> Result<()> {
-        self.call::<_, bool>("sendChatAction", &json!({ "chat_id": chat_id, "action": action }))
-            .await
-            .map(drop)
+        self.call::<_, bool>(
+            "sendChatAction",
+            &json!({ "chat_id": chat_id, "action": action }),
+        )
+        .await
+        .map(drop)
     }
 
     pub async fn answer_callback_query(&self, query_id: &str, text: Option<&str>) -> Result<()> {
-        self.call::<_, bool>("answerCallbackQuery", &json!({ "callback_query_id": query_id, "text": text }))
-            .await
-            .map(drop)
+        self.call::<_, bool>(
+            "answerCallbackQuery",
+            &json!({ "callback_query_id": query_id, "text": text }),
+        )
+        .await
+        .map(drop)
     }
 
     /// Sends `bytes` as a document named `file_name`.
@@ -348,12 +411,17 @@ impl Telegram {
         let part = reqwest::multipart::Part::bytes(bytes)
             .file_name(file_name.to_owned())
             .mime_str("text/plain; charset=utf-8")
-            .map_err(|e| Error::Http { method, source: e.without_url() })?;
+            .map_err(|e| Error::Http {
+                method,
+                source: e.without_url(),
+            })?;
         let mut form = reqwest::multipart::Form::new()
             .text("chat_id", chat_id.to_string())
             .part("document", part);
         if let Some(c) = caption {
-            form = form.text("caption", c.to_owned()).text("parse_mode", "HTML");
+            form = form
+                .text("caption", c.to_owned())
+                .text("parse_mode", "HTML");
         }
         if let Some(id) = reply_to {
             form = form.text(
@@ -367,11 +435,19 @@ impl Telegram {
             .multipart(form)
             .send()
             .await
-            .map_err(|e| Error::Http { method, source: e.without_url() })?;
+            .map_err(|e| Error::Http {
+                method,
+                source: e.without_url(),
+            })?;
         Self::decode(method, response).await
     }
 
-    pub async fn set_webhook(&self, url: &str, secret_token: &Secret, allowed_updates: &[&str]) -> Result<()> {
+    pub async fn set_webhook(
+        &self,
+        url: &str,
+        secret_token: &Secret,
+        allowed_updates: &[&str],
+    ) -> Result<()> {
         let params = json!({
             "url": url,
             "secret_token": secret_token.expose(),
@@ -382,17 +458,26 @@ impl Telegram {
     }
 
     pub async fn delete_webhook(&self) -> Result<()> {
-        self.call::<_, bool>("deleteWebhook", &json!({})).await.map(drop)
+        self.call::<_, bool>("deleteWebhook", &json!({}))
+            .await
+            .map(drop)
     }
 
     pub async fn get_webhook_info(&self) -> Result<WebhookInfo> {
         self.call("getWebhookInfo", &json!({})).await
     }
 
-    pub async fn set_my_commands(&self, commands: &[BotCommand], language_code: Option<&str>) -> Result<()> {
-        self.call::<_, bool>("setMyCommands", &json!({ "commands": commands, "language_code": language_code }))
-            .await
-            .map(drop)
+    pub async fn set_my_commands(
+        &self,
+        commands: &[BotCommand],
+        language_code: Option<&str>,
+    ) -> Result<()> {
+        self.call::<_, bool>(
+            "setMyCommands",
+            &json!({ "commands": commands, "language_code": language_code }),
+        )
+        .await
+        .map(drop)
     }
 }
 
@@ -405,7 +490,8 @@ fn merge_options(params: &mut Value, options: &TextOptions) {
         params["reply_markup"] = json!(k);
     }
     if let Some(id) = options.reply_to {
-        params["reply_parameters"] = json!({ "message_id": id, "allow_sending_without_reply": true });
+        params["reply_parameters"] =
+            json!({ "message_id": id, "allow_sending_without_reply": true });
     }
     params["link_preview_options"] = json!({ "is_disabled": true });
 }

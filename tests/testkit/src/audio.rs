@@ -59,25 +59,83 @@ pub enum Format {
 pub fn encode(pcm: &[i16], format: Format) -> Vec<u8> {
     let dir = tempfile::tempdir().expect("temp dir");
     let raw = dir.path().join("in.raw");
-    std::fs::write(&raw, pcm.iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<u8>>()).expect("write pcm");
+    std::fs::write(
+        &raw,
+        pcm.iter()
+            .flat_map(|s| s.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    )
+    .expect("write pcm");
     let (name, args): (&str, Vec<&str>) = match format {
-        Format::VoiceNote => ("out.ogg", vec!["-ar", "48000", "-c:a", "libopus", "-b:a", "32k", "-application", "voip"]),
+        Format::VoiceNote => (
+            "out.ogg",
+            vec![
+                "-ar",
+                "48000",
+                "-c:a",
+                "libopus",
+                "-b:a",
+                "32k",
+                "-application",
+                "voip",
+            ],
+        ),
         Format::Mp3 => ("out.mp3", vec!["-c:a", "libmp3lame", "-b:a", "64k"]),
         Format::M4a => ("out.m4a", vec!["-c:a", "aac", "-b:a", "64k"]),
         Format::Mp4Video | Format::VideoNote => ("out.mp4", vec![]),
     };
     let out = dir.path().join(name);
     let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-hide_banner", "-v", "error", "-y", "-f", "s16le", "-ar", "16000", "-ac", "1", "-i"]).arg(&raw);
+    cmd.args([
+        "-hide_banner",
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "s16le",
+        "-ar",
+        "16000",
+        "-ac",
+        "1",
+        "-i",
+    ])
+    .arg(&raw);
     if matches!(format, Format::Mp4Video | Format::VideoNote) {
-        let size = if matches!(format, Format::VideoNote) { "240x240" } else { "320x180" };
+        let size = if matches!(format, Format::VideoNote) {
+            "240x240"
+        } else {
+            "320x180"
+        };
         let secs = format!("{:.3}", seconds(pcm));
-        cmd.args(["-f", "lavfi", "-i", &format!("color=c=blue:s={size}:r=10:d={secs}")]);
-        cmd.args(["-map", "1:v", "-map", "0:a", "-c:v", "mpeg4", "-q:v", "10", "-c:a", "aac", "-b:a", "64k", "-shortest"]);
+        cmd.args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("color=c=blue:s={size}:r=10:d={secs}"),
+        ]);
+        cmd.args([
+            "-map",
+            "1:v",
+            "-map",
+            "0:a",
+            "-c:v",
+            "mpeg4",
+            "-q:v",
+            "10",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+            "-shortest",
+        ]);
     } else {
         cmd.args(&args);
     }
-    let status = cmd.arg(&out).stdin(Stdio::null()).status().expect("ffmpeg is needed (apt install ffmpeg)");
+    let status = cmd
+        .arg(&out)
+        .stdin(Stdio::null())
+        .status()
+        .expect("ffmpeg is needed (apt install ffmpeg)");
     assert!(status.success(), "ffmpeg failed to encode {format:?}");
     std::fs::read(out).expect("read encoded audio")
 }
@@ -85,7 +143,21 @@ pub fn encode(pcm: &[i16], format: Format) -> Vec<u8> {
 /// Decodes any audio or video bytes to mono 16 kHz PCM.
 pub fn decode_pcm(bytes: &[u8]) -> Vec<i16> {
     let mut child = Command::new("ffmpeg")
-        .args(["-hide_banner", "-v", "error", "-i", "pipe:0", "-vn", "-ac", "1", "-ar", "16000", "-f", "s16le", "pipe:1"])
+        .args([
+            "-hide_banner",
+            "-v",
+            "error",
+            "-i",
+            "pipe:0",
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            "-f",
+            "s16le",
+            "pipe:1",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -99,7 +171,11 @@ pub fn decode_pcm(bytes: &[u8]) -> Vec<i16> {
     let output = child.wait_with_output().expect("ffmpeg output");
     let _ = writer.join();
     assert!(output.status.success(), "ffmpeg could not decode the audio");
-    output.stdout.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
+    output
+        .stdout
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
 }
 
 /// Regions at least `min_seconds` long where the signal stays below `threshold` (absolute
@@ -120,10 +196,10 @@ pub fn quiet_regions(pcm: &[i16], threshold: i16, min_seconds: f64) -> Vec<(f64,
             _ => {}
         }
     }
-    if let Some(b) = start {
-        if (pcm.len() - b) as f64 / RATE as f64 >= min_seconds {
-            out.push((b as f64 / RATE as f64, seconds(pcm)));
-        }
+    if let Some(b) = start
+        && (pcm.len() - b) as f64 / RATE as f64 >= min_seconds
+    {
+        out.push((b as f64 / RATE as f64, seconds(pcm)));
     }
     out
 }
@@ -134,7 +210,10 @@ pub fn locate(needle: &[i16], haystack: &[i16]) -> f64 {
     let frame = RATE / 50;
     let env = |pcm: &[i16]| -> Vec<f64> {
         pcm.chunks(frame)
-            .map(|c| (c.iter().map(|&s| f64::from(s) * f64::from(s)).sum::<f64>() / c.len() as f64).sqrt())
+            .map(|c| {
+                (c.iter().map(|&s| f64::from(s) * f64::from(s)).sum::<f64>() / c.len() as f64)
+                    .sqrt()
+            })
             .collect()
     };
     let (n, h) = (env(needle), env(haystack));

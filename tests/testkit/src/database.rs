@@ -6,7 +6,8 @@ use sqlx::postgres::PgConnection;
 
 /// The server tests use; `SCRIBE_TEST_POSTGRES_URL` overrides.
 pub fn postgres_admin_url() -> String {
-    std::env::var("SCRIBE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("SCRIBE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A database that exists for one test.
@@ -28,15 +29,26 @@ impl TestDatabase {
             .execute(&mut conn)
             .await
             .expect("create test database");
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
-        TestDatabase { url: format!("{base}/{name}"), postgres_name: Some(name), _dir: None }
+        let base = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(b, _)| b)
+            .to_owned();
+        TestDatabase {
+            url: format!("{base}/{name}"),
+            postgres_name: Some(name),
+            _dir: None,
+        }
     }
 
     /// A new SQLite file.
     pub fn sqlite() -> TestDatabase {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite:{}?mode=rwc", dir.path().join("scribe.db").display());
-        TestDatabase { url, postgres_name: None, _dir: Some(dir) }
+        TestDatabase {
+            url,
+            postgres_name: None,
+            _dir: Some(dir),
+        }
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -45,12 +57,13 @@ impl TestDatabase {
 
     /// Drops a PostgreSQL database (SQLite files go with their directory).
     pub async fn drop_database(self) {
-        if let Some(name) = &self.postgres_name {
-            if let Ok(mut conn) = PgConnection::connect(&postgres_admin_url()).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut conn)
-                    .await;
-            }
+        if let Some(name) = &self.postgres_name
+            && let Ok(mut conn) = PgConnection::connect(&postgres_admin_url()).await
+        {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                .execute(&mut conn)
+                .await;
         }
     }
 }

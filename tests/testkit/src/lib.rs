@@ -1,6 +1,8 @@
 //! Test support over real services and real tools: a fresh PostgreSQL database per test, SQLite
-//! files, and speech audio generated with espeak-ng and ffmpeg (never downloaded).
+//! files, speech audio generated with espeak-ng and ffmpeg (never downloaded), and the `scribe`
+//! binary run against the fakes.
 #![forbid(unsafe_code)]
 
 pub mod audio;
+pub mod bot;
 pub mod database;

@@ -55,8 +55,15 @@ fn rejected(input: &str, output: &str, truncated: bool) -> Option<&'static str> 
 impl Pipeline {
     /// Formats `raw`; never fails (the raw text is the last resort).
     pub async fn format(&self, raw: &str) -> Formatted {
-        if text::chars(raw) <= SHORT_CHARS || text::word_count(raw) < SHORT_WORDS || self.formatters.is_empty() {
-            return Formatted { text: raw.to_owned(), formatter: SKIPPED.into(), llm_ms: 0 };
+        if text::chars(raw) <= SHORT_CHARS
+            || text::word_count(raw) < SHORT_WORDS
+            || self.formatters.is_empty()
+        {
+            return Formatted {
+                text: raw.to_owned(),
+                formatter: SKIPPED.into(),
+                llm_ms: 0,
+            };
         }
         let started = Instant::now();
         let pieces = text::split(raw, self.config.format_chunk_chars, &text::chars);
@@ -85,8 +92,15 @@ impl Pipeline {
             None => RAW.to_owned(),
         };
         if link > 0 {
-            let to = if link >= self.formatters.len() { "raw" } else { "fallback" };
-            self.metrics.formatter_fallbacks.get_or_create(&[("to", to)]).inc();
+            let to = if link >= self.formatters.len() {
+                "raw"
+            } else {
+                "fallback"
+            };
+            self.metrics
+                .formatter_fallbacks
+                .get_or_create(&[("to", to)])
+                .inc();
         }
         self.metrics.stage("llm", started.elapsed().as_secs_f64());
         Formatted {
@@ -97,7 +111,12 @@ impl Pipeline {
     }
 
     /// Runs one piece down the chain; returns the text and the index of the link that made it.
-    async fn format_piece(&self, piece: &str, context: Option<&str>, start_at: &AtomicUsize) -> (String, usize) {
+    async fn format_piece(
+        &self,
+        piece: &str,
+        context: Option<&str>,
+        start_at: &AtomicUsize,
+    ) -> (String, usize) {
         let instructions = match context {
             Some(c) => format!(
                 "{INSTRUCTIONS}\n\nThe text continues an earlier passage that ended with: «{c}». \
@@ -118,7 +137,12 @@ impl Pipeline {
     }
 
     /// One formatter with retries; `None` when it failed or its answer was rejected.
-    async fn ask(&self, formatter: &dyn Formatter, instructions: &str, piece: &str) -> Option<String> {
+    async fn ask(
+        &self,
+        formatter: &dyn Formatter,
+        instructions: &str,
+        piece: &str,
+    ) -> Option<String> {
         let provider = formatter.provider();
         let result = self
             .backoff
@@ -138,7 +162,11 @@ impl Pipeline {
             Ok(answer) => match rejected(piece, &answer.text, answer.truncated) {
                 None => Some(answer.text.trim().to_owned()),
                 Some(reason) => {
-                    tracing::warn!(model = formatter.model(), reason, "formatter answer not used");
+                    tracing::warn!(
+                        model = formatter.model(),
+                        reason,
+                        "formatter answer not used"
+                    );
                     self.metrics.provider_call(provider, reason);
                     None
                 }
@@ -171,7 +199,14 @@ mod tests {
         let input = "a".repeat(100);
         assert_eq!(rejected(&input, &"b".repeat(100), true), Some("truncated"));
         assert_eq!(rejected(&input, &"b".repeat(39), false), Some("shrank"));
-        assert_eq!(rejected(&input, &format!("<think>hm</think>{}", "b".repeat(100)), false), Some("think_leak"));
+        assert_eq!(
+            rejected(
+                &input,
+                &format!("<think>hm</think>{}", "b".repeat(100)),
+                false
+            ),
+            Some("think_leak")
+        );
         assert_eq!(rejected(&input, &"b".repeat(40), false), None);
     }
 

@@ -48,12 +48,23 @@ impl Pipeline {
         backoff: Backoff,
         metrics: Metrics,
     ) -> Self {
-        Self { transcriber, formatters, config, backoff, metrics }
+        Self {
+            transcriber,
+            formatters,
+            config,
+            backoff,
+            metrics,
+        }
     }
 
     /// The providers the configuration names: the recogniser, then the formatter chain
     /// (DashScope `LLM_MODEL`, then Gemini `LLM_FALLBACK_MODEL` when a Gemini key is set).
-    pub fn from_config(providers: ProviderConfig, config: PipelineConfig, http: scribe_core::http::Client, metrics: Metrics) -> Self {
+    pub fn from_config(
+        providers: ProviderConfig,
+        config: PipelineConfig,
+        http: scribe_core::http::Client,
+        metrics: Metrics,
+    ) -> Self {
         let ProviderConfig {
             dashscope_key,
             dashscope_url,
@@ -70,7 +81,9 @@ impl Pipeline {
         let dashscope = DashScope::new(http.clone(), dashscope_url, dashscope_key);
         let transcriber: Arc<dyn Transcriber> = match asr {
             AsrBackend::DashScope => Arc::new(dashscope.recogniser(asr_model)),
-            AsrBackend::OpenAi { base_url, api_key } => Arc::new(OpenAiAsr::new(http.clone(), base_url, api_key, asr_model)),
+            AsrBackend::OpenAi { base_url, api_key } => {
+                Arc::new(OpenAiAsr::new(http.clone(), base_url, api_key, asr_model))
+            }
         };
         let mut formatters: Vec<Arc<dyn Formatter>> = Vec::new();
         if let Some(model) = llm_model {
@@ -79,7 +92,13 @@ impl Pipeline {
         if let (Some(model), Some(key)) = (fallback_model, gemini_key) {
             formatters.push(Arc::new(Gemini::new(http, gemini_url, key, model)));
         }
-        Self::new(transcriber, formatters, config, Backoff::new(attempts, retry_base), metrics)
+        Self::new(
+            transcriber,
+            formatters,
+            config,
+            Backoff::new(attempts, retry_base),
+            metrics,
+        )
     }
 
     pub fn config(&self) -> &PipelineConfig {

@@ -71,22 +71,35 @@ impl Pipeline {
         progress.send_replace(Stage::Preparing);
         let started = Instant::now();
         let chunk_limit = f64::from(self.config.chunk_seconds);
-        let prepared = audio::prepare(input, probe, work.path(), self.config.passthrough, chunk_limit).await?;
+        let prepared = audio::prepare(
+            input,
+            probe,
+            work.path(),
+            self.config.passthrough,
+            chunk_limit,
+        )
+        .await?;
         if prepared.is_silent() {
             return Err(Error::NoSpeech);
         }
         let chunks = self.chunks(&prepared, work.path()).await?;
         let prepare_ms = millis(started);
-        self.metrics.stage("prepare", started.elapsed().as_secs_f64());
+        self.metrics
+            .stage("prepare", started.elapsed().as_secs_f64());
 
         let started = Instant::now();
-        let texts = match self.recognise_chunks(&chunks, prepared.mime, language, progress).await {
+        let texts = match self
+            .recognise_chunks(&chunks, prepared.mime, language, progress)
+            .await
+        {
             // A provider that refuses the untouched voice note gets one transcoded retry.
             Err(Error::Asr(e)) if prepared.passthrough && e.is_invalid_input() => {
                 tracing::warn!(error = %e, "recogniser refused the voice note as sent; transcoding");
-                let transcoded = audio::transcode(input, work.path(), Some(prepared.duration)).await?;
+                let transcoded =
+                    audio::transcode(input, work.path(), Some(prepared.duration)).await?;
                 let chunks = self.chunks(&transcoded, work.path()).await?;
-                self.recognise_chunks(&chunks, transcoded.mime, language, progress).await?
+                self.recognise_chunks(&chunks, transcoded.mime, language, progress)
+                    .await?
             }
             other => other?,
         };
@@ -137,7 +150,10 @@ impl Pipeline {
                     let bytes = tokio::fs::read(&chunk.path).await.map_err(Error::Io)?;
                     let transcript = self.recognise_one(&bytes, mime, language, progress).await?;
                     let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    progress.send_replace(Stage::Recognising { part: (finished + 1).min(parts), parts });
+                    progress.send_replace(Stage::Recognising {
+                        part: (finished + 1).min(parts),
+                        parts,
+                    });
                     Ok(transcript)
                 }
             })
@@ -155,7 +171,11 @@ impl Pipeline {
         progress: &watch::Sender<Stage>,
     ) -> Result<Transcript, Error> {
         let provider = self.transcriber.provider();
-        let audio = Audio { bytes, mime, file_name: "audio.ogg" };
+        let audio = Audio {
+            bytes,
+            mime,
+            file_name: "audio.ogg",
+        };
         self.backoff
             .run(
                 |_| async move {

@@ -1,0 +1,198 @@
+//! Provider failures end to end (`scribe run`): formatter fallback and its guards, recogniser
+//! retries, and a recogniser that stays down.
+
+use scribe_fakes::dashscope::{ApiError, Endpoint, Reply};
+use scribe_fakes::gemini::GeminiReply;
+use scribe_fakes::telegram::{FileKind, update};
+use scribe_fakes::wait_until_async;
+use scribe_testkit::audio::{self, Format};
+use scribe_testkit::bot::{Fakes, Scribe, WAIT, user};
+
+const SPOKEN: &str = "so the plan for tomorrow is simple we meet at nine go through the budget and then decide who calls the supplier";
+
+async fn send_voice(fakes: &Fakes, chat: i64) {
+    let bytes = audio::encode(
+        &audio::say("The plan for tomorrow is simple.", "en"),
+        Format::VoiceNote,
+    );
+    let file = fakes.telegram.add_file(FileKind::Voice, bytes);
+    fakes
+        .telegram
+        .push_update(update::voice(chat, &user(chat), &file, 2));
+}
+
+fn recognise_as_spoken(fakes: &Fakes) {
+    fakes.dashscope.set_asr(|_| Reply::Text(SPOKEN.into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn qwen_failing_falls_back_to_gemini() {
+    let fakes = Fakes::start().await;
+    recognise_as_spoken(&fakes);
+    fakes.dashscope.set_down(Endpoint::Llm, true);
+    fakes
+        .gemini
+        .set_reply(|call| GeminiReply::Text(format!("Gemini: {}", call.user)));
+    let scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
+    send_voice(&fakes, 2001).await;
+    fakes.wait_text(2001, &format!("Gemini: {SPOKEN}")).await;
+    assert!(fakes.dashscope.llm_calls().iter().all(|c| c.status == 500));
+    let gemini = fakes.gemini.calls();
+    assert_eq!(gemini.len(), 1);
+    assert_eq!(gemini[0].call.model, "gemini-2.5-flash");
+    assert_eq!(
+        gemini[0].call.thinking_budget,
+        Some(0),
+        "thinking off for formatting"
+    );
+    let job = wait_until_async("job done", WAIT, || async {
+        let store = scribe.store().await;
+        store
+            .jobs_of_user(2001, 1)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|j| j.state == "done")
+    })
+    .await;
+    assert_eq!(job.formatter.as_deref(), Some("gemini-2.5-flash"));
+    assert_eq!(
+        scribe
+            .ledger(2001)
+            .await
+            .iter()
+            .filter(|(r, _, _)| r == "settle")
+            .count(),
+        1,
+        "charged once despite the fallback"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn both_formatters_failing_deliver_the_raw_transcript() {
+    let fakes = Fakes::start().await;
+    recognise_as_spoken(&fakes);
+    fakes
+        .dashscope
+        .set_llm(|_| Reply::Error(ApiError::Internal));
+    fakes.gemini.set_reply(|_| GeminiReply::Overloaded);
+    let scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
+    send_voice(&fakes, 2002).await;
+    fakes.wait_text(2002, SPOKEN).await;
+    let job = wait_until_async("job done", WAIT, || async {
+        scribe
+            .store()
+            .await
+            .jobs_of_user(2002, 1)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|j| j.state == "done")
+    })
+    .await;
+    assert_eq!(job.formatter.as_deref(), Some("raw"));
+    assert!(
+        job.charged_seconds > 0,
+        "a raw transcript is still a delivered result"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn gemini_max_tokens_without_parts_and_bad_answers_are_not_used() {
+    let fakes = Fakes::start().await;
+    recognise_as_spoken(&fakes);
+    // Primary: truncated answer. Fallback: thinking ate the budget, no parts.
+    fakes
+        .dashscope
+        .set_llm(|call| Reply::Truncated(call.user[..20].to_owned()));
+    fakes.gemini.set_reply(|_| GeminiReply::MaxTokensNoParts);
+    let _scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
+    send_voice(&fakes, 2003).await;
+    fakes.wait_text(2003, SPOKEN).await;
+    assert_eq!(fakes.gemini.calls().len(), 1, "MAX_TOKENS is not retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shrunken_or_thinking_answers_fall_back() {
+    let fakes = Fakes::start().await;
+    recognise_as_spoken(&fakes);
+    fakes
+        .dashscope
+        .set_llm(|_| Reply::Text("<think>the user wants</think> ok".into()));
+    fakes
+        .gemini
+        .set_reply(|_| GeminiReply::Text("Too short.".into()));
+    let _scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
+    send_voice(&fakes, 2004).await;
+    fakes.wait_text(2004, SPOKEN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dashscope_throttling_is_retried_until_it_succeeds() {
+    let fakes = Fakes::start().await;
+    recognise_as_spoken(&fakes);
+    fakes
+        .dashscope
+        .fail_next(Endpoint::Asr, 2, ApiError::Throttling);
+    let scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
+    send_voice(&fakes, 2005).await;
+    fakes.wait_text(2005, SPOKEN).await;
+    let statuses: Vec<u16> = fakes
+        .dashscope
+        .asr_calls()
+        .iter()
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(statuses, vec![429, 429, 200]);
+    let ledger = scribe.ledger(2005).await;
+    assert_eq!(ledger.iter().filter(|(r, _, _)| r == "settle").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dashscope_down_tells_the_user_and_releases_everything() {
+    let fakes = Fakes::start().await;
+    fakes.dashscope.set_down(Endpoint::Asr, true);
+    let scribe = Scribe::start(
+        env!("CARGO_BIN_EXE_scribe"),
+        &fakes,
+        &[
+            ("PROVIDER_ATTEMPTS", "2"),
+            ("JOB_MAX_ATTEMPTS", "2"),
+            ("ADMIN_IDS", "9999"),
+        ],
+    )
+    .await;
+    send_voice(&fakes, 2006).await;
+    fakes
+        .wait_containing(2006, "recognition service is unavailable")
+        .await;
+    // Two job attempts of two requests each.
+    assert_eq!(fakes.dashscope.asr_calls().len(), 4);
+    let ledger = scribe.ledger(2006).await;
+    let held: i64 = ledger
+        .iter()
+        .filter(|(r, _, _)| r == "hold")
+        .map(|(_, _, h)| h)
+        .sum();
+    let released: i64 = ledger
+        .iter()
+        .filter(|(r, _, _)| r == "release")
+        .map(|(_, d, _)| d)
+        .sum();
+    assert!(held > 0);
+    assert_eq!(released, held, "the whole hold is released");
+    let store = scribe.store().await;
+    let u = store.user(2006).await.expect("user").expect("exists");
+    assert_eq!((u.balance, u.held), (900, 0));
+    let job = store.jobs_of_user(2006, 1).await.expect("jobs").remove(0);
+    assert_eq!(
+        (job.state.as_str(), job.error_kind.as_deref()),
+        ("failed", Some("provider"))
+    );
+    assert_eq!(
+        store.queue_depth("dead").await.expect("depth"),
+        1,
+        "the job message is dead-lettered"
+    );
+    fakes.wait_containing(9999, "dead-letter").await;
+}
