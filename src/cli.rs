@@ -35,8 +35,33 @@ enum Command {
         #[arg(long)]
         no_format: bool,
     },
+    /// HTTP ingress for Telegram's webhook: checks, then publishes each update to RabbitMQ.
+    Webhook,
+    /// Consume updates and/or transcription jobs from RabbitMQ.
+    Worker {
+        /// Which queues this worker consumes (separate pools for SREs).
+        #[arg(long, value_enum, default_value_t = QueuesArg::All)]
+        queues: QueuesArg,
+    },
     /// Apply database migrations and exit.
     Migrate,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum QueuesArg {
+    Updates,
+    Jobs,
+    All,
+}
+
+impl From<QueuesArg> for scribe_worker::Queues {
+    fn from(q: QueuesArg) -> Self {
+        match q {
+            QueuesArg::Updates => scribe_worker::Queues::Updates,
+            QueuesArg::Jobs => scribe_worker::Queues::Jobs,
+            QueuesArg::All => scribe_worker::Queues::All,
+        }
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -59,6 +84,8 @@ pub fn main() -> ExitCode {
                 language,
                 no_format,
             } => crate::transcribe::run(&file, language, no_format).await,
+            Command::Webhook => crate::cluster::webhook().await,
+            Command::Worker { queues } => crate::cluster::worker(queues.into()).await,
             Command::Migrate => crate::startup::migrate().await,
         }
     });

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod cluster;
 mod standalone;
 mod startup;
 mod transcribe;

@@ -132,6 +132,12 @@ pub const SETTINGS: &[Setting] = &[
         doc: "Unacknowledged updates a worker holds at once.",
     },
     Setting {
+        name: "AMQP_PUBLISH_CHANNELS",
+        default: "4",
+        used_by: CLUSTER,
+        doc: "Confirm-mode channels one process publishes on (shared by all requests).",
+    },
+    Setting {
         name: "DASHSCOPE_API_KEY",
         default: "",
         used_by: WORKERS,
@@ -625,6 +631,61 @@ impl StoreConfig {
     }
 }
 
+/// The webhook's request handling.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub secret: Secret,
+    pub max_body_bytes: usize,
+    pub confirm_timeout: Duration,
+}
+
+impl WebhookConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        let secret = env.required_secret("WEBHOOK_SECRET_TOKEN");
+        let s = secret.expose();
+        if !s.is_empty()
+            && (s.len() > 256
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        {
+            env.error(
+                "WEBHOOK_SECRET_TOKEN must be 1-256 characters of A-Z, a-z, 0-9, _ and -".into(),
+            );
+        }
+        Self {
+            secret,
+            max_body_bytes: env.positive("WEBHOOK_MAX_BODY_BYTES") as usize,
+            confirm_timeout: Duration::from_millis(u64::from(
+                env.positive("WEBHOOK_CONFIRM_TIMEOUT_MS"),
+            )),
+        }
+    }
+}
+
+/// How to reach RabbitMQ.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    pub url: Secret,
+    pub prefetch_updates: u16,
+    pub publish_channels: usize,
+}
+
+impl BrokerConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        let url = env.secret_or_default("AMQP_URL");
+        if !(url.expose().starts_with("amqp://") || url.expose().starts_with("amqps://")) {
+            env.error("AMQP_URL must start with amqp:// or amqps://".into());
+        }
+        Self {
+            url,
+            prefetch_updates: u16::try_from(env.positive("AMQP_PREFETCH_UPDATES"))
+                .unwrap_or(u16::MAX),
+            publish_channels: env.positive("AMQP_PUBLISH_CHANNELS") as usize,
+        }
+    }
+}
+
 /// DashScope region → host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Region {
@@ -927,6 +988,8 @@ mod tests {
         let _ = PipelineConfig::from_env(&mut e);
         let _ = BillingConfig::from_env(&mut e);
         let _ = JobsConfig::from_env(&mut e);
+        let _ = WebhookConfig::from_env(&mut e);
+        let _ = BrokerConfig::from_env(&mut e);
         let documented: BTreeSet<&str> = SETTINGS.iter().map(|s| s.name).collect();
         for name in e.names_read() {
             assert!(

@@ -56,6 +56,12 @@ pub async fn handle(ctx: &Context, delivery: Delivery) {
     };
     let span = tracing::info_span!("update", bot = %ctx.bot.name, update_id = update.update_id, trace_id = %delivery.trace_id);
     async move {
+        if delivery.attempt == 1 {
+            ctx.metrics
+                .queue_wait_seconds
+                .get_or_create(&[("queue", "updates")])
+                .observe(delivery.waited_seconds());
+        }
         match ctx
             .store
             .claim_update(&ctx.bot.name, update.update_id, CLAIM_MS)

@@ -1,6 +1,7 @@
 //! The queue seam: publish with a durability confirm, consume with explicit acknowledgement,
 //! retry later, or dead-letter. RabbitMQ in the cluster, store rows in the all-in-one mode.
 
+pub mod rabbitmq;
 mod store;
 
 use std::time::Duration;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
+pub use rabbitmq::RabbitQueue;
 pub use store::StoreQueue;
 
 /// The two queues of a bot.
@@ -40,6 +42,8 @@ pub enum Error {
     Returned,
     #[error("the broker did not confirm within {0:?}")]
     ConfirmTimeout(Duration),
+    #[error("the broker could not be reached within {0:?}")]
+    Unreachable(Duration),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

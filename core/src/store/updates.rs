@@ -81,4 +81,15 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Whether the update was handled to the end.
+    pub async fn update_done(&self, bot: &str, update_id: i64) -> Result<bool> {
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT done FROM updates_seen WHERE bot = $1 AND update_id = $2")
+                .bind(bot)
+                .bind(update_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(done == Some(1))
+    }
 }

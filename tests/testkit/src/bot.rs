@@ -77,9 +77,10 @@ impl Fakes {
     }
 }
 
-/// A `scribe run` process with its own SQLite file and work directory.
+/// A `scribe` process (`run`, `webhook` or `worker`) with its own work directory and log.
 pub struct Scribe {
     binary: PathBuf,
+    args: Vec<String>,
     child: Option<Child>,
     env: Vec<(String, String)>,
     dir: tempfile::TempDir,
@@ -121,10 +122,34 @@ impl Scribe {
         .collect()
     }
 
-    /// Starts `binary run` (pass `env!("CARGO_BIN_EXE_scribe")`) with `extra` settings.
+    /// Starts `binary run` (pass `env!("CARGO_BIN_EXE_scribe")`) on its own SQLite file, with
+    /// `extra` settings.
     pub async fn start(binary: &str, fakes: &Fakes, extra: &[(&str, &str)]) -> Scribe {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = format!("sqlite:{}?mode=rwc", dir.path().join("scribe.db").display());
+        Self::launch(binary, &["run"], fakes, dir, database_url, extra)
+    }
+
+    /// Starts `binary <args…>` (a cluster role) on `database_url`, with `extra` settings.
+    pub async fn start_role(
+        binary: &str,
+        args: &[&str],
+        fakes: &Fakes,
+        database_url: &str,
+        extra: &[(&str, &str)],
+    ) -> Scribe {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::launch(binary, args, fakes, dir, database_url.to_owned(), extra)
+    }
+
+    fn launch(
+        binary: &str,
+        args: &[&str],
+        fakes: &Fakes,
+        dir: tempfile::TempDir,
+        database_url: String,
+        extra: &[(&str, &str)],
+    ) -> Scribe {
         let mut env = Self::env_for(fakes, dir.path(), &database_url);
         for (k, v) in extra {
             env.retain(|(name, _)| name != k);
@@ -132,6 +157,7 @@ impl Scribe {
         }
         let mut scribe = Scribe {
             binary: PathBuf::from(binary),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
             child: None,
             env,
             dir,
@@ -150,7 +176,7 @@ impl Scribe {
         self.starts += 1;
         let log = std::fs::File::create(self.log_path()).expect("log file");
         let child = Command::new(&self.binary)
-            .arg("run")
+            .args(&self.args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -161,6 +187,28 @@ impl Scribe {
             .spawn()
             .expect("spawn scribe");
         self.child = Some(child);
+    }
+
+    /// The HTTP address of the current start, read from its log (waits for it).
+    pub async fn http_addr(&self) -> std::net::SocketAddr {
+        let path = self.log_path();
+        wait_until("the HTTP listener", WAIT, || {
+            let log = std::fs::read_to_string(&path).ok()?;
+            log.lines()
+                .filter(|l| l.contains("serving /metrics"))
+                .find_map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).ok()?["addr"]
+                        .as_str()?
+                        .parse()
+                        .ok()
+                })
+        })
+        .await
+    }
+
+    /// The running process's id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
     }
 
     /// SIGKILL: no chance to clean up.

@@ -6,3 +6,5 @@
 pub mod audio;
 pub mod bot;
 pub mod database;
+pub mod proxy;
+pub mod rabbit;

@@ -1,0 +1,509 @@
+//! Cluster mode end to end: `scribe webhook` and `scribe worker` processes on the real RabbitMQ
+//! and PostgreSQL of this machine, the external APIs faked. Each test has its own bot name
+//! (so its own queues) and its own database.
+
+use std::time::Duration;
+
+use scribe_core::queue::rabbitmq::Names;
+use scribe_fakes::dashscope::{Endpoint, Reply};
+use scribe_fakes::telegram::{FileKind, update};
+use scribe_fakes::{wait_until, wait_until_async};
+use scribe_testkit::audio::{self, Format};
+use scribe_testkit::bot::{Fakes, Scribe, WAIT, user};
+use scribe_testkit::database::TestDatabase;
+use scribe_testkit::proxy::Proxy;
+use scribe_testkit::rabbit;
+
+const BIN: &str = env!("CARGO_BIN_EXE_scribe");
+const SECRET: &str = "test-webhook-secret_42";
+
+struct Cluster {
+    fakes: Fakes,
+    db: TestDatabase,
+    bot: String,
+    http: reqwest::Client,
+}
+
+impl Cluster {
+    async fn start(prefix: &str) -> Cluster {
+        Cluster {
+            fakes: Fakes::start().await,
+            db: TestDatabase::postgres().await,
+            bot: rabbit::unique_bot(prefix),
+            http: scribe_core::http::client(Duration::from_secs(30)).expect("client"),
+        }
+    }
+
+    fn env<'a>(&'a self, amqp: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut env = vec![
+            ("BOT_NAME", self.bot.as_str()),
+            ("AMQP_URL", amqp),
+            ("WEBHOOK_SECRET_TOKEN", SECRET),
+        ];
+        env.extend_from_slice(extra);
+        env
+    }
+
+    async fn webhook(&self, amqp: &str, extra: &[(&str, &str)]) -> Scribe {
+        Scribe::start_role(
+            BIN,
+            &["webhook"],
+            &self.fakes,
+            &self.db.url,
+            &self.env(amqp, extra),
+        )
+        .await
+    }
+
+    async fn worker(&self, extra: &[(&str, &str)]) -> Scribe {
+        let url = rabbit::amqp_url();
+        Scribe::start_role(
+            BIN,
+            &["worker"],
+            &self.fakes,
+            &self.db.url,
+            &self.env(&url, extra),
+        )
+        .await
+    }
+
+    /// POSTs an update as Telegram would; returns the status.
+    async fn post(&self, webhook: &Scribe, update: &serde_json::Value) -> u16 {
+        let url = format!("http://{}/telegram", webhook.http_addr().await);
+        match self
+            .http
+            .post(url)
+            .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+            .json(update)
+            .send()
+            .await
+        {
+            Ok(r) => r.status().as_u16(),
+            Err(_) => 0,
+        }
+    }
+
+    fn names(&self) -> Names {
+        Names::new(&self.bot)
+    }
+
+    async fn clean_up(self) {
+        let names = self.names();
+        rabbit::delete(&names.exchange, &names.all_queues()).await;
+        self.db.drop_database().await;
+    }
+
+    async fn store(&self) -> scribe_core::store::Store {
+        scribe_core::store::Store::connect(&scribe_core::Secret::new(self.db.url.clone()), 2)
+            .await
+            .expect("store")
+    }
+}
+
+fn voice(cluster: &Cluster, chat: i64, text: &str) -> serde_json::Value {
+    let bytes = audio::encode(&audio::say(text, "en"), Format::VoiceNote);
+    let file = cluster.fakes.telegram.add_file(FileKind::Voice, bytes);
+    cluster
+        .fakes
+        .telegram
+        .register_update(update::voice(chat, &user(chat), &file, 2))
+}
+
+const SPOKEN: &str = "we ship the release on friday after the last review and then we all take a well deserved long weekend off";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_are_busy() {
+    let cluster = Cluster::start("flow").await;
+    cluster
+        .fakes
+        .dashscope
+        .set_asr(|_| Reply::Text(SPOKEN.into()));
+    cluster
+        .fakes
+        .dashscope
+        .set_llm(|c| Reply::Text(c.user.to_uppercase()));
+    cluster
+        .fakes
+        .dashscope
+        .set_latency(Endpoint::Asr, Duration::from_secs(6));
+    let url = rabbit::amqp_url();
+    let webhook = cluster.webhook(&url, &[]).await;
+    let _worker = cluster.worker(&[("WORKER_CONCURRENCY", "1")]).await;
+
+    assert_eq!(
+        cluster
+            .post(&webhook, &voice(&cluster, 9101, "Ship it on Friday."))
+            .await,
+        200
+    );
+    wait_until("the job at the recogniser", WAIT, || {
+        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+    })
+    .await;
+    // Every job slot is busy; a command still gets its answer.
+    let balance =
+        cluster
+            .fakes
+            .telegram
+            .register_update(update::text(9102, &user(9102), "/balance"));
+    assert_eq!(cluster.post(&webhook, &balance).await, 200);
+    cluster.fakes.wait_text(9102, "Balance: 15 min.").await;
+    assert!(
+        cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0,
+        "answered while the job was still running"
+    );
+
+    cluster.fakes.wait_text(9101, &SPOKEN.to_uppercase()).await;
+    let store = cluster.store().await;
+    let job = wait_until_async("job done", WAIT, || async {
+        store
+            .jobs_of_user(9101, 1)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|j| j.state == "done")
+    })
+    .await;
+    assert_eq!(job.formatter.as_deref(), Some("qwen-plus"));
+    assert!(store.ledger_mismatches().await.expect("check").is_empty());
+    let metrics = cluster
+        .http
+        .get(format!("http://{}/metrics", webhook.http_addr().await))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        metrics.contains("scribe_publish_confirm_seconds"),
+        "{metrics}"
+    );
+    store.close().await;
+    cluster.clean_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_update_delivered_twice_is_handled_once() {
+    let cluster = Cluster::start("dup").await;
+    cluster
+        .fakes
+        .dashscope
+        .set_asr(|_| Reply::Text("just once".into()));
+    let url = rabbit::amqp_url();
+    let webhook = cluster.webhook(&url, &[]).await;
+    let worker = cluster.worker(&[]).await;
+    let update = voice(&cluster, 9201, "Once.");
+    assert_eq!(cluster.post(&webhook, &update).await, 200);
+    assert_eq!(
+        cluster.post(&webhook, &update).await,
+        200,
+        "Telegram retried"
+    );
+    cluster.fakes.wait_text(9201, "just once").await;
+    wait_until("the duplicate to be dropped", WAIT, || {
+        worker
+            .logs()
+            .contains("duplicate update ignored")
+            .then_some(())
+    })
+    .await;
+    let store = cluster.store().await;
+    assert_eq!(store.jobs_of_user(9201, 10).await.expect("jobs").len(), 1);
+    let settles = store
+        .ledger_of(9201)
+        .await
+        .expect("ledger")
+        .into_iter()
+        .filter(|r| r.reason == "settle")
+        .count();
+    assert_eq!(settles, 1);
+    assert_eq!(cluster.fakes.shown(9201), vec!["just once".to_owned()]);
+    store.close().await;
+    cluster.clean_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_requests_get_their_status_and_leave_the_queue_untouched() {
+    let cluster = Cluster::start("bad").await;
+    let url = rabbit::amqp_url();
+    let webhook = cluster
+        .webhook(&url, &[("WEBHOOK_MAX_BODY_BYTES", "4096")])
+        .await;
+    let endpoint = format!("http://{}/telegram", webhook.http_addr().await);
+    let post = |secret: Option<&'static str>, body: Vec<u8>| {
+        let mut request = cluster
+            .http
+            .post(endpoint.clone())
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(s) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", s);
+        }
+        async move { request.send().await.expect("response").status().as_u16() }
+    };
+    let good = serde_json::to_vec(&cluster.fakes.telegram.register_update(update::text(
+        9301,
+        &user(9301),
+        "/start",
+    )))
+    .expect("json");
+    assert_eq!(post(None, good.clone()).await, 401, "no secret");
+    assert_eq!(
+        post(Some("wrong-secret"), good.clone()).await,
+        401,
+        "wrong secret"
+    );
+    assert_eq!(post(Some(SECRET), vec![b' '; 5000]).await, 413, "oversized");
+    assert_eq!(
+        post(Some(SECRET), b"{not json".to_vec()).await,
+        400,
+        "invalid JSON"
+    );
+    assert_eq!(
+        post(Some(SECRET), br#"{"message":{}}"#.to_vec()).await,
+        400,
+        "no update_id"
+    );
+    let updates = cluster.names().updates;
+    assert_eq!(rabbit::ready(&updates).await, 0, "nothing was published");
+    assert_eq!(post(Some(SECRET), good).await, 200);
+    assert_eq!(rabbit::ready(&updates).await, 1);
+    let ready = cluster
+        .http
+        .get(format!("http://{}/readyz", webhook.http_addr().await))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status().as_u16(), 200);
+    cluster.clean_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_of_a_killed_worker_is_finished_by_another_once() {
+    let cluster = Cluster::start("kill").await;
+    cluster
+        .fakes
+        .dashscope
+        .set_asr(|_| Reply::Text("survived".into()));
+    cluster
+        .fakes
+        .dashscope
+        .set_latency(Endpoint::Asr, Duration::from_secs(4));
+    let url = rabbit::amqp_url();
+    let webhook = cluster.webhook(&url, &[]).await;
+    let mut first = cluster.worker(&[]).await;
+    assert_eq!(
+        cluster
+            .post(&webhook, &voice(&cluster, 9401, "Survive."))
+            .await,
+        200
+    );
+    wait_until("the job at the recogniser", WAIT, || {
+        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+    })
+    .await;
+    first.kill().await;
+    cluster
+        .fakes
+        .dashscope
+        .set_latency(Endpoint::Asr, Duration::ZERO);
+    let _second = cluster.worker(&[]).await;
+    cluster.fakes.wait_text(9401, "survived").await;
+    let store = cluster.store().await;
+    let job = wait_until_async("job done", WAIT, || async {
+        store
+            .jobs_of_user(9401, 1)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|j| j.state == "done")
+    })
+    .await;
+    assert_eq!(
+        job.attempts, 2,
+        "taken over after the first worker's heartbeat went stale"
+    );
+    let settles = store
+        .ledger_of(9401)
+        .await
+        .expect("ledger")
+        .into_iter()
+        .filter(|r| r.reason == "settle")
+        .count();
+    assert_eq!(settles, 1);
+    assert_eq!(cluster.fakes.shown(9401), vec!["survived".to_owned()]);
+    store.close().await;
+    cluster.clean_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
+    let cluster = Cluster::start("outage").await;
+    let upstream = "127.0.0.1:5672".parse().expect("address");
+    let proxy = Proxy::start(upstream).await;
+    let via_proxy = format!("amqp://guest:guest@{}/%2f", proxy.addr());
+    let webhook = cluster
+        .webhook(&via_proxy, &[("WEBHOOK_CONFIRM_TIMEOUT_MS", "2000")])
+        .await;
+    let _worker = cluster.worker(&[]).await;
+    let chats: Vec<i64> = (0..30).map(|i| 9500 + i).collect();
+    let updates: Vec<serde_json::Value> = chats
+        .iter()
+        .map(|c| {
+            cluster
+                .fakes
+                .telegram
+                .register_update(update::text(*c, &user(*c), "/balance"))
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for (i, u) in updates.iter().enumerate() {
+        if i == 10 {
+            proxy.cut();
+        }
+        if i == 20 {
+            proxy.restore();
+        }
+        statuses.push(cluster.post(&webhook, u).await);
+    }
+    let refused: Vec<usize> = statuses
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s != 200)
+        .map(|(i, _)| i)
+        .collect();
+    assert!(!refused.is_empty(), "the outage was seen: {statuses:?}");
+    assert!(
+        refused.iter().all(|i| statuses[*i] == 503),
+        "refusals are 503s: {statuses:?}"
+    );
+    // Updates that got 200 were queued durably: their replies come without any retry.
+    for (i, chat) in chats.iter().enumerate() {
+        if statuses[i] == 200 {
+            cluster.fakes.wait_text(*chat, "Balance: 15 min.").await;
+        }
+    }
+    // Telegram re-sends what was refused, until it is accepted.
+    for i in refused {
+        wait_until_async("the update accepted after the outage", WAIT, || async {
+            (cluster.post(&webhook, &updates[i]).await == 200).then_some(())
+        })
+        .await;
+    }
+    for chat in &chats {
+        cluster.fakes.wait_text(*chat, "Balance: 15 min.").await;
+    }
+    let store = cluster.store().await;
+    wait_until_async("every update handled", WAIT, || async {
+        for u in &updates {
+            let id = u["update_id"].as_i64()?;
+            if !store.update_done(&cluster.bot, id).await.ok()? {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    for chat in &chats {
+        assert_eq!(
+            cluster.fakes.telegram.messages(*chat).len(),
+            1,
+            "chat {chat}: exactly one reply"
+        );
+    }
+    store.close().await;
+    cluster.clean_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_provider_failing_past_the_budget_dead_letters_releases_and_tells() {
+    let cluster = Cluster::start("dead").await;
+    cluster.fakes.dashscope.set_down(Endpoint::Asr, true);
+    let url = rabbit::amqp_url();
+    let webhook = cluster.webhook(&url, &[]).await;
+    let _worker = cluster
+        .worker(&[
+            ("PROVIDER_ATTEMPTS", "1"),
+            ("JOB_MAX_ATTEMPTS", "2"),
+            ("ADMIN_IDS", "9699"),
+        ])
+        .await;
+    assert_eq!(
+        cluster
+            .post(&webhook, &voice(&cluster, 9601, "Nobody hears this."))
+            .await,
+        200
+    );
+    cluster
+        .fakes
+        .wait_containing(9601, "recognition service is unavailable")
+        .await;
+    let dead = cluster.names().dead;
+    wait_until_async("the job message in the dead-letter queue", WAIT, || async {
+        (rabbit::ready(&dead).await == 1).then_some(())
+    })
+    .await;
+    let store = cluster.store().await;
+    let u = store.user(9601).await.expect("user").expect("exists");
+    assert_eq!((u.balance, u.held), (900, 0), "hold released");
+    let job = store.jobs_of_user(9601, 1).await.expect("jobs").remove(0);
+    assert_eq!((job.state.as_str(), job.attempts), ("failed", 2));
+    cluster.fakes.wait_containing(9699, "dead-letter").await;
+    store.close().await;
+    cluster.clean_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
+    let cluster = Cluster::start("term").await;
+    cluster
+        .fakes
+        .dashscope
+        .set_asr(|_| Reply::Text("handed back".into()));
+    cluster
+        .fakes
+        .dashscope
+        .set_latency(Endpoint::Asr, Duration::from_secs(30));
+    let url = rabbit::amqp_url();
+    let webhook = cluster.webhook(&url, &[]).await;
+    let mut first = cluster.worker(&[("SHUTDOWN_GRACE_SECONDS", "1")]).await;
+    assert_eq!(
+        cluster
+            .post(&webhook, &voice(&cluster, 9701, "Long job."))
+            .await,
+        200
+    );
+    wait_until("the job at the recogniser", WAIT, || {
+        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+    })
+    .await;
+    let status = first.terminate().await;
+    assert_eq!(status.code(), Some(0), "clean exit");
+    assert!(
+        first.logs().contains("handing the job back"),
+        "requeued, not lost"
+    );
+    let store = cluster.store().await;
+    assert_eq!(
+        store.jobs_of_user(9701, 1).await.expect("jobs")[0].state,
+        "queued"
+    );
+
+    cluster
+        .fakes
+        .dashscope
+        .set_latency(Endpoint::Asr, Duration::from_secs(1));
+    let mut second = cluster.worker(&[("SHUTDOWN_GRACE_SECONDS", "20")]).await;
+    wait_until("the job running again", WAIT, || {
+        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+    })
+    .await;
+    // Within the grace period the job finishes before the worker exits.
+    second.terminate().await;
+    assert_eq!(cluster.fakes.shown(9701), vec!["handed back".to_owned()]);
+    let job = store.jobs_of_user(9701, 1).await.expect("jobs").remove(0);
+    assert_eq!(job.state, "done");
+    store.close().await;
+    cluster.clean_up().await;
+}
