@@ -36,14 +36,20 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
         .await
         .with_context(|| format!("cannot read {}", file.display()))?;
     let (progress, _) = tokio::sync::watch::channel(Stage::Queued);
+    let no_speech = || anyhow::anyhow!("no speech recognised in {}", file.display());
+    let analysed = Instant::now();
+    let analysis = match pipeline.analyse(file, &probe).await {
+        Ok(a) => a,
+        Err(pipeline::Error::NoSpeech) => return Err(no_speech().into()),
+        Err(e) => return Err(anyhow::Error::new(e).into()),
+    };
+    let prepare_ms = analysed.elapsed().as_millis();
     let recognised = match pipeline
-        .recognise(file, &probe, language.as_deref(), &progress)
+        .recognise(file, &probe, &analysis, language.as_deref(), &progress)
         .await
     {
         Ok(r) => r,
-        Err(pipeline::Error::NoSpeech) => {
-            return Err(anyhow::anyhow!("no speech recognised in {}", file.display()).into());
-        }
+        Err(pipeline::Error::NoSpeech) => return Err(no_speech().into()),
         Err(e) => return Err(anyhow::Error::new(e).into()),
     };
     let (text, formatter, llm_ms) = if no_format {
@@ -53,21 +59,21 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
         (f.text, f.formatter, f.llm_ms)
     };
     println!("{text}");
-    let seconds = billable_seconds(recognised.duration);
+    let seconds = billable_seconds(analysis.duration);
     eprintln!(
         "{:.1} s audio · {} chunk(s){} · prepare {:.2} s · asr {:.2} s · format {:.2} s ({formatter}) · total {:.2} s · billed {seconds} s · ASR ≈ ${:.4}",
-        recognised.duration,
+        analysis.duration,
         recognised.chunks,
         if recognised.passthrough {
             ", passthrough"
         } else {
             ""
         },
-        recognised.prepare_ms as f64 / 1000.0,
+        prepare_ms as f64 / 1000.0,
         recognised.asr_ms as f64 / 1000.0,
         llm_ms as f64 / 1000.0,
         started.elapsed().as_secs_f64(),
-        recognised.duration * ASR_USD_PER_SECOND,
+        analysis.duration * ASR_USD_PER_SECOND,
     );
     Ok(())
 }

@@ -56,13 +56,17 @@ impl Cluster {
     }
 
     async fn worker(&self, extra: &[(&str, &str)]) -> Scribe {
-        let url = rabbit::amqp_url();
+        self.worker_via(&rabbit::amqp_url(), &self.db.url, extra)
+            .await
+    }
+
+    async fn worker_via(&self, amqp: &str, database_url: &str, extra: &[(&str, &str)]) -> Scribe {
         Scribe::start_role(
             BIN,
             &["worker"],
             &self.fakes,
-            &self.db.url,
-            &self.env(&url, extra),
+            database_url,
+            &self.env(amqp, extra),
         )
         .await
     }
@@ -346,7 +350,8 @@ async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
     let webhook = cluster
         .webhook(&via_proxy, &[("WEBHOOK_CONFIRM_TIMEOUT_MS", "2000")])
         .await;
-    let _worker = cluster.worker(&[]).await;
+    // The worker loses its connection too, mid-burst.
+    let _worker = cluster.worker_via(&via_proxy, &cluster.db.url, &[]).await;
     let chats: Vec<i64> = (0..30).map(|i| 9500 + i).collect();
     let updates: Vec<serde_json::Value> = chats
         .iter()
@@ -505,5 +510,52 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
     let job = store.jobs_of_user(9701, 1).await.expect("jobs").remove(0);
     assert_eq!(job.state, "done");
     store.close().await;
+    cluster.clean_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readiness_follows_broker_and_database_outages_and_work_resumes() {
+    let cluster = Cluster::start("ready").await;
+    let broker = Proxy::start("127.0.0.1:5672".parse().expect("address")).await;
+    let database = Proxy::start("127.0.0.1:5432".parse().expect("address")).await;
+    let amqp = format!("amqp://guest:guest@{}/%2f", broker.addr());
+    let db_url = cluster
+        .db
+        .url
+        .replace("127.0.0.1:5432", &database.addr().to_string());
+    let worker = cluster.worker_via(&amqp, &db_url, &[]).await;
+    let readyz = format!("http://{}/readyz", worker.http_addr().await);
+    let probe = |want: u16, part: &'static str| {
+        let (http, url) = (cluster.http.clone(), readyz.clone());
+        wait_until_async(part, WAIT, move || {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let r = http.get(url).send().await.ok()?;
+                let status = r.status().as_u16();
+                let body = r.text().await.ok()?;
+                (status == want && body.contains(part)).then_some(())
+            }
+        })
+    };
+    probe(200, r#""store":"ok""#).await;
+    database.cut();
+    probe(503, r#""store":"unavailable""#).await;
+    database.restore();
+    probe(200, r#""store":"ok""#).await;
+    broker.cut();
+    probe(503, r#""queue":"unavailable""#).await;
+    broker.restore();
+    probe(200, r#""queue":"ok""#).await;
+
+    let url = rabbit::amqp_url();
+    let webhook = cluster.webhook(&url, &[]).await;
+    let balance =
+        cluster
+            .fakes
+            .telegram
+            .register_update(update::text(9801, &user(9801), "/balance"));
+    assert_eq!(cluster.post(&webhook, &balance).await, 200);
+    cluster.fakes.wait_text(9801, "Balance: 15 min.").await;
+    drop(worker);
     cluster.clean_up().await;
 }

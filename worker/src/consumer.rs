@@ -78,10 +78,12 @@ pub async fn consume<H, Fut>(
                     );
                 }
                 Some(Err(error)) => {
-                    tracing::warn!(%error, queue = name, "delivery failed");
+                    // A broken consumer (lost connection, failed store read) is replaced whole:
+                    // nothing of it is reused, and what it left unacknowledged is redelivered.
+                    tracing::warn!(%error, queue = name, "consumer failed; consuming again");
                     tokio::select! {
                         () = shutdown.cancelled() => break 'consumer,
-                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        () = tokio::time::sleep(Duration::from_secs(1)) => continue 'consumer,
                     }
                 }
                 None => {

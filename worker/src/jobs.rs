@@ -1,6 +1,6 @@
 //! Running one transcription job: claim the row (a finished job is acknowledged without work, a
-//! stale one is taken over), keep a heartbeat, download → probe → settle the hold on the probed
-//! duration → recognise → format → deliver → charge. Failures release the whole hold; transient
+//! stale one is taken over), keep a heartbeat, download → probe and analyse → set the hold to the
+//! probed duration → recognise → format → deliver → charge. Failures release the whole hold; transient
 //! ones go back to the queue with a delay until the attempts run out, then to the dead letters.
 
 use std::path::Path;
@@ -284,21 +284,26 @@ async fn process(
     ctx.metrics
         .stage("download", started.elapsed().as_secs_f64());
 
+    stage(Stage::Preparing);
+    let started = Instant::now();
     let probe = audio::probe(input.path()).await?;
-    if let Some(duration) = probe.duration {
-        hold_probed(ctx, job, duration).await?;
-    }
+    let analysis = ctx.pipeline.analyse(input.path(), &probe).await?;
+    hold_probed(ctx, job, analysis.duration).await?;
+    let prepare_ms = millis(started);
     let sender = progress
         .as_ref()
         .map(|p| p.sender().clone())
         .unwrap_or_else(|| tokio::sync::watch::channel(Stage::Queued).0);
     let recognised = ctx
         .pipeline
-        .recognise(input.path(), &probe, user.asr_language.as_deref(), &sender)
+        .recognise(
+            input.path(),
+            &probe,
+            &analysis,
+            user.asr_language.as_deref(),
+            &sender,
+        )
         .await?;
-    if probe.duration.is_none() {
-        hold_probed(ctx, job, recognised.duration).await?;
-    }
     drop(work);
 
     sender.send_replace(Stage::Formatting);
@@ -319,18 +324,18 @@ async fn process(
         lang,
         settings: &settings,
         file_threshold_chars: ctx.delivery.file_threshold_chars,
-        audio_seconds: billable_seconds(recognised.duration),
+        audio_seconds: billable_seconds(analysis.duration),
     };
     let sent = recipient.deliver(&formatted.text).await?;
     ctx.metrics
         .stage("deliver", started.elapsed().as_secs_f64());
     tracing::info!(chunks = recognised.chunks, formatter = %formatted.formatter, sent = sent.as_str(), "job delivered");
     Ok(JobStats {
-        audio_seconds: Some(billable_seconds(recognised.duration)),
+        audio_seconds: Some(billable_seconds(analysis.duration)),
         chunks: i64::try_from(recognised.chunks).ok(),
         formatter: Some(formatted.formatter),
         download_ms: Some(download_ms),
-        prepare_ms: Some(recognised.prepare_ms),
+        prepare_ms: Some(prepare_ms),
         asr_ms: Some(recognised.asr_ms),
         llm_ms: Some(formatted.llm_ms),
         deliver_ms: Some(millis(started)),

@@ -1,17 +1,18 @@
-//! Audio tools: probe a file (ffprobe), prepare it for recognition (pass an Ogg/Opus voice note
-//! through, or extract mono 16 kHz Opus with ffmpeg while detecting pauses), and split long audio
-//! at those pauses. ffmpeg and ffprobe run as child processes on the async runtime and are killed
-//! if the job is dropped.
+//! Audio tools: probe a file (ffprobe), analyse it (one fast decode-only ffmpeg pass for the
+//! duration and the pauses), plan where long audio is cut (in the middle of pauses), and encode
+//! each chunk as mono 16 kHz Opus straight from the source — chunks are independent, so they
+//! are encoded in parallel and each goes to the recogniser as soon as it is ready. ffmpeg and
+//! ffprobe run as child processes on the async runtime and are killed if the job is dropped.
 
 mod split;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use serde::Deserialize;
 use tokio::process::Command;
 
-pub use split::{Chunk, Silence, plan_cuts, split};
+pub use split::{Silence, Span, plan_spans};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -119,12 +120,43 @@ pub async fn probe(path: &Path) -> Result<Probe> {
     })
 }
 
-/// Pauses in `input` (a decode-only ffmpeg pass), for audio used as is.
-pub async fn detect_silences(input: &Path, duration: f64) -> Result<Vec<Silence>> {
+/// Pause detection: quieter than this for at least this long.
+const SILENCE_NOISE_DB: i32 = -35;
+const SILENCE_MIN_SECONDS: f64 = 0.3;
+/// libopus effort: 5 of 10 encodes speech at 24 kb/s about twice as fast as 10, with no
+/// difference a recogniser notices.
+const OPUS_EFFORT: &str = "5";
+
+/// What one decode of the whole input tells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// Seconds: the container's duration, or the decoded length when it has none.
+    pub duration: f64,
+    /// Pauses, in seconds from the start.
+    pub silences: Vec<Silence>,
+}
+
+impl Analysis {
+    /// True when pauses cover (nearly) all of the audio: nothing to recognise.
+    pub fn is_silent(&self) -> bool {
+        let quiet: f64 = self
+            .silences
+            .iter()
+            .map(|s| (s.end - s.start).max(0.0))
+            .sum();
+        self.duration <= 0.0 || quiet >= self.duration * 0.97
+    }
+}
+
+/// Decodes the first audio stream once (no encoding) to find its pauses, and its length when
+/// the container does not say.
+pub async fn analyse(input: &Path, known_duration: Option<f64>) -> Result<Analysis> {
     let output = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-v", "info", "-i"])
         .arg(input)
-        .args(["-vn", "-map", "0:a:0", "-af"])
+        .args([
+            "-vn", "-sn", "-dn", "-map", "0:a:0", "-ac", "1", "-ar", "16000", "-af",
+        ])
         .arg(format!(
             "silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_SECONDS}"
         ))
@@ -141,85 +173,33 @@ pub async fn detect_silences(input: &Path, duration: f64) -> Result<Vec<Silence>
     if !output.status.success() {
         return Err(Error::Undecodable { tool: "ffmpeg" });
     }
-    Ok(split::parse_silences(
-        &String::from_utf8_lossy(&output.stderr),
+    let log = String::from_utf8_lossy(&output.stderr);
+    let duration = match known_duration {
+        Some(d) => d,
+        None => split::decoded_seconds(&log).ok_or(Error::Undecodable { tool: "ffmpeg" })?,
+    };
+    Ok(Analysis {
         duration,
-    ))
+        silences: split::parse_silences(&log, duration),
+    })
 }
 
-/// Audio ready for recognition.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub path: PathBuf,
-    /// MIME type for the recogniser (`audio/ogg`).
-    pub mime: &'static str,
-    /// Sent as received, without transcoding.
-    pub passthrough: bool,
-    /// Seconds.
-    pub duration: f64,
-    /// Pauses, in seconds from the start.
-    pub silences: Vec<Silence>,
-}
-
-impl Prepared {
-    /// True when pauses cover (nearly) all of the audio: nothing to recognise.
-    pub fn is_silent(&self) -> bool {
-        let quiet: f64 = self
-            .silences
-            .iter()
-            .map(|s| (s.end - s.start).max(0.0))
-            .sum();
-        self.duration <= 0.0 || quiet >= self.duration * 0.97
+/// Encodes `span` of `input` (all of it when `None`) as mono 16 kHz Opus into `out`.
+pub async fn encode(input: &Path, span: Option<Span>, out: &Path) -> Result<()> {
+    let mut command = Command::new("ffmpeg");
+    command.args(["-hide_banner", "-nostdin", "-y", "-v", "error"]);
+    if let Some(span) = span {
+        // Input seeking decodes from the previous seek point and drops samples up to `start`,
+        // so the cut is exact.
+        command.arg("-ss").arg(format!("{:.3}", span.start));
+        command.arg("-to").arg(format!("{:.3}", span.end));
     }
-}
-
-/// Pause detection: quieter than this for at least this long.
-const SILENCE_NOISE_DB: i32 = -35;
-const SILENCE_MIN_SECONDS: f64 = 0.3;
-
-/// Prepares `input` for recognition. An Ogg/Opus file no longer than `chunk_seconds` is used as
-/// is when `passthrough` allows (its pauses found by a decode-only pass); everything else is
-/// transcoded to mono 16 kHz Opus, with pause detection in the same ffmpeg pass.
-pub async fn prepare(
-    input: &Path,
-    probe: &Probe,
-    work_dir: &Path,
-    passthrough: bool,
-    chunk_seconds: f64,
-) -> Result<Prepared> {
-    if let Some(duration) = probe.duration
-        && passthrough
-        && probe.is_ogg_opus()
-        && duration <= chunk_seconds
-    {
-        return Ok(Prepared {
-            path: input.to_path_buf(),
-            mime: "audio/ogg",
-            passthrough: true,
-            duration,
-            silences: detect_silences(input, duration).await?,
-        });
-    }
-    transcode(input, work_dir, probe.duration).await
-}
-
-/// Extracts the audio of `input` as mono 16 kHz Opus and detects pauses.
-pub async fn transcode(
-    input: &Path,
-    work_dir: &Path,
-    known_duration: Option<f64>,
-) -> Result<Prepared> {
-    let out = work_dir.join("prepared.ogg");
-    let output = Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-y", "-v", "info", "-i"])
+    let status = command
+        .arg("-i")
         .arg(input)
         .args([
             "-vn", "-sn", "-dn", "-map", "0:a:0", "-ac", "1", "-ar", "16000",
         ])
-        .arg("-af")
-        .arg(format!(
-            "silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_SECONDS}"
-        ))
         .args([
             "-c:a",
             "libopus",
@@ -227,35 +207,24 @@ pub async fn transcode(
             "24k",
             "-application",
             "voip",
-            "-f",
-            "ogg",
+            "-compression_level",
+            OPUS_EFFORT,
         ])
-        .arg(&out)
+        .args(["-f", "ogg"])
+        .arg(out)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .kill_on_drop(true)
-        .output()
+        .status()
         .await
         .map_err(|source| Error::Spawn {
             tool: "ffmpeg",
             source,
         })?;
-    if !output.status.success() {
-        return Err(Error::Undecodable { tool: "ffmpeg" });
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::Undecodable { tool: "ffmpeg" })
     }
-    let log = String::from_utf8_lossy(&output.stderr);
-    let duration = match known_duration {
-        Some(d) => d,
-        None => probe(&out)
-            .await?
-            .duration
-            .ok_or(Error::Undecodable { tool: "ffprobe" })?,
-    };
-    Ok(Prepared {
-        path: out,
-        mime: "audio/ogg",
-        passthrough: false,
-        duration,
-        silences: split::parse_silences(&log, duration),
-    })
 }

@@ -1,13 +1,5 @@
-//! Splitting long audio for a recogniser with a per-request limit: cuts go in the middle of a
-//! pause near the end of each chunk's window; only when a window has no pause at all is the cut
-//! hard.
-
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-
-use tokio::process::Command;
-
-use super::{Error, Prepared, Result};
+//! Planning chunks for a recogniser with a per-request limit: cuts go in the middle of a pause
+//! near the end of each chunk's window; only when a window has no pause at all is the cut hard.
 
 /// A pause in seconds from the start.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -16,13 +8,17 @@ pub struct Silence {
     pub end: f64,
 }
 
-/// One piece of audio to recognise.
-#[derive(Debug, Clone)]
-pub struct Chunk {
-    pub index: usize,
-    pub path: PathBuf,
+/// A stretch of the input, in seconds from the start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Span {
     pub start: f64,
     pub end: f64,
+}
+
+impl Span {
+    pub fn seconds(&self) -> f64 {
+        self.end - self.start
+    }
 }
 
 /// Reads `silence_start` / `silence_end` lines of ffmpeg's silencedetect filter. A pause still
@@ -50,6 +46,20 @@ pub(super) fn parse_silences(log: &str, duration: f64) -> Vec<Silence> {
     out
 }
 
+/// The length ffmpeg decoded: the last `time=HH:MM:SS.ss` of its progress output.
+pub(super) fn decoded_seconds(log: &str) -> Option<f64> {
+    let last = log
+        .rsplit("time=")
+        .next()
+        .filter(|_| log.contains("time="))?;
+    let stamp = last.split_whitespace().next()?;
+    let mut parts = stamp.split(':');
+    let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
+    let seconds =
+        h.parse::<f64>().ok()? * 3600.0 + m.parse::<f64>().ok()? * 60.0 + s.parse::<f64>().ok()?;
+    (seconds.is_finite() && seconds > 0.0).then_some(seconds)
+}
+
 fn value_after(line: &str, key: &str) -> Option<f64> {
     let rest = &line[line.find(key)? + key.len()..];
     rest.split_whitespace().next()?.parse().ok()
@@ -60,7 +70,7 @@ fn value_after(line: &str, key: &str) -> Option<f64> {
 /// Each chunk's cut is searched in the window `[start + max_chunk/2, start + max_chunk]`; the
 /// latest pause overlapping the window wins and the cut goes to the pause's middle (clamped to
 /// the window). A window without a pause gets a hard cut at its end.
-pub fn plan_cuts(duration: f64, silences: &[Silence], max_chunk: f64) -> Vec<f64> {
+fn plan_cuts(duration: f64, silences: &[Silence], max_chunk: f64) -> Vec<f64> {
     let mut cuts = Vec::new();
     let mut start = 0.0;
     while duration - start > max_chunk {
@@ -82,69 +92,16 @@ pub fn plan_cuts(duration: f64, silences: &[Silence], max_chunk: f64) -> Vec<f64
     cuts
 }
 
-/// Cuts `prepared` at `cuts` (seconds) into Ogg/Opus chunks in `work_dir`, without re-encoding.
-pub async fn split(prepared: &Prepared, cuts: &[f64], work_dir: &Path) -> Result<Vec<Chunk>> {
-    let bounds: Vec<f64> = std::iter::once(0.0)
+/// The chunks audio of `duration` seconds is recognised in: at most `max_chunk` seconds each,
+/// cut in pauses (see [`plan_cuts`]), covering the whole input in order.
+pub fn plan_spans(duration: f64, silences: &[Silence], max_chunk: f64) -> Vec<Span> {
+    let cuts = plan_cuts(duration, silences, max_chunk);
+    std::iter::once(0.0)
         .chain(cuts.iter().copied())
-        .chain(std::iter::once(prepared.duration))
-        .collect();
-    if cuts.is_empty() {
-        return Ok(vec![Chunk {
-            index: 0,
-            path: prepared.path.clone(),
-            start: 0.0,
-            end: prepared.duration,
-        }]);
-    }
-    let times = cuts
-        .iter()
-        .map(|c| format!("{c:.3}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let pattern = work_dir.join("chunk%04d.ogg");
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-y", "-v", "error", "-i"])
-        .arg(&prepared.path)
-        .args([
-            "-map",
-            "0:a:0",
-            "-c",
-            "copy",
-            "-f",
-            "segment",
-            "-segment_times",
-        ])
-        .arg(&times)
-        .args(["-reset_timestamps", "1"])
-        .arg(&pattern)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .status()
-        .await
-        .map_err(|source| Error::Spawn {
-            tool: "ffmpeg",
-            source,
-        })?;
-    if !status.success() {
-        return Err(Error::Undecodable { tool: "ffmpeg" });
-    }
-    let mut chunks = Vec::with_capacity(cuts.len() + 1);
-    for (index, pair) in bounds.windows(2).enumerate() {
-        let path = work_dir.join(format!("chunk{index:04}.ogg"));
-        if tokio::fs::metadata(&path).await.is_err() {
-            // A cut at the very end leaves no last segment; nothing is lost.
-            continue;
-        }
-        chunks.push(Chunk {
-            index,
-            path,
-            start: pair[0],
-            end: pair[1],
-        });
-    }
-    Ok(chunks)
+        .zip(cuts.iter().copied().chain(std::iter::once(duration)))
+        .map(|(start, end)| Span { start, end })
+        .filter(|s| s.seconds() > 0.0)
+        .collect()
 }
 
 #[cfg(test)]
@@ -175,6 +132,49 @@ mod tests {
     #[test]
     fn short_audio_is_not_cut() {
         assert!(plan_cuts(179.0, &[], 180.0).is_empty());
+        assert_eq!(
+            plan_spans(179.0, &[], 180.0),
+            vec![Span {
+                start: 0.0,
+                end: 179.0
+            }]
+        );
+    }
+
+    #[test]
+    fn spans_cover_the_input_in_order() {
+        let spans = plan_spans(
+            400.0,
+            &[Silence {
+                start: 170.0,
+                end: 171.0,
+            }],
+            180.0,
+        );
+        assert_eq!(
+            spans,
+            vec![
+                Span {
+                    start: 0.0,
+                    end: 170.5
+                },
+                Span {
+                    start: 170.5,
+                    end: 350.5
+                },
+                Span {
+                    start: 350.5,
+                    end: 400.0
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn the_decoded_length_is_the_last_progress_time() {
+        let log = "size=N/A time=00:01:02.50 bitrate=N/A\nsize=N/A time=01:00:03.25 bitrate=N/A speed=90x\n";
+        assert_eq!(decoded_seconds(log), Some(3603.25));
+        assert_eq!(decoded_seconds("no progress"), None);
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! Prepare → split → recognise. Chunks are recognised concurrently (bounded), each with the
-//! provider retry policy, and reassembled in order; a chunk that still fails fails the whole
-//! recognition, so the text never has silent holes.
+//! Analyse → plan chunks at pauses → encode and recognise each chunk. Chunks run concurrently
+//! (bounded), each with the provider retry policy, and are reassembled in order; a chunk that
+//! still fails fails the whole recognition, so the text never has silent holes.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use scribe_core::audio::{self, Chunk, Prepared, Probe};
+use scribe_core::audio::{self, Analysis, Probe, Span};
 use scribe_core::i18n::Stage;
 use scribe_core::providers::{Audio, Transcript};
 use tokio::sync::watch;
@@ -17,11 +18,10 @@ use super::{Error, Pipeline};
 #[derive(Debug, Clone)]
 pub struct Recognised {
     pub text: String,
-    /// Seconds of audio.
-    pub duration: f64,
     pub chunks: usize,
+    /// Sent to the recogniser as received (an Ogg/Opus voice note within the limit).
     pub passthrough: bool,
-    pub prepare_ms: i64,
+    /// Encoding and recognition, chunks overlapping.
     pub asr_ms: i64,
 }
 
@@ -55,12 +55,27 @@ fn millis(since: Instant) -> i64 {
 }
 
 impl Pipeline {
-    /// Recognises the speech in `input`. `progress` hears about stages (the caller decides how
-    /// often to show them).
+    /// One decode of the input: its duration and pauses. Silence is "no speech" already here,
+    /// before any provider is paid.
+    pub async fn analyse(&self, input: &Path, probe: &Probe) -> Result<Analysis, Error> {
+        let started = Instant::now();
+        let analysis = audio::analyse(input, probe.duration).await?;
+        self.metrics
+            .stage("prepare", started.elapsed().as_secs_f64());
+        if analysis.is_silent() {
+            return Err(Error::NoSpeech);
+        }
+        Ok(analysis)
+    }
+
+    /// Recognises the speech in `input`. Chunks are encoded straight from the input and each
+    /// goes to the recogniser as soon as it is ready, `ASR_CONCURRENCY` at a time, in order.
+    /// `progress` hears about stages (the caller decides how often to show them).
     pub async fn recognise(
         &self,
         input: &Path,
         probe: &Probe,
+        analysis: &Analysis,
         language: Option<&str>,
         progress: &watch::Sender<Stage>,
     ) -> Result<Recognised, Error> {
@@ -68,42 +83,39 @@ impl Pipeline {
             .prefix("scribe-job-")
             .tempdir_in(&self.config.temp_dir)
             .map_err(Error::Io)?;
-        progress.send_replace(Stage::Preparing);
         let started = Instant::now();
-        let chunk_limit = f64::from(self.config.chunk_seconds);
-        let prepared = audio::prepare(
+        let limit = f64::from(self.config.chunk_seconds);
+        let passthrough =
+            self.config.passthrough && probe.is_ogg_opus() && analysis.duration <= limit;
+        let spans = if passthrough {
+            vec![Span {
+                start: 0.0,
+                end: analysis.duration,
+            }]
+        } else {
+            audio::plan_spans(analysis.duration, &analysis.silences, limit)
+        };
+        let chunks = Chunks {
             input,
-            probe,
-            work.path(),
-            self.config.passthrough,
-            chunk_limit,
-        )
-        .await?;
-        if prepared.is_silent() {
-            return Err(Error::NoSpeech);
-        }
-        let chunks = self.chunks(&prepared, work.path()).await?;
-        let prepare_ms = millis(started);
-        self.metrics
-            .stage("prepare", started.elapsed().as_secs_f64());
-
-        let started = Instant::now();
+            dir: work.path(),
+            passthrough,
+        };
         let texts = match self
-            .recognise_chunks(&chunks, prepared.mime, language, progress)
+            .recognise_spans(&chunks, &spans, language, progress)
             .await
         {
-            // A provider that refuses the untouched voice note gets one transcoded retry.
-            Err(Error::Asr(e)) if prepared.passthrough && e.is_invalid_input() => {
+            // A provider that refuses the untouched voice note gets it transcoded, once.
+            Err(Error::Asr(e)) if passthrough && e.is_invalid_input() => {
                 tracing::warn!(error = %e, "recogniser refused the voice note as sent; transcoding");
-                let transcoded =
-                    audio::transcode(input, work.path(), Some(prepared.duration)).await?;
-                let chunks = self.chunks(&transcoded, work.path()).await?;
-                self.recognise_chunks(&chunks, transcoded.mime, language, progress)
+                let transcoded = Chunks {
+                    passthrough: false,
+                    ..chunks
+                };
+                self.recognise_spans(&transcoded, &spans, language, progress)
                     .await?
             }
             other => other?,
         };
-        let asr_ms = millis(started);
         self.metrics.stage("asr", started.elapsed().as_secs_f64());
         let text = texts
             .iter()
@@ -116,40 +128,31 @@ impl Pipeline {
         }
         Ok(Recognised {
             text,
-            duration: prepared.duration,
-            chunks: chunks.len(),
-            passthrough: prepared.passthrough,
-            prepare_ms,
-            asr_ms,
+            chunks: spans.len(),
+            passthrough,
+            asr_ms: millis(started),
         })
     }
 
-    async fn chunks(&self, prepared: &Prepared, work: &Path) -> Result<Vec<Chunk>, Error> {
-        // Keep a second of margin: stream-copy cuts land on the next packet boundary.
-        let limit = f64::from(self.config.chunk_seconds) - 1.0;
-        let cuts = audio::plan_cuts(prepared.duration, &prepared.silences, limit);
-        Ok(audio::split(prepared, &cuts, work).await?)
-    }
-
-    async fn recognise_chunks(
+    async fn recognise_spans(
         &self,
-        chunks: &[Chunk],
-        mime: &'static str,
+        chunks: &Chunks<'_>,
+        spans: &[Span],
         language: Option<&str>,
         progress: &watch::Sender<Stage>,
     ) -> Result<Vec<Transcript>, Error> {
-        let parts = chunks.len();
+        let parts = spans.len();
         progress.send_replace(Stage::Recognising { part: 1, parts });
-        let done = std::sync::atomic::AtomicUsize::new(0);
-        // The stream walks indices, not `&Chunk`s: a closure over a borrowed argument is
+        let done = AtomicUsize::new(0);
+        // The stream walks indices, not `&Span`s: a closure over a borrowed argument is
         // higher-ranked, and rustc then cannot prove the job's future `Send`.
-        let results: Vec<Result<Transcript, Error>> = futures::stream::iter(0..chunks.len())
+        let results: Vec<Result<Transcript, Error>> = futures::stream::iter(0..parts)
             .map(|i| {
-                let (done, chunk) = (&done, &chunks[i]);
+                let done = &done;
                 async move {
-                    let bytes = tokio::fs::read(&chunk.path).await.map_err(Error::Io)?;
-                    let transcript = self.recognise_one(&bytes, mime, language, progress).await?;
-                    let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    let bytes = chunks.bytes(i, spans[i], parts).await?;
+                    let transcript = self.recognise_one(&bytes, language, progress).await?;
+                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress.send_replace(Stage::Recognising {
                         part: (finished + 1).min(parts),
                         parts,
@@ -166,14 +169,13 @@ impl Pipeline {
     async fn recognise_one(
         &self,
         bytes: &[u8],
-        mime: &'static str,
         language: Option<&str>,
         progress: &watch::Sender<Stage>,
     ) -> Result<Transcript, Error> {
         let provider = self.transcriber.provider();
         let audio = Audio {
             bytes,
-            mime,
+            mime: "audio/ogg",
             file_name: "audio.ogg",
         };
         self.backoff
@@ -188,15 +190,48 @@ impl Pipeline {
                     result
                 },
                 |retry| {
-                    self.metrics.provider_retries.get_or_create(&[("provider", provider)]).inc();
-                    tracing::warn!(error = %retry.error, attempt = retry.attempt, wait_ms = retry.wait.as_millis() as u64, "recognition failed, retrying");
+                    self.metrics
+                        .provider_retries
+                        .get_or_create(&[("provider", provider)])
+                        .inc();
+                    tracing::warn!(
+                        error = %retry.error,
+                        attempt = retry.attempt,
+                        wait_ms = retry.wait.as_millis() as u64,
+                        "recognition failed, retrying"
+                    );
                     if retry.wait >= Duration::from_secs(2) {
-                        progress.send_replace(Stage::Retrying { in_seconds: retry.wait.as_secs() });
+                        progress.send_replace(Stage::Retrying {
+                            in_seconds: retry.wait.as_secs(),
+                        });
                     }
                 },
             )
             .await
             .map_err(Error::Asr)
+    }
+}
+
+/// Where chunk audio comes from.
+#[derive(Clone, Copy)]
+struct Chunks<'a> {
+    input: &'a Path,
+    dir: &'a Path,
+    passthrough: bool,
+}
+
+impl Chunks<'_> {
+    /// The audio of chunk `i`: the input itself, or the span encoded as Opus.
+    async fn bytes(&self, i: usize, span: Span, parts: usize) -> Result<Vec<u8>, Error> {
+        if self.passthrough {
+            return tokio::fs::read(self.input).await.map_err(Error::Io);
+        }
+        let out = self.dir.join(format!("chunk{i:04}.ogg"));
+        let whole = parts == 1 && span.start == 0.0;
+        audio::encode(self.input, (!whole).then_some(span), &out).await?;
+        let bytes = tokio::fs::read(&out).await.map_err(Error::Io)?;
+        let _ = tokio::fs::remove_file(&out).await;
+        Ok(bytes)
     }
 }
 
