@@ -43,8 +43,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = QueuesArg::All)]
         queues: QueuesArg,
     },
+    /// Send the daily or weekly report to every admin (run on a schedule).
+    Report {
+        #[arg(value_enum)]
+        period: PeriodArg,
+    },
     /// Apply database migrations and exit.
     Migrate,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PeriodArg {
+    Daily,
+    Weekly,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -86,6 +97,13 @@ pub fn main() -> ExitCode {
             } => crate::transcribe::run(&file, language, no_format).await,
             Command::Webhook => crate::cluster::webhook().await,
             Command::Worker { queues } => crate::cluster::worker(queues.into()).await,
+            Command::Report { period } => {
+                crate::startup::report(match period {
+                    PeriodArg::Daily => scribe_worker::reports::Period::Daily,
+                    PeriodArg::Weekly => scribe_worker::reports::Period::Weekly,
+                })
+                .await
+            }
             Command::Migrate => crate::startup::migrate().await,
         }
     });

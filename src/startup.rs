@@ -5,10 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use scribe_core::config::{ConfigErrors, Env, JobsConfig, ProcessConfig, StoreConfig};
+use scribe_core::config::{
+    AlertsConfig, BillingConfig, BotConfig, ConfigErrors, Env, JobsConfig, PipelineConfig,
+    ProcessConfig, ProviderConfig, StoreConfig, TelegramConfig,
+};
+use scribe_core::metrics::Metrics;
+use scribe_core::queue::Queue;
 use scribe_core::retry::{Backoff, Classify, Retry};
 use scribe_core::store::Store;
 use scribe_core::telegram::Telegram;
+use scribe_worker::pipeline::Pipeline;
+use scribe_worker::{Context, DeliveryConfig};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -50,6 +57,33 @@ pub async fn migrate() -> Result<()> {
     scribe_core::telemetry::init(process.log_json, &process.log_level);
     open_store(&store).await?;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+/// `scribe report daily|weekly`: the report to every admin.
+pub async fn report(period: scribe_worker::reports::Period) -> Result<()> {
+    let mut env = Env::from_process();
+    let process = ProcessConfig::from_env(&mut env);
+    let bot = BotConfig::from_env(&mut env);
+    let telegram = TelegramConfig::from_env(&mut env);
+    let store_config = StoreConfig::from_env(&mut env);
+    env.finish()?;
+    scribe_core::telemetry::init(process.log_json, &process.log_level);
+    if bot.admins.is_empty() {
+        return Err(anyhow::anyhow!("ADMIN_IDS is empty: nobody to send the report to").into());
+    }
+    let store = open_store(&store_config).await?;
+    let http = scribe_core::http::client(Duration::from_secs(30))
+        .context("cannot build the HTTP client")?;
+    let telegram = Telegram::new(http, telegram.api_url, telegram.token);
+    let sent = scribe_worker::reports::send_report(&store, &telegram, &bot.admins, period)
+        .await
+        .context("cannot read the report from the store")?;
+    store.close().await;
+    tracing::info!(sent, admins = bot.admins.len(), "report sent");
+    if sent == 0 {
+        return Err(anyhow::anyhow!("the report reached no admin").into());
+    }
     Ok(())
 }
 
@@ -115,7 +149,92 @@ pub fn telegram_backoff() -> Backoff {
     Backoff::new(4, Duration::from_millis(500))
 }
 
-/// Jobs settings are needed by `run` and `worker` alike.
-pub fn jobs(env: &mut Env) -> JobsConfig {
-    JobsConfig::from_env(env)
+/// The settings of every process that handles updates and jobs (`run` and `worker`).
+pub struct HandlerSettings {
+    pub bot: BotConfig,
+    pub telegram: TelegramConfig,
+    pub store: StoreConfig,
+    pub providers: ProviderConfig,
+    pub pipeline: PipelineConfig,
+    pub billing: BillingConfig,
+    pub jobs: JobsConfig,
+    pub alerts: AlertsConfig,
+}
+
+impl HandlerSettings {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            bot: BotConfig::from_env(env),
+            telegram: TelegramConfig::from_env(env),
+            store: StoreConfig::from_env(env),
+            providers: ProviderConfig::from_env(env),
+            pipeline: PipelineConfig::from_env(env),
+            billing: BillingConfig::from_env(env),
+            jobs: JobsConfig::from_env(env),
+            alerts: AlertsConfig::from_env(env),
+        }
+    }
+}
+
+/// What the handlers share, built from their settings once the store and the queue exist.
+pub struct Handlers {
+    pub ctx: Context,
+    /// The long-polling timeout (all-in-one mode).
+    pub poll_timeout: Duration,
+}
+
+impl Handlers {
+    /// Builds the handler context; asks Telegram who the bot is (retrying while unreachable).
+    pub async fn build(
+        settings: HandlerSettings,
+        store: Store,
+        queue: Arc<dyn Queue>,
+        metrics: Metrics,
+        worker_id: Arc<str>,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<Handlers> {
+        let HandlerSettings {
+            bot,
+            telegram,
+            store: _,
+            providers,
+            pipeline,
+            billing,
+            jobs,
+            alerts,
+        } = settings;
+        let http =
+            scribe_core::http::client(providers.timeout).context("cannot build the HTTP client")?;
+        let TelegramConfig {
+            token,
+            api_url,
+            max_file_bytes,
+            poll_timeout,
+        } = telegram;
+        let telegram = Telegram::new(http.clone(), api_url, token);
+        let username = bot_username(&telegram, shutdown).await?;
+        tracing::info!(bot = %bot.name, username = %username, "bot identity");
+        let delivery = DeliveryConfig {
+            max_file_bytes,
+            progress_interval: pipeline.progress_interval,
+            file_threshold_chars: pipeline.file_threshold_chars,
+        };
+        let ctx = Context {
+            bot: Arc::new(bot),
+            username: Arc::from(username),
+            store,
+            telegram,
+            queue,
+            pipeline: Pipeline::from_config(providers, pipeline, http, metrics.clone()),
+            billing: Arc::new(billing),
+            jobs: Arc::new(jobs),
+            alerts: Arc::new(alerts),
+            delivery: Arc::new(delivery),
+            metrics,
+            throttle: Default::default(),
+            telegram_backoff: telegram_backoff(),
+            worker_id,
+        };
+        Ok(Handlers { ctx, poll_timeout })
+    }
 }

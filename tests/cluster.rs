@@ -151,7 +151,7 @@ async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_ar
             .telegram
             .register_update(update::text(9102, &user(9102), "/balance"));
     assert_eq!(cluster.post(&webhook, &balance).await, 200);
-    cluster.fakes.wait_text(9102, "Balance: 15 min.").await;
+    cluster.fakes.wait_containing(9102, "Balance: 15 min.").await;
     assert!(
         cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0,
         "answered while the job was still running"
@@ -386,7 +386,7 @@ async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
     // Updates that got 200 were queued durably: their replies come without any retry.
     for (i, chat) in chats.iter().enumerate() {
         if statuses[i] == 200 {
-            cluster.fakes.wait_text(*chat, "Balance: 15 min.").await;
+            cluster.fakes.wait_containing(*chat, "Balance: 15 min.").await;
         }
     }
     // Telegram re-sends what was refused, until it is accepted.
@@ -397,7 +397,7 @@ async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
         .await;
     }
     for chat in &chats {
-        cluster.fakes.wait_text(*chat, "Balance: 15 min.").await;
+        cluster.fakes.wait_containing(*chat, "Balance: 15 min.").await;
     }
     let store = cluster.store().await;
     wait_until_async("every update handled", WAIT, || async {
@@ -555,7 +555,7 @@ async fn readiness_follows_broker_and_database_outages_and_work_resumes() {
             .telegram
             .register_update(update::text(9801, &user(9801), "/balance"));
     assert_eq!(cluster.post(&webhook, &balance).await, 200);
-    cluster.fakes.wait_text(9801, "Balance: 15 min.").await;
+    cluster.fakes.wait_containing(9801, "Balance: 15 min.").await;
     drop(worker);
     cluster.clean_up().await;
 }

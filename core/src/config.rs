@@ -329,6 +329,24 @@ pub const SETTINGS: &[Setting] = &[
         used_by: BOT,
         doc: "A running job whose heartbeat is older than this is taken over by another worker.",
     },
+    Setting {
+        name: "ALERT_FAILURE_STREAK",
+        default: "3",
+        used_by: BOT,
+        doc: "Admins are alerted after this many failed jobs in a row (across replicas).",
+    },
+    Setting {
+        name: "ALERT_BACKLOG_JOBS",
+        default: "50",
+        used_by: BOT,
+        doc: "Admins are alerted when more jobs than this wait in the queue.",
+    },
+    Setting {
+        name: "ALERT_COOLDOWN_MINUTES",
+        default: "30",
+        used_by: BOT,
+        doc: "The same alert is not repeated (by any replica) within this time.",
+    },
 ];
 
 /// Reads settings from a set of variables and collects every problem.
@@ -858,6 +876,24 @@ impl BillingConfig {
     }
 }
 
+/// When admins are alerted.
+#[derive(Debug, Clone)]
+pub struct AlertsConfig {
+    pub failure_streak: i64,
+    pub backlog_jobs: u64,
+    pub cooldown: Duration,
+}
+
+impl AlertsConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            failure_streak: i64::from(env.positive("ALERT_FAILURE_STREAK")),
+            backlog_jobs: u64::from(env.positive("ALERT_BACKLOG_JOBS")),
+            cooldown: Duration::from_secs(u64::from(env.positive("ALERT_COOLDOWN_MINUTES")) * 60),
+        }
+    }
+}
+
 /// Concurrency budgets and the job retry ladder.
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
@@ -990,6 +1026,7 @@ mod tests {
         let _ = JobsConfig::from_env(&mut e);
         let _ = WebhookConfig::from_env(&mut e);
         let _ = BrokerConfig::from_env(&mut e);
+        let _ = AlertsConfig::from_env(&mut e);
         let documented: BTreeSet<&str> = SETTINGS.iter().map(|s| s.name).collect();
         for name in e.names_read() {
             assert!(

@@ -34,6 +34,20 @@ impl Lang {
             .unwrap_or(Lang::En)
     }
 
+    /// Picks the English or Russian variant of a short label (admin reports compose their
+    /// lines from such labels; whole user-facing messages are [`Msg`] variants).
+    pub fn t<'a>(self, en: &'a str, ru: &'a str) -> &'a str {
+        match self {
+            Lang::En => en,
+            Lang::Ru => ru,
+        }
+    }
+
+    /// Seconds as minutes and seconds, in this language.
+    pub fn duration(self, seconds: i64) -> String {
+        self.minutes(seconds)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Ru => "ru",
@@ -47,6 +61,47 @@ impl Lang {
             Lang::En => Duration(seconds).render("min", "s"),
         }
     }
+}
+
+/// What `/start` suggests next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    SendMedia,
+    RequestTrial,
+    AwaitTrial,
+    Buy,
+}
+
+/// One line of `/history`.
+#[derive(Debug, Clone)]
+pub struct HistoryLine<'a> {
+    pub created_at: i64,
+    pub kind: &'a str,
+    pub state: &'a str,
+    pub error: Option<&'a str>,
+    pub seconds: Option<i64>,
+    pub charged: i64,
+}
+
+/// `YYYY-MM-DD HH:MM` (UTC) of seconds since the epoch.
+pub fn date_time(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60
+    )
 }
 
 /// Progress of a job, shown in its status message.
@@ -68,12 +123,55 @@ pub enum Msg<'a> {
         name: &'a str,
         balance: i64,
         new_trial: Option<i64>,
+        next: NextStep,
     },
     Help,
     Balance {
         balance: i64,
         held: i64,
+        /// Jobs and seconds charged in the last 30 days.
+        recent: (i64, i64),
     },
+    History(&'a [HistoryLine<'a>]),
+    BuyMenu {
+        packages: &'a [(&'a str, i64, i64)],
+    },
+    BuyUnknown {
+        given: &'a str,
+    },
+    InvoiceTitle {
+        minutes: i64,
+    },
+    InvoiceDescription {
+        minutes: i64,
+    },
+    PaymentInvalid,
+    PaymentLimit {
+        limit: i64,
+    },
+    PaymentThanks {
+        minutes: i64,
+        balance: i64,
+    },
+    PaymentRefunded {
+        taken: i64,
+        balance: i64,
+    },
+    TrialRequested,
+    TrialPending,
+    TrialUnavailable,
+    TrialApproved {
+        seconds: i64,
+    },
+    TrialDenied,
+    TrialRevoked {
+        taken: i64,
+    },
+    Credited {
+        seconds: i64,
+        balance: i64,
+    },
+    Flushed,
     Settings {
         language: Option<&'a str>,
         code: bool,
@@ -138,50 +236,144 @@ impl Msg<'_> {
         let ru = lang == Lang::Ru;
         let m = |s: i64| lang.minutes(s);
         match self {
-            Msg::Start { name, balance, new_trial } => {
+            Msg::Start { name, balance, new_trial, next } => {
                 let name = escape_html(name);
                 let trial = match new_trial {
                     Some(s) if ru => format!("\n🎁 Вам начислено {} бесплатно.", m(*s)),
                     Some(s) => format!("\n🎁 You got {} free.", m(*s)),
                     None => String::new(),
                 };
+                let next = match (next, ru) {
+                    (NextStep::SendMedia, true) => "Пришлите голосовое сообщение, аудио- или видеофайл. /help — подробнее.",
+                    (NextStep::SendMedia, false) => "Send me a voice message or an audio/video file. /help for more.",
+                    (NextStep::RequestTrial, true) => "Попросите пробные минуты командой /trial или купите минуты: /buy_minutes.",
+                    (NextStep::RequestTrial, false) => "Ask for free trial minutes with /trial, or buy minutes: /buy_minutes.",
+                    (NextStep::AwaitTrial, true) => "Ваш запрос пробных минут рассматривается. Минуты можно купить: /buy_minutes.",
+                    (NextStep::AwaitTrial, false) => "Your trial request is being reviewed. You can also buy minutes: /buy_minutes.",
+                    (NextStep::Buy, true) => "Пополните баланс: /buy_minutes.",
+                    (NextStep::Buy, false) => "Top up your balance: /buy_minutes.",
+                };
                 if ru {
                     format!(
                         "Привет, {name}! Я превращаю голосовые, аудио и видео в аккуратный текст.{trial}\n\n\
-                         Баланс: <b>{}</b>.\nПришлите голосовое сообщение, аудио- или видеофайл. /help — подробнее.",
+                         Баланс: <b>{}</b>.\n{next}",
                         m(*balance)
                     )
                 } else {
                     format!(
                         "Hi, {name}! I turn voice messages, audio and video into clean text.{trial}\n\n\
-                         Balance: <b>{}</b>.\nSend me a voice message or an audio/video file. /help for more.",
+                         Balance: <b>{}</b>.\n{next}",
                         m(*balance)
                     )
                 }
             }
             Msg::Help => if ru {
                 "Пришлите голосовое, аудио, видео или кружок — я распознаю речь и верну текст с пунктуацией и абзацами.\n\n\
-                 /balance — баланс\n/settings — настройки\n/language — язык распознавания\n/code — моноширинный вывод\n\
+                 /balance — баланс и расход\n/buy_minutes — купить минуты\n/history — последние записи\n/settings — настройки\n/language — язык распознавания\n/code — моноширинный вывод\n\
                  /yo — оставлять или заменять «ё»\n/output — длинный текст: частями или файлом\n\n\
                  Оплата посекундная: списываются только секунды записи."
             } else {
                 "Send a voice message, audio, video or video note — I recognise the speech and send back text with punctuation and paragraphs.\n\n\
-                 /balance — your balance\n/settings — settings\n/language — recognition language\n/code — monospace output\n\
+                 /balance — balance and usage\n/buy_minutes — buy minutes\n/history — your last recordings\n/settings — settings\n/language — recognition language\n/code — monospace output\n\
                  /yo — keep or replace «ё»\n/output — long text: messages or a file\n\n\
                  You pay per second of audio."
             }
             .to_owned(),
-            Msg::Balance { balance, held } => {
+            Msg::Balance { balance, held, recent } => {
                 let held_line = match (*held > 0, ru) {
                     (false, _) => String::new(),
                     (true, true) => format!("\nВ обработке: {}.", m(*held)),
                     (true, false) => format!("\nIn progress: {}.", m(*held)),
                 };
-                if ru {
-                    format!("Баланс: <b>{}</b>.{held_line}", m(*balance))
+                let usage = if ru {
+                    format!("\nЗа 30 дней: {} записей, {}.", recent.0, m(recent.1))
                 } else {
-                    format!("Balance: <b>{}</b>.{held_line}", m(*balance))
+                    format!("\nLast 30 days: {} recordings, {}.", recent.0, m(recent.1))
+                };
+                if ru {
+                    format!("Баланс: <b>{}</b>.{held_line}{usage}\n/buy_minutes — пополнить.", m(*balance))
+                } else {
+                    format!("Balance: <b>{}</b>.{held_line}{usage}\n/buy_minutes to top up.", m(*balance))
                 }
+            }
+            Msg::History([]) => lang.t("No recordings yet.", "Записей пока нет.").to_owned(),
+            Msg::History(lines) => {
+                let mut out = lang.t("Your last recordings:", "Ваши последние записи:").to_owned();
+                for l in lines.iter() {
+                    let state = match (l.state, l.error) {
+                        ("done", _) => lang.t("✅ done", "✅ готово").to_owned(),
+                        ("failed", Some(e)) => format!("{} ({})", lang.t("❌ failed", "❌ ошибка"), escape_html(e)),
+                        ("failed", None) => lang.t("❌ failed", "❌ ошибка").to_owned(),
+                        ("running", _) => lang.t("⏳ in progress", "⏳ в работе").to_owned(),
+                        _ => lang.t("🕓 queued", "🕓 в очереди").to_owned(),
+                    };
+                    let length = l.seconds.map(m).unwrap_or_else(|| "—".into());
+                    out.push_str(&format!(
+                        "\n{} · {} · {length} · {state} · {} {}",
+                        date_time(l.created_at),
+                        escape_html(l.kind),
+                        lang.t("charged", "списано"),
+                        m(l.charged)
+                    ));
+                }
+                out
+            }
+            Msg::BuyMenu { packages } => {
+                let mut out = lang.t("Choose a package (Telegram Stars):", "Выберите пакет (Telegram Stars):").to_owned();
+                for (id, minutes, stars) in packages.iter() {
+                    out.push_str(&format!("\n/buy_{id} — {minutes} {} · {stars} ⭐", lang.t("min", "мин")));
+                }
+                out
+            }
+            Msg::BuyUnknown { given } => format!(
+                "{} «{}». /buy_minutes",
+                lang.t("No such package", "Нет такого пакета"),
+                escape_html(given)
+            ),
+            Msg::InvoiceTitle { minutes } => format!("{minutes} {}", lang.t("minutes of transcription", "минут расшифровки")),
+            Msg::InvoiceDescription { minutes } => {
+                if ru {
+                    format!("{minutes} минут распознавания голосовых, аудио и видео. Минуты не сгорают.")
+                } else {
+                    format!("{minutes} minutes of voice, audio and video transcription. Minutes never expire.")
+                }
+            }
+            Msg::PaymentInvalid => lang.t("This invoice is no longer valid. Please use /buy_minutes again.", "Этот счёт больше не действителен. Откройте /buy_minutes ещё раз.").into(),
+            Msg::PaymentLimit { limit } => {
+                if ru { format!("Этот пакет можно купить не больше {limit} раз.") } else { format!("This package can be bought at most {limit} times.") }
+            }
+            Msg::PaymentThanks { minutes, balance } => {
+                if ru { format!("🎉 Спасибо! Начислено {minutes} мин. Баланс: <b>{}</b>.", m(*balance)) }
+                else { format!("🎉 Thank you! {minutes} min added. Balance: <b>{}</b>.", m(*balance)) }
+            }
+            Msg::PaymentRefunded { taken, balance } => {
+                if ru { format!("↩️ Платёж возвращён; списано {}. Баланс: <b>{}</b>.", m(*taken), m(*balance)) }
+                else { format!("↩️ Your payment was refunded; {} removed. Balance: <b>{}</b>.", m(*taken), m(*balance)) }
+            }
+            Msg::TrialRequested => lang.t("🙋 Request sent. I'll let you know when it is approved.", "🙋 Запрос отправлен. Сообщу, когда его одобрят.").into(),
+            Msg::TrialPending => lang.t("Your request is already waiting for review.", "Ваш запрос уже ждёт рассмотрения.").into(),
+            Msg::TrialUnavailable => lang.t("Trial minutes are not available for your account. /buy_minutes", "Пробные минуты для вашего аккаунта недоступны. /buy_minutes").into(),
+            Msg::TrialApproved { seconds } => {
+                if ru { format!("🎁 Пробный период одобрен: начислено {}.", m(*seconds)) } else { format!("🎁 Your trial was approved: {} added.", m(*seconds)) }
+            }
+            Msg::TrialDenied => lang.t("Your trial request was declined. You can buy minutes: /buy_minutes", "Запрос пробных минут отклонён. Минуты можно купить: /buy_minutes").into(),
+            Msg::TrialRevoked { taken } => {
+                if ru { format!("Пробный период отозван; списано {}.", m(*taken)) } else { format!("Your trial was revoked; {} removed.", m(*taken)) }
+            }
+            Msg::Flushed => lang.t(
+                "⚠️ Your recording got stuck and was cancelled; nothing was charged. Please send it again.",
+                "⚠️ Запись зависла и была отменена; ничего не списано. Пришлите её ещё раз.",
+            )
+            .into(),
+            Msg::Credited { seconds, balance } => {
+                let verb = match (*seconds >= 0, ru) {
+                    (true, true) => "Начислено",
+                    (false, true) => "Списано",
+                    (true, false) => "Added",
+                    (false, false) => "Removed",
+                };
+                if ru { format!("{verb} {}. Баланс: <b>{}</b>.", m(seconds.abs()), m(*balance)) }
+                else { format!("{verb} {}. Balance: <b>{}</b>.", m(seconds.abs()), m(*balance)) }
             }
             Msg::Settings { language, code, keep_yo, output } => {
                 let on_off = |b: bool| match (b, ru) {
@@ -330,6 +522,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dates_are_civil_utc() {
+        assert_eq!(date_time(0), "1970-01-01 00:00");
+        assert_eq!(date_time(1_795_480_200), "2026-11-24 00:30");
+        assert_eq!(date_time(951_782_400), "2000-02-29 00:00");
+    }
+
+    #[test]
     fn language_is_picked_from_override_then_telegram() {
         assert_eq!(Lang::pick(None, Some("ru")), Lang::Ru);
         assert_eq!(Lang::pick(None, Some("en-US")), Lang::En);
@@ -344,6 +543,7 @@ mod tests {
             name: "<Bob & Co>",
             balance: 845,
             new_trial: Some(900),
+            next: NextStep::SendMedia,
         }
         .render(Lang::En);
         assert!(text.contains("&lt;Bob &amp; Co&gt;"));

@@ -39,6 +39,7 @@ pub struct Metrics {
     pub audio_seconds: Counter,
     pub balance_seconds: Family<L1, Counter>,
     pub jobs_in_flight: Gauge,
+    pub payments: Family<L1, Counter>,
     pub telegram_errors: Family<L2, Counter>,
 }
 
@@ -68,6 +69,7 @@ impl Metrics {
             audio_seconds: Counter::default(),
             balance_seconds: Family::default(),
             jobs_in_flight: Gauge::default(),
+            payments: Family::default(),
             telegram_errors: Family::default(),
         };
         let r = &mut registry;
@@ -131,6 +133,11 @@ impl Metrics {
             "balance_seconds",
             "Balance seconds moved, by action (hold, settle, release, credit)",
             m.balance_seconds.clone(),
+        );
+        r.register(
+            "payments",
+            "Stars payments, by result (credited, refused, refunded)",
+            m.payments.clone(),
         );
         r.register(
             "jobs_in_flight",

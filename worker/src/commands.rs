@@ -1,12 +1,16 @@
 //! User commands. `/cmd@ThisBot` works; `/cmd@OtherBot` is not ours and is ignored. Wrong
 //! arguments get a usage line; unknown commands get a short answer.
 
-use scribe_core::i18n::{ASR_LANGUAGES, Lang, Msg};
+use scribe_core::billing::TrialMode;
+use scribe_core::i18n::{ASR_LANGUAGES, HistoryLine, Msg, NextStep};
 use scribe_core::store::{LongOutput, User};
 use scribe_core::telegram::Message;
+use scribe_core::time::now_secs;
 
 use crate::context::Context;
-use crate::updates::{Result, reply};
+use crate::replies::reply;
+use crate::updates::Result;
+use crate::{admin, payments, settings, trials};
 
 /// A command addressed to this bot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +40,7 @@ pub fn parse<'a>(text: &'a str, username: &str) -> Option<Command<'a>> {
 pub async fn handle(
     ctx: &Context,
     user: &User,
+    update_id: i64,
     message: &Message,
     text: &str,
     new_trial: Option<i64>,
@@ -46,20 +51,55 @@ pub async fn handle(
     let lang = ctx.lang_of(user);
     let chat = message.chat.id;
     let args = command.args.as_slice();
-    let html = match (command.name.as_str(), args) {
+    let name = command.name.as_str();
+    if ctx.bot.is_admin(user.id) && admin::handle(ctx, user, update_id, name, args, lang).await? {
+        return Ok(());
+    }
+    let html = match (name, args) {
         ("start", _) => Msg::Start {
             name: &user.first_name,
             balance: user.balance,
             new_trial,
+            next: next_step(ctx, user),
         }
         .render(lang),
         ("help", _) => Msg::Help.render(lang),
-        ("balance", []) => Msg::Balance {
-            balance: user.balance,
-            held: user.held,
+        ("balance", []) => {
+            let recent = ctx
+                .store
+                .usage_since(user.id, now_secs() - 30 * 86_400)
+                .await?;
+            Msg::Balance {
+                balance: user.balance,
+                held: user.held,
+                recent,
+            }
+            .render(lang)
         }
-        .render(lang),
-        ("settings", []) => settings(user, lang),
+        ("history", []) => {
+            let jobs = ctx.store.jobs_of_user(user.id, 10).await?;
+            let lines: Vec<HistoryLine> = jobs
+                .iter()
+                .filter(|j| j.state != "rejected")
+                .map(|j| HistoryLine {
+                    created_at: j.created_at,
+                    kind: &j.media_kind,
+                    state: &j.state,
+                    error: j.error_kind.as_deref(),
+                    seconds: j
+                        .audio_seconds
+                        .or((j.reported_seconds > 0).then_some(j.reported_seconds)),
+                    charged: j.charged_seconds,
+                })
+                .collect();
+            Msg::History(&lines).render(lang)
+        }
+        ("settings", []) => return settings::show(ctx, user, lang).await,
+        ("buy_minutes", []) => return payments::menu(ctx, user, lang).await,
+        ("trial", []) => return trials::request(ctx, user, lang).await,
+        (buy, []) if buy.starts_with("buy_") => {
+            return payments::invoice(ctx, user, &buy["buy_".len()..], lang).await;
+        }
         ("language", []) => Msg::LanguageUsage {
             current: user.asr_language.as_deref(),
         }
@@ -97,13 +137,14 @@ pub async fn handle(
             }
             .render(lang)
         }
-        ("balance" | "settings", _) => Msg::Usage {
-            usage: usage(&command.name),
-        }
-        .render(lang),
         ("output", _) => Msg::OutputUsage.render(lang),
-        ("language" | "code" | "yo", _) => Msg::Usage {
-            usage: usage(&command.name),
+        (
+            "balance" | "settings" | "history" | "buy_minutes" | "trial" | "language" | "code"
+            | "yo",
+            _,
+        ) => Msg::Usage { usage: usage(name) }.render(lang),
+        (buy, _) if buy.starts_with("buy_") => Msg::Usage {
+            usage: "/buy_<package>",
         }
         .render(lang),
         _ => Msg::UnknownCommand.render(lang),
@@ -111,26 +152,30 @@ pub async fn handle(
     reply(ctx, chat, &html).await
 }
 
+/// What `/start` suggests, from the user's balance and trial state.
+fn next_step(ctx: &Context, user: &User) -> NextStep {
+    if user.balance > 0 {
+        return NextStep::SendMedia;
+    }
+    match (ctx.billing.trial_mode, user.trial_state.as_str()) {
+        (TrialMode::Review, "none") => NextStep::RequestTrial,
+        (TrialMode::Review, "requested") => NextStep::AwaitTrial,
+        _ => NextStep::Buy,
+    }
+}
+
 fn usage(command: &str) -> &'static str {
     match command {
         "balance" => "/balance",
         "settings" => "/settings",
+        "history" => "/history",
+        "buy_minutes" => "/buy_minutes",
+        "trial" => "/trial",
         "language" => "/language [code|auto]",
         "code" => "/code [on|off]",
         "yo" => "/yo [keep|replace]",
         _ => "/help",
     }
-}
-
-fn settings(user: &User, lang: Lang) -> String {
-    let s = user.settings();
-    Msg::Settings {
-        language: s.asr_language.as_deref(),
-        code: s.code_output,
-        keep_yo: s.keep_yo,
-        output: s.long_output.as_str(),
-    }
-    .render(lang)
 }
 
 #[cfg(test)]

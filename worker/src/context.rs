@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use scribe_core::config::{BillingConfig, BotConfig, JobsConfig};
+use scribe_core::config::{AlertsConfig, BillingConfig, BotConfig, JobsConfig};
 use scribe_core::i18n::Lang;
 use scribe_core::metrics::Metrics;
 use scribe_core::queue::Queue;
@@ -33,6 +33,7 @@ pub struct Context {
     pub pipeline: Pipeline,
     pub billing: Arc<BillingConfig>,
     pub jobs: Arc<JobsConfig>,
+    pub alerts: Arc<AlertsConfig>,
     pub delivery: Arc<DeliveryConfig>,
     pub metrics: Metrics,
     pub throttle: Throttle,

@@ -116,6 +116,7 @@ impl Recipient<'_> {
                 self.telegram.send_document(
                     self.chat_id,
                     "transcript.txt",
+                    "text/plain; charset=utf-8",
                     bytes.clone(),
                     Some(&caption),
                     Some(self.reply_to),

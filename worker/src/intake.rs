@@ -11,7 +11,8 @@ use scribe_core::telegram::{Media, Message, TextOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
-use crate::updates::{Result, reply};
+use crate::replies::reply;
+use crate::updates::Result;
 
 /// The message on the jobs queue.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

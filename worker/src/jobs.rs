@@ -17,6 +17,7 @@ use scribe_core::time::now_millis;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::alerts;
 use crate::context::Context;
 use crate::delivery::Recipient;
 use crate::intake::TranscribeJob;
@@ -404,6 +405,7 @@ async fn completed(
                 .audio_seconds
                 .inc_by(u64::try_from(charged).unwrap_or(0));
             tracing::info!(charged, "job done");
+            alerts::job_succeeded(ctx).await;
         }
         Err(error) => {
             // Delivered but not recorded: redelivery finds the job running with our stale
@@ -485,7 +487,10 @@ async fn failed(ctx: &Context, job: &Job, lang: Lang, error: Error, delivery: De
     show(ctx, job, &error.user_message(ctx, lang)).await;
     if dead {
         ctx.metrics.dead_letters.inc();
-        alert_admins(ctx, job, kind).await;
+        alerts::job_failed(ctx, kind).await;
+        if kind == "provider" {
+            alerts::provider_down(ctx, job).await;
+        }
         finish(delivery.dead_letter().await);
     } else {
         finish(delivery.ack().await);
@@ -513,21 +518,5 @@ async fn show(ctx: &Context, job: &Job, html: &str) {
             .await
     {
         ctx.metrics.telegram_error("sendMessage", e.kind());
-    }
-}
-
-async fn alert_admins(ctx: &Context, job: &Job, kind: &str) {
-    let text = format!(
-        "🚨 Job {} of user {} failed after {} attempts ({kind}); moved to the dead-letter queue, hold released.",
-        job.id, job.user_id, job.attempts
-    );
-    for admin in &ctx.bot.admins {
-        if let Err(e) = ctx
-            .telegram
-            .send_message(*admin, &text, &TextOptions::default())
-            .await
-        {
-            ctx.metrics.telegram_error("sendMessage", e.kind());
-        }
     }
 }

@@ -3,14 +3,22 @@
 //! and the all-in-one mode (store-backed queue).
 #![forbid(unsafe_code)]
 
+pub mod admin;
+pub mod alerts;
+pub mod callbacks;
 pub mod commands;
 pub mod consumer;
 pub mod context;
 pub mod delivery;
 pub mod intake;
 pub mod jobs;
+pub mod payments;
 pub mod pipeline;
 pub mod progress;
+pub mod replies;
+pub mod reports;
+pub mod settings;
+pub mod trials;
 pub mod updates;
 
 use std::time::Duration;
@@ -36,6 +44,12 @@ pub async fn run(
     shutdown: CancellationToken,
     grace: Duration,
 ) {
+    let role = match queues {
+        Queues::Updates => "updates",
+        Queues::Jobs => "jobs",
+        Queues::All => "all",
+    };
+    let monitor = tokio::spawn(alerts::monitor(ctx.clone(), role, shutdown.clone()));
     let updates = matches!(queues, Queues::Updates | Queues::All).then(|| {
         let ctx = ctx.clone();
         let budget = consumer::Budget {
@@ -81,4 +95,5 @@ pub async fn run(
         (None, Some(j)) => j.await,
         (None, None) => {}
     }
+    let _ = monitor.await;
 }

@@ -3,16 +3,16 @@
 
 use std::time::Duration;
 
-use scribe_core::billing::TrialMode;
 use scribe_core::i18n::Msg;
 use scribe_core::queue::Delivery;
 use scribe_core::retry::{Classify, Retry};
-use scribe_core::store::{self, UpdateClaim, User};
-use scribe_core::telegram::{self, Message, TextOptions, Update};
+use scribe_core::store::{self, UpdateClaim};
+use scribe_core::telegram::{self, Message, Update};
 use tracing::Instrument;
 
 use crate::context::Context;
-use crate::{commands, intake};
+use crate::replies::reply;
+use crate::{callbacks, commands, intake, payments, trials};
 
 /// Why handling an update failed.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +23,10 @@ pub enum Error {
     Telegram(#[from] telegram::Error),
     #[error(transparent)]
     Queue(#[from] scribe_core::queue::Error),
+    #[error("export failed")]
+    Export(#[from] crate::reports::ExportError),
+    #[error("local file error")]
+    Io(#[from] std::io::Error),
 }
 
 impl Classify for Error {
@@ -31,7 +35,11 @@ impl Classify for Error {
             Error::Store(e) if e.is_unavailable() => Retry::Transient { after: None },
             Error::Store(_) => Retry::Permanent,
             Error::Telegram(e) => e.retry(),
-            Error::Queue(_) => Retry::Transient { after: None },
+            Error::Queue(_) | Error::Io(_) => Retry::Transient { after: None },
+            Error::Export(crate::reports::ExportError::Store(e)) if e.is_unavailable() => {
+                Retry::Transient { after: None }
+            }
+            Error::Export(_) => Retry::Permanent,
         }
     }
 }
@@ -123,6 +131,9 @@ fn kind(update: &Update) -> &'static str {
         &update.callback_query,
         &update.pre_checkout_query,
     ) {
+        (Some(m), _, _) if m.successful_payment.is_some() || m.refunded_payment.is_some() => {
+            "payment"
+        }
         (Some(m), _, _) if m.media().is_some() => "media",
         (Some(m), _, _) if m.text.as_deref().is_some_and(|t| t.starts_with('/')) => "command",
         (Some(_), _, _) => "message",
@@ -137,16 +148,14 @@ async fn dispatch(ctx: &Context, update: &Update, trace_id: &str) -> Result<()> 
         .updates_received
         .get_or_create(&[("kind", kind(update))])
         .inc();
-    if let Some(message) = &update.message {
-        return on_message(ctx, update.update_id, message, trace_id).await;
+    if let Some(query) = &update.pre_checkout_query {
+        return payments::pre_checkout(ctx, query).await;
     }
     if let Some(query) = &update.callback_query {
-        // Buttons belong to later features; answering stops the client's spinner.
-        if let Err(e) = ctx.telegram.answer_callback_query(&query.id, None).await
-            && !e.is_query_too_old()
-        {
-            return Err(e.into());
-        }
+        return callbacks::handle(ctx, query).await;
+    }
+    if let Some(message) = &update.message {
+        return on_message(ctx, update.update_id, message, trace_id).await;
     }
     Ok(())
 }
@@ -173,46 +182,19 @@ async fn on_message(
             from.language_code.as_deref(),
         )
         .await?;
-    let new_trial = grant_trial(ctx, &mut user).await?;
+    if let Some(payment) = &message.successful_payment {
+        return payments::successful(ctx, &user, payment).await;
+    }
+    if let Some(refund) = &message.refunded_payment {
+        return payments::refunded(ctx, &user, refund).await;
+    }
+    let new_trial = trials::on_contact(ctx, &mut user).await?;
     if let Some(text) = message.text.as_deref().filter(|t| t.starts_with('/')) {
-        return commands::handle(ctx, &user, message, text, new_trial).await;
+        return commands::handle(ctx, &user, update_id, message, text, new_trial).await;
     }
     if let Some(media) = message.media() {
         return intake::handle(ctx, &user, update_id, message, media, trace_id).await;
     }
     let lang = ctx.lang_of(&user);
     reply(ctx, message.chat.id, &Msg::MediaHint.render(lang)).await
-}
-
-/// Grants the trial on first contact in `auto` mode; returns the seconds granted now.
-async fn grant_trial(ctx: &Context, user: &mut User) -> Result<Option<i64>> {
-    if ctx.billing.trial_mode != TrialMode::Auto
-        || user.trial_state != "none"
-        || ctx.billing.trial_seconds == 0
-    {
-        return Ok(None);
-    }
-    if !ctx
-        .store
-        .grant_trial(user.id, "none", ctx.billing.trial_seconds)
-        .await?
-    {
-        return Ok(None);
-    }
-    ctx.metrics.balance("credit", ctx.billing.trial_seconds);
-    user.balance += ctx.billing.trial_seconds;
-    user.trial_state = "granted".into();
-    Ok(Some(ctx.billing.trial_seconds))
-}
-
-/// Sends an HTML reply, retrying flood waits and server errors.
-pub async fn reply(ctx: &Context, chat_id: i64, html: &str) -> Result<()> {
-    let options = TextOptions::html();
-    ctx.telegram_backoff
-        .run(
-            |_| ctx.telegram.send_message(chat_id, html, &options),
-            |_| {},
-        )
-        .await?;
-    Ok(())
 }

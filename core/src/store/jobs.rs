@@ -63,6 +63,7 @@ macro_rules! job_columns {
      started_at, finished_at"
     };
 }
+pub(super) use job_columns;
 
 /// Result of intake.
 #[derive(Debug, Clone)]

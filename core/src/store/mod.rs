@@ -2,9 +2,13 @@
 //! (`$n` placeholders, integer epoch timestamps, `RETURNING`, `ON CONFLICT`). All SQL lives in
 //! this module's files; callers get typed functions.
 
+mod export;
 mod jobs;
 mod ledger;
+mod payments;
+mod presence;
 mod queue_rows;
+mod reports;
 mod state;
 mod updates;
 mod users;
@@ -15,9 +19,12 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
+pub use export::{ExportTable, Row};
 pub use jobs::{Claim, Intake, Job, JobStats, NewJob};
 pub use ledger::{Applied, LedgerRow};
+pub use payments::{Payment, Refund};
 pub use queue_rows::QueueRow;
+pub use reports::{STAGES, Stats, Timings, UserTotals, percentile};
 pub use updates::UpdateClaim;
 pub use users::{LongOutput, User, UserSettings};
 

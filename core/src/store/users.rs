@@ -48,7 +48,10 @@ pub struct User {
     pub long_output: String,
     pub balance: i64,
     pub held: i64,
+    /// `none`, `requested`, `granted`, `denied` or `revoked`.
     pub trial_state: String,
+    /// When the trial was requested or granted.
+    pub trial_at: Option<i64>,
     pub created_at: i64,
     pub last_seen_at: i64,
 }
@@ -76,7 +79,7 @@ pub struct UserSettings {
 macro_rules! user_columns {
     () => {
         "id, first_name, username, language_code, ui_lang, asr_language, code_output, keep_yo, \
-     long_output, balance, held, trial_state, created_at, last_seen_at"
+     long_output, balance, held, trial_state, trial_at, created_at, last_seen_at"
     };
 }
 
@@ -135,10 +138,11 @@ impl Store {
     pub async fn grant_trial(&self, user_id: i64, from: &str, seconds: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
         let moved = sqlx::query(
-            "UPDATE users SET trial_state = 'granted' WHERE id = $1 AND trial_state = $2",
+            "UPDATE users SET trial_state = 'granted', trial_at = $3 WHERE id = $1 AND trial_state = $2",
         )
         .bind(user_id)
         .bind(from)
+        .bind(now_secs())
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -161,17 +165,86 @@ impl Store {
         Ok(true)
     }
 
+    /// Moves the trial state `from` → `to` (stamping the time); false when it was not `from`.
     pub async fn set_trial_state(&self, user_id: i64, from: &str, to: &str) -> Result<bool> {
-        Ok(
-            sqlx::query("UPDATE users SET trial_state = $3 WHERE id = $1 AND trial_state = $2")
-                .bind(user_id)
-                .bind(from)
-                .bind(to)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
-                == 1,
+        Ok(sqlx::query(
+            "UPDATE users SET trial_state = $3, trial_at = $4 WHERE id = $1 AND trial_state = $2",
         )
+        .bind(user_id)
+        .bind(from)
+        .bind(to)
+        .bind(now_secs())
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// Takes a granted trial back: the state becomes `revoked` and what is left of the trial
+    /// minutes (never more than the balance) is removed, in one transaction. `None` when the
+    /// trial was not granted (already revoked: a double tap).
+    pub async fn revoke_trial(&self, user_id: i64, trial_seconds: i64) -> Result<Option<i64>> {
+        let mut tx = self.begin().await?;
+        let balance: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET trial_state = 'revoked', trial_at = $2 WHERE id = $1 AND trial_state = 'granted' RETURNING balance",
+        )
+        .bind(user_id)
+        .bind(now_secs())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(balance) = balance else {
+            return Ok(None);
+        };
+        let taken = balance.min(trial_seconds).max(0);
+        if taken > 0 {
+            let key = format!("revoke:{user_id}");
+            super::ledger::apply(&mut tx, user_id, Reason::Trial, &key, -taken, 0, None, None)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(taken))
+    }
+
+    /// Users in trial state `state`, most recent first.
+    pub async fn users_in_trial_state(&self, state: &str, limit: i64) -> Result<Vec<User>> {
+        Ok(sqlx::query_as::<_, User>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE trial_state = $1 ORDER BY trial_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(state)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Users matching `query`: an exact id, or a name or username containing it (any case).
+    pub async fn search_users(&self, query: &str, limit: i64, offset: i64) -> Result<Vec<User>> {
+        let id = query
+            .trim()
+            .trim_start_matches('@')
+            .parse::<i64>()
+            .unwrap_or(i64::MIN);
+        let pattern = format!(
+            "%{}%",
+            query
+                .trim()
+                .trim_start_matches('@')
+                .to_lowercase()
+                .replace(['%', '_'], "")
+        );
+        Ok(sqlx::query_as::<_, User>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1 OR LOWER(first_name) LIKE $2 OR LOWER(COALESCE(username, '')) LIKE $2 \
+             ORDER BY last_seen_at DESC, id LIMIT $3 OFFSET $4"
+        ))
+        .bind(id)
+        .bind(pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn set_asr_language(&self, user_id: i64, language: Option<&str>) -> Result<()> {

@@ -71,6 +71,11 @@ impl Error {
             || d.contains("message can't be edited")
     }
 
+    /// The charge was refunded before.
+    pub fn is_already_refunded(&self) -> bool {
+        self.description().contains("CHARGE_ALREADY_REFUNDED")
+    }
+
     /// A callback or pre-checkout query answered too late or twice.
     pub fn is_query_too_old(&self) -> bool {
         self.description().contains("query is too old")
@@ -125,6 +130,17 @@ struct Envelope<T> {
 #[derive(Deserialize)]
 struct ResponseParameters {
     retry_after: Option<u32>,
+}
+
+/// A Stars invoice.
+#[derive(Debug, Clone)]
+pub struct Invoice<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    /// Up to 128 bytes; comes back in the pre-checkout query and the payment.
+    pub payload: &'a str,
+    pub label: &'a str,
+    pub stars: i64,
 }
 
 /// Where a downloaded file is.
@@ -403,6 +419,7 @@ impl Telegram {
         &self,
         chat_id: i64,
         file_name: &str,
+        mime: &str,
         bytes: Vec<u8>,
         caption: Option<&str>,
         reply_to: Option<i64>,
@@ -410,7 +427,7 @@ impl Telegram {
         let method = "sendDocument";
         let part = reqwest::multipart::Part::bytes(bytes)
             .file_name(file_name.to_owned())
-            .mime_str("text/plain; charset=utf-8")
+            .mime_str(mime)
             .map_err(|e| Error::Http {
                 method,
                 source: e.without_url(),
@@ -440,6 +457,38 @@ impl Telegram {
                 source: e.without_url(),
             })?;
         Self::decode(method, response).await
+    }
+
+    /// A Telegram Stars invoice (currency `XTR`, one price, no provider token).
+    pub async fn send_invoice(&self, chat_id: i64, invoice: &Invoice<'_>) -> Result<Message> {
+        let params = json!({
+            "chat_id": chat_id,
+            "title": invoice.title,
+            "description": invoice.description,
+            "payload": invoice.payload,
+            "currency": "XTR",
+            "prices": [{ "label": invoice.label, "amount": invoice.stars }],
+            "provider_token": "",
+        });
+        self.call("sendInvoice", &params).await
+    }
+
+    pub async fn answer_pre_checkout_query(
+        &self,
+        query_id: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let params = json!({ "pre_checkout_query_id": query_id, "ok": error.is_none(), "error_message": error });
+        self.call::<_, bool>("answerPreCheckoutQuery", &params)
+            .await
+            .map(drop)
+    }
+
+    pub async fn refund_star_payment(&self, user_id: i64, charge_id: &str) -> Result<()> {
+        let params = json!({ "user_id": user_id, "telegram_payment_charge_id": charge_id });
+        self.call::<_, bool>("refundStarPayment", &params)
+            .await
+            .map(drop)
     }
 
     pub async fn set_webhook(

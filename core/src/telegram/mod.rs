@@ -3,5 +3,5 @@
 mod client;
 mod types;
 
-pub use client::{Downloaded, Error, Result, Telegram, TextOptions};
+pub use client::{Downloaded, Error, Invoice, Result, Telegram, TextOptions};
 pub use types::*;

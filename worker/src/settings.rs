@@ -1,0 +1,127 @@
+//! `/settings` as an inline keyboard: each button toggles (or cycles) one setting and the message
+//! is edited in place to show the new state.
+
+use scribe_core::i18n::{Lang, Msg};
+use scribe_core::store::{LongOutput, User};
+use scribe_core::telegram::{InlineButton, InlineKeyboard, TextOptions};
+
+use crate::context::Context;
+use crate::replies::reply_with;
+use crate::updates::Result;
+
+/// Recognition languages the language button cycles through (`/language` sets any).
+const LANGUAGE_CYCLE: &[Option<&str>] = &[
+    None,
+    Some("ru"),
+    Some("en"),
+    Some("uk"),
+    Some("de"),
+    Some("es"),
+    Some("fr"),
+];
+
+fn text(user: &User, lang: Lang) -> String {
+    let s = user.settings();
+    Msg::Settings {
+        language: s.asr_language.as_deref(),
+        code: s.code_output,
+        keep_yo: s.keep_yo,
+        output: s.long_output.as_str(),
+    }
+    .render(lang)
+}
+
+fn keyboard(user: &User, lang: Lang) -> InlineKeyboard {
+    let s = user.settings();
+    let on = |b: bool| {
+        if b {
+            lang.t("on", "вкл")
+        } else {
+            lang.t("off", "выкл")
+        }
+    };
+    let row = |label: String, data: &str| vec![InlineButton::callback(label, data)];
+    InlineKeyboard {
+        inline_keyboard: vec![
+            row(
+                format!(
+                    "🌐 {}: {}",
+                    lang.t("Language", "Язык"),
+                    s.asr_language.as_deref().unwrap_or(lang.t("auto", "авто"))
+                ),
+                "set:lang",
+            ),
+            row(
+                format!(
+                    "🔤 {}: {}",
+                    lang.t("Monospace", "Моноширинный"),
+                    on(s.code_output)
+                ),
+                "set:code",
+            ),
+            row(
+                format!(
+                    "ё: {}",
+                    if s.keep_yo {
+                        lang.t("keep", "оставлять")
+                    } else {
+                        lang.t("replace", "заменять")
+                    }
+                ),
+                "set:yo",
+            ),
+            row(
+                format!(
+                    "📄 {}: {}",
+                    lang.t("Long text", "Длинный текст"),
+                    s.long_output.as_str()
+                ),
+                "set:out",
+            ),
+        ],
+    }
+}
+
+pub async fn show(ctx: &Context, user: &User, lang: Lang) -> Result<()> {
+    reply_with(ctx, user.id, &text(user, lang), keyboard(user, lang)).await
+}
+
+/// Applies a settings button and redraws the message it belongs to.
+pub async fn toggle(ctx: &Context, user: &User, what: &str, message_id: Option<i64>) -> Result<()> {
+    let s = user.settings();
+    match what {
+        "code" => ctx.store.set_code_output(user.id, !s.code_output).await?,
+        "yo" => ctx.store.set_keep_yo(user.id, !s.keep_yo).await?,
+        "out" => {
+            let next = match s.long_output {
+                LongOutput::Auto => LongOutput::Split,
+                LongOutput::Split => LongOutput::File,
+                LongOutput::File => LongOutput::Auto,
+            };
+            ctx.store.set_long_output(user.id, next).await?;
+        }
+        "lang" => {
+            let at = LANGUAGE_CYCLE
+                .iter()
+                .position(|l| *l == s.asr_language.as_deref())
+                .unwrap_or(0);
+            let next = LANGUAGE_CYCLE[(at + 1) % LANGUAGE_CYCLE.len()];
+            ctx.store.set_asr_language(user.id, next).await?;
+        }
+        _ => return Ok(()),
+    }
+    let Some(updated) = ctx.store.user(user.id).await? else {
+        return Ok(());
+    };
+    let lang = ctx.lang_of(&updated);
+    let options = TextOptions::html().with_keyboard(keyboard(&updated, lang));
+    match message_id {
+        Some(id) => {
+            ctx.telegram
+                .edit_message_text(user.id, id, &text(&updated, lang), &options)
+                .await?
+        }
+        None => show(ctx, &updated, lang).await?,
+    }
+    Ok(())
+}
