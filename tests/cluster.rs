@@ -151,7 +151,10 @@ async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_ar
             .telegram
             .register_update(update::text(9102, &user(9102), "/balance"));
     assert_eq!(cluster.post(&webhook, &balance).await, 200);
-    cluster.fakes.wait_containing(9102, "Balance: 15 min.").await;
+    cluster
+        .fakes
+        .wait_containing(9102, "Balance: 15 min.")
+        .await;
     assert!(
         cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0,
         "answered while the job was still running"
@@ -386,7 +389,10 @@ async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
     // Updates that got 200 were queued durably: their replies come without any retry.
     for (i, chat) in chats.iter().enumerate() {
         if statuses[i] == 200 {
-            cluster.fakes.wait_containing(*chat, "Balance: 15 min.").await;
+            cluster
+                .fakes
+                .wait_containing(*chat, "Balance: 15 min.")
+                .await;
         }
     }
     // Telegram re-sends what was refused, until it is accepted.
@@ -397,7 +403,10 @@ async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
         .await;
     }
     for chat in &chats {
-        cluster.fakes.wait_containing(*chat, "Balance: 15 min.").await;
+        cluster
+            .fakes
+            .wait_containing(*chat, "Balance: 15 min.")
+            .await;
     }
     let store = cluster.store().await;
     wait_until_async("every update handled", WAIT, || async {
@@ -555,7 +564,76 @@ async fn readiness_follows_broker_and_database_outages_and_work_resumes() {
             .telegram
             .register_update(update::text(9801, &user(9801), "/balance"));
     assert_eq!(cluster.post(&webhook, &balance).await, 200);
-    cluster.fakes.wait_containing(9801, "Balance: 15 min.").await;
+    cluster
+        .fakes
+        .wait_containing(9801, "Balance: 15 min.")
+        .await;
     drop(worker);
+    cluster.clean_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn payments_and_admin_commands_work_through_the_cluster() {
+    let cluster = Cluster::start("pay").await;
+    let url = rabbit::amqp_url();
+    let webhook = cluster.webhook(&url, &[]).await;
+    let _worker = cluster.worker(&[("ADMIN_IDS", "9900")]).await;
+    let buyer = user(9901);
+    let telegram = &cluster.fakes.telegram;
+    let buy = telegram.register_update(update::text(9901, &buyer, "/buy_start"));
+    assert_eq!(cluster.post(&webhook, &buy).await, 200);
+    cluster
+        .fakes
+        .wait_message(9901, "the invoice", |m| m.invoice.is_some())
+        .await;
+    let payload = "p1:start:9901";
+    let (query, query_id) = update::pre_checkout(&buyer, "XTR", 35, payload);
+    assert_eq!(
+        cluster
+            .post(&webhook, &telegram.register_update(query))
+            .await,
+        200
+    );
+    wait_until("the pre-checkout answer", WAIT, || {
+        telegram
+            .pre_checkout_answers()
+            .into_iter()
+            .find(|(id, ok, _)| id == &query_id && *ok)
+    })
+    .await;
+    let paid = telegram.register_update(update::successful_payment(
+        9901,
+        &buyer,
+        "XTR",
+        35,
+        payload,
+        "cluster-charge",
+    ));
+    assert_eq!(cluster.post(&webhook, &paid).await, 200);
+    assert_eq!(cluster.post(&webhook, &paid).await, 200, "Telegram retried");
+    cluster
+        .fakes
+        .wait_containing(9901, "Thank you! 50 min added")
+        .await;
+    let store = cluster.store().await;
+    let id = paid["update_id"].as_i64().expect("id");
+    wait_until_async("the payment handled", WAIT, || async {
+        store
+            .update_done(&cluster.bot, id)
+            .await
+            .ok()?
+            .then_some(())
+    })
+    .await;
+    let u = store.user(9901).await.expect("user").expect("exists");
+    assert_eq!(u.balance, 900 + 3000, "credited once");
+    let admin = scribe_fakes::telegram::TgUser::new(9900, "Boss").lang("en");
+    let stat = telegram.register_update(update::text(9900, &admin, "/stat 1"));
+    assert_eq!(cluster.post(&webhook, &stat).await, 200);
+    cluster
+        .fakes
+        .wait_containing(9900, "Revenue: 35 ⭐ (1 payments, 0 refunds)")
+        .await;
+    store.close().await;
     cluster.clean_up().await;
 }

@@ -25,7 +25,9 @@ async fn commands_answer_and_change_settings() {
         .wait_containing(chat, "/language — recognition language")
         .await;
     say("/balance");
-    fakes.wait_containing(chat, "Last 30 days: 0 recordings, 0 s.").await;
+    fakes
+        .wait_containing(chat, "Last 30 days: 0 recordings, 0 s.")
+        .await;
     say("/balance extra");
     fakes.wait_text(chat, "Usage: /balance").await;
     say("/history");
@@ -101,7 +103,10 @@ async fn commands_answer_and_change_settings() {
         (messages.len() > before).then_some(messages)
     })
     .await;
-    let last = after.last().and_then(|m| m.rendered_text.clone()).unwrap_or_default();
+    let last = after
+        .last()
+        .and_then(|m| m.rendered_text.clone())
+        .unwrap_or_default();
     assert!(last.starts_with("Balance: 15 min."), "{last}");
     scribe.terminate().await;
     assert_eq!(

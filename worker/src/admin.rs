@@ -167,7 +167,7 @@ pub async fn handle(
             None => bad(),
         },
         ("status", []) => reports::status_text(&ctx.store, ctx.queue.as_ref(), lang).await?,
-        ("flush", [] | [_]) => match number(args.first(), 60, 1..=525_600) {
+        ("flush", [] | [_]) => match number(args.first(), 60, 0..=525_600) {
             Some(minutes) => flush(ctx, minutes, lang).await?,
             None => bad(),
         },

@@ -209,12 +209,12 @@ impl Store {
         .await?)
     }
 
-    /// Jobs queued or running since before `before` (seconds since the epoch).
+    /// Jobs queued or running, created at or before `before` (seconds since the epoch).
     pub async fn stuck_jobs(&self, before: i64) -> Result<Vec<Job>> {
         Ok(sqlx::query_as::<_, Job>(concat!(
             "SELECT ",
             super::jobs::job_columns!(),
-            " FROM jobs WHERE state IN ('queued', 'running') AND created_at < $1 ORDER BY id"
+            " FROM jobs WHERE state IN ('queued', 'running') AND created_at <= $1 ORDER BY id"
         ))
         .bind(before)
         .fetch_all(&self.pool)

@@ -237,8 +237,9 @@ impl Scribe {
         self.spawn();
     }
 
-    /// The process's store (the same SQLite file).
+    /// The process's store (the same SQLite file), once the process has migrated it.
     pub async fn store(&self) -> Store {
+        self.http_addr().await;
         Store::connect(&Secret::new(self.database_url.clone()), 2)
             .await
             .expect("open store")
