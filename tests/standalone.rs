@@ -1,7 +1,7 @@
 //! `scribe run` end to end: the real binary, long polling the fake Telegram, recognising with the
 //! fake DashScope, formatting with the fake LLMs, on a SQLite file. Audio is generated.
 
-use scribe_fakes::wait_until_async;
+use scribe_fakes::{wait_until, wait_until_async};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, probe_seconds, user};
 
 use scribe_core::billing::billable_seconds;
@@ -367,4 +367,111 @@ async fn a_job_killed_mid_way_completes_once_after_restart_and_is_charged_once()
     assert_eq!(job.len(), 1);
     assert_eq!((job[0].state.as_str(), job[0].attempts), ("done", 2));
     assert_eq!(store.queue_depth("jobs").await.expect("depth"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_local_bot_api_server_hands_over_files_by_path_and_lifts_the_size_limit() {
+    let files = tempfile::tempdir().expect("temp dir");
+    let fakes = Fakes {
+        telegram: scribe_fakes::telegram::FakeTelegram::start_local(
+            scribe_testkit::bot::TOKEN,
+            files.path().to_path_buf(),
+        )
+        .await,
+        dashscope: scribe_fakes::dashscope::FakeDashScope::start(
+            scribe_testkit::bot::DASHSCOPE_KEY,
+        )
+        .await,
+        gemini: scribe_fakes::gemini::FakeGemini::start(scribe_testkit::bot::GEMINI_KEY).await,
+    };
+    fakes
+        .dashscope
+        .set_asr(|_| Reply::Text("read from the shared disk".into()));
+    let _scribe = Scribe::start(
+        env!("CARGO_BIN_EXE_scribe"),
+        &fakes,
+        &[("TELEGRAM_MAX_FILE_MB", "2000")],
+    )
+    .await;
+    let bytes = voice_note("Local server.");
+    let file = fakes.telegram.add_file(FileKind::Voice, bytes.clone());
+    let mut u = update::voice(9001, &user(9001), &file, 2);
+    // A 30 MB file size would be refused by the cloud API; the local server serves it.
+    u["voice"]["file_size"] = (30 * 1024 * 1024).into();
+    fakes.telegram.push_update(u);
+    fakes.wait_text(9001, "read from the shared disk").await;
+    // The only "download" is the local server writing the file to its disk (an absolute path);
+    // the bot read it from there instead of fetching it over HTTP.
+    let downloads = fakes.telegram.downloads();
+    assert_eq!(downloads.len(), 1, "{downloads:?}");
+    assert!(
+        downloads[0].starts_with(&files.path().display().to_string()),
+        "{downloads:?}"
+    );
+    assert_eq!(fakes.dashscope.asr_calls()[0].call.audio, bytes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_voice_note_the_recogniser_refuses_as_is_is_transcoded_once() {
+    let fakes = Fakes::start().await;
+    let bytes = voice_note("Please transcode me.");
+    let original = bytes.clone();
+    fakes.dashscope.set_asr(move |call| {
+        if call.audio == original {
+            Reply::Error(scribe_fakes::dashscope::ApiError::InvalidParameter(
+                "The audio format is not supported.".into(),
+            ))
+        } else {
+            Reply::Text("transcoded and recognised".into())
+        }
+    });
+    let _scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
+    let file = fakes.telegram.add_file(FileKind::Voice, bytes.clone());
+    fakes
+        .telegram
+        .push_update(update::voice(9002, &user(9002), &file, 2));
+    fakes.wait_text(9002, "transcoded and recognised").await;
+    let calls = fakes.dashscope.asr_calls();
+    assert_eq!(
+        calls.iter().map(|c| c.status).collect::<Vec<_>>(),
+        vec![400, 200],
+        "no retry of a 400; one transcoded try"
+    );
+    assert_ne!(calls[1].call.audio, bytes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_openai_compatible_recogniser_can_replace_dashscope() {
+    let fakes = Fakes::start().await;
+    let whisper = scribe_fakes::openai::FakeOpenAiAsr::start("sk-whisper").await;
+    whisper
+        .set_reply(|_| scribe_fakes::openai::TranscriptionReply::Text("whisper heard this".into()));
+    let base = whisper.base_url();
+    let _scribe = Scribe::start(
+        env!("CARGO_BIN_EXE_scribe"),
+        &fakes,
+        &[
+            ("ASR_PROVIDER", "openai"),
+            ("OPENAI_ASR_BASE_URL", &base),
+            ("OPENAI_ASR_API_KEY", "sk-whisper"),
+            ("ASR_MODEL", "whisper-1"),
+        ],
+    )
+    .await;
+    let file = fakes
+        .telegram
+        .add_file(FileKind::Voice, voice_note("Whisper me."));
+    fakes
+        .telegram
+        .push_update(update::voice(9003, &user(9003), &file, 2));
+    fakes.wait_text(9003, "whisper heard this").await;
+    let calls = whisper.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].call.model, "whisper-1");
+    assert!(
+        calls[0].call.file_name.ends_with(".ogg"),
+        "{}",
+        calls[0].call.file_name
+    );
+    assert!(fakes.dashscope.asr_calls().is_empty());
 }
