@@ -255,11 +255,12 @@ async fn a_long_transcript_arrives_as_a_text_file() {
             .as_deref()
             .is_some_and(|c| c.contains("Transcript"))
     );
-    let status = &fakes.telegram.messages(5001)[0];
-    assert!(
-        status.deleted,
-        "the status message made way for the document"
-    );
+    wait_until(
+        "the status message to make way for the document",
+        WAIT,
+        || fakes.telegram.messages(5001)[0].deleted.then_some(()),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
