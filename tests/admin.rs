@@ -497,3 +497,103 @@ async fn settings_toggle_in_place_history_lists_jobs_and_a_low_balance_is_noted(
         "{history}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn alerts_fire_once_per_cooldown_for_failure_streaks_backlogs_and_a_dead_provider() {
+    let fakes = Fakes::start().await;
+    fakes.dashscope.set_down(Endpoint::Asr, true);
+    let _scribe = start(
+        &fakes,
+        &[
+            ("PROVIDER_ATTEMPTS", "1"),
+            ("JOB_MAX_ATTEMPTS", "1"),
+            ("ALERT_FAILURE_STREAK", "2"),
+            ("ALERT_BACKLOG_JOBS", "2"),
+            ("ALERT_CHECK_SECONDS", "1"),
+            ("WORKER_CONCURRENCY", "1"),
+        ],
+    )
+    .await;
+    let note = audio::encode(
+        &audio::say("Nobody can hear this.", "en"),
+        Format::VoiceNote,
+    );
+    for chat in [7101, 7102, 7103] {
+        let file = fakes.telegram.add_file(FileKind::Voice, note.clone());
+        fakes
+            .telegram
+            .push_update(update::voice(chat, &user(chat), &file, 2));
+        fakes
+            .wait_containing(chat, "recognition service is unavailable")
+            .await;
+    }
+    expect_admin(&fakes, 0, "2 jobs failed in a row").await;
+    expect_admin(&fakes, 0, "The speech recogniser keeps failing").await;
+    let count = |part: &str| {
+        fakes
+            .shown(ADMIN)
+            .iter()
+            .filter(|t| t.contains(part))
+            .count()
+    };
+    assert_eq!(
+        count("failed in a row"),
+        1,
+        "the third failure is within the cooldown"
+    );
+    assert_eq!(count("keeps failing"), 1);
+
+    // A backlog: three slow jobs behind a single job slot.
+    fakes.dashscope.set_down(Endpoint::Asr, false);
+    fakes
+        .dashscope
+        .set_latency(Endpoint::Asr, std::time::Duration::from_secs(30));
+    for chat in [7201, 7202, 7203, 7204] {
+        let file = fakes.telegram.add_file(FileKind::Voice, note.clone());
+        fakes
+            .telegram
+            .push_update(update::voice(chat, &user(chat), &file, 2));
+    }
+    expect_admin(&fakes, 0, "jobs are waiting in the queue (threshold 2)").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_report_command_sends_the_period_summary_to_every_admin() {
+    let fakes = Fakes::start().await;
+    let scribe = start(&fakes, &[]).await;
+    let store = scribe.store().await;
+    store
+        .touch_user(7301, "Reported", None, Some("ru"))
+        .await
+        .expect("seed");
+    store
+        .adjust_balance(7301, Reason::AdminCredit, "seed", 600, None)
+        .await
+        .expect("credit");
+    done_job(&store, 1, 7301, 90).await;
+    let run = |admins: &str| {
+        let mut command = std::process::Command::new(BIN);
+        command
+            .args(["report", "weekly"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TELEGRAM_BOT_TOKEN", scribe_testkit::bot::TOKEN)
+            .env("TELEGRAM_API_URL", fakes.telegram.api_url())
+            .env("DATABASE_URL", &scribe.database_url)
+            .env("ADMIN_IDS", admins);
+        tokio::task::spawn_blocking(move || command.output().expect("report"))
+    };
+    let out = run("6000,7301").await.expect("joined");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = expect_admin(&fakes, 0, "Weekly report").await;
+    assert!(report.contains("Audio charged: 1 min 30 s"), "{report}");
+    // Each admin reads it in their language.
+    fakes.wait_containing(7301, "Отчёт за неделю").await;
+    let nobody = run("").await.expect("joined");
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("ADMIN_IDS is empty"));
+}

@@ -342,6 +342,12 @@ pub const SETTINGS: &[Setting] = &[
         doc: "Admins are alerted when more jobs than this wait in the queue.",
     },
     Setting {
+        name: "ALERT_CHECK_SECONDS",
+        default: "30",
+        used_by: BOT,
+        doc: "How often a worker records that it is alive and checks the jobs backlog.",
+    },
+    Setting {
         name: "ALERT_COOLDOWN_MINUTES",
         default: "30",
         used_by: BOT,
@@ -882,6 +888,7 @@ pub struct AlertsConfig {
     pub failure_streak: i64,
     pub backlog_jobs: u64,
     pub cooldown: Duration,
+    pub check_every: Duration,
 }
 
 impl AlertsConfig {
@@ -890,6 +897,7 @@ impl AlertsConfig {
             failure_streak: i64::from(env.positive("ALERT_FAILURE_STREAK")),
             backlog_jobs: u64::from(env.positive("ALERT_BACKLOG_JOBS")),
             cooldown: Duration::from_secs(u64::from(env.positive("ALERT_COOLDOWN_MINUTES")) * 60),
+            check_every: env.seconds("ALERT_CHECK_SECONDS"),
         }
     }
 }

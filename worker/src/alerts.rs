@@ -1,8 +1,6 @@
 //! Admin alerts: failed jobs in a row, a provider that stays down, a growing backlog. Streaks
 //! and cooldowns live in the store, so replicas neither miss a streak nor repeat each other.
 
-use std::time::Duration;
-
 use scribe_core::queue::QueueName;
 use scribe_core::store::Job;
 use scribe_core::text::escape_html;
@@ -56,9 +54,10 @@ pub async fn provider_down(ctx: &Context, job: &Job) {
     alert(ctx, "provider", &text).await;
 }
 
-/// Every 30 s: records this worker as alive and checks the jobs backlog. Ends at `shutdown`.
+/// Every `ALERT_CHECK_SECONDS`: records this worker as alive and checks the jobs backlog. Ends
+/// at `shutdown`.
 pub async fn monitor(ctx: Context, role: &'static str, shutdown: CancellationToken) {
-    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    let mut tick = tokio::time::interval(ctx.alerts.check_every);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,

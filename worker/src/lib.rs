@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use scribe_core::queue::QueueName;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub use context::{Context, DeliveryConfig};
 
@@ -49,7 +50,10 @@ pub async fn run(
         Queues::Jobs => "jobs",
         Queues::All => "all",
     };
-    let monitor = tokio::spawn(alerts::monitor(ctx.clone(), role, shutdown.clone()));
+    let monitor = tokio::spawn(
+        alerts::monitor(ctx.clone(), role, shutdown.clone())
+            .instrument(tracing::info_span!("monitor", role)),
+    );
     let updates = matches!(queues, Queues::Updates | Queues::All).then(|| {
         let ctx = ctx.clone();
         let budget = consumer::Budget {

@@ -146,3 +146,34 @@ async fn show(target: Target, mut rx: watch::Receiver<Stage>, stop: Cancellation
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chat_gets_one_edit_per_interval() {
+        let throttle = Throttle::default();
+        let interval = Duration::from_secs(3);
+        let t0 = Instant::now();
+        assert_eq!(
+            throttle.reserve(1, interval, t0),
+            None,
+            "the first edit goes at once"
+        );
+        let wait = throttle
+            .reserve(1, interval, t0 + Duration::from_secs(1))
+            .expect("throttled");
+        assert_eq!(wait, Duration::from_secs(2));
+        assert_eq!(
+            throttle.reserve(2, interval, t0 + Duration::from_secs(1)),
+            None,
+            "other chats are independent"
+        );
+        assert_eq!(
+            throttle.reserve(1, interval, t0 + Duration::from_secs(3)),
+            None,
+            "after the interval"
+        );
+    }
+}
