@@ -9,7 +9,6 @@ use scribe_core::ops::{self, Check, Ops};
 use scribe_core::queue::{Queue, RabbitQueue};
 use scribe_webhook::http::{self, Webhook};
 use scribe_worker::Queues;
-use tokio_util::sync::CancellationToken;
 
 use crate::startup::{self, HandlerSettings, Handlers, Result};
 
@@ -21,10 +20,7 @@ pub async fn webhook() -> Result<()> {
     let hook = WebhookConfig::from_env(&mut env);
     let broker = BrokerConfig::from_env(&mut env);
     env.finish()?;
-    scribe_core::telemetry::init(process.log_json, &process.log_level);
-
-    let shutdown = CancellationToken::new();
-    tokio::spawn(scribe_core::shutdown::on_signal(shutdown.clone()));
+    let shutdown = startup::begin(&process);
     let rabbit = RabbitQueue::new(
         broker.url,
         &bot.name,
@@ -64,10 +60,7 @@ pub async fn worker(queues: Queues) -> Result<()> {
     let broker = BrokerConfig::from_env(&mut env);
     let settings = HandlerSettings::from_env(&mut env);
     env.finish()?;
-    scribe_core::telemetry::init(process.log_json, &process.log_level);
-
-    let shutdown = CancellationToken::new();
-    tokio::spawn(scribe_core::shutdown::on_signal(shutdown.clone()));
+    let shutdown = startup::begin(&process);
     let store = startup::open_store(&settings.store).await?;
     let worker_id = startup::worker_id();
     let rabbit = RabbitQueue::new(

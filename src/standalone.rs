@@ -10,7 +10,6 @@ use scribe_core::ops::{self, Check, Ops};
 use scribe_core::queue::{Queue, StoreQueue};
 use scribe_webhook::poll::Poller;
 use scribe_worker::Queues;
-use tokio_util::sync::CancellationToken;
 
 use crate::startup::{self, HandlerSettings, Handlers, Result};
 
@@ -19,10 +18,7 @@ pub async fn run(delete_webhook: bool) -> Result<()> {
     let process = ProcessConfig::from_env(&mut env);
     let settings = HandlerSettings::from_env(&mut env);
     env.finish()?;
-    scribe_core::telemetry::init(process.log_json, &process.log_level);
-
-    let shutdown = CancellationToken::new();
-    tokio::spawn(scribe_core::shutdown::on_signal(shutdown.clone()));
+    let shutdown = startup::begin(&process);
 
     let store = startup::open_store(&settings.store).await?;
     let interrupted = store

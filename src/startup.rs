@@ -39,6 +39,14 @@ impl From<ConfigErrors> for Failure {
 
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
+/// Starts logging and turns SIGTERM/Ctrl-C into the returned shutdown token.
+pub fn begin(process: &ProcessConfig) -> CancellationToken {
+    scribe_core::telemetry::init(process.log_json, &process.log_level);
+    let shutdown = CancellationToken::new();
+    tokio::spawn(scribe_core::shutdown::on_signal(shutdown.clone()));
+    shutdown
+}
+
 /// Connects and applies migrations (safe when replicas start together).
 pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Store> {
     let store = Store::connect(&config.url, config.max_connections)

@@ -6,20 +6,11 @@ use scribe_core::telegram::CallbackQuery;
 
 use crate::context::Context;
 use crate::replies::reply;
-use crate::updates::Result;
+use crate::updates::{Result, contact};
 use crate::{admin, payments, settings};
 
 pub async fn handle(ctx: &Context, query: &CallbackQuery) -> Result<()> {
-    let from = &query.from;
-    let (user, _) = ctx
-        .store
-        .touch_user(
-            from.id,
-            &from.first_name,
-            from.username.as_deref(),
-            from.language_code.as_deref(),
-        )
-        .await?;
+    let user = contact(ctx, &query.from).await?;
     let lang = ctx.lang_of(&user);
     let data = query.data.as_deref().unwrap_or_default();
     let message_id = query.message.as_ref().map(|m| m.message_id);

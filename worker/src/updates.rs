@@ -6,7 +6,7 @@ use std::time::Duration;
 use scribe_core::i18n::Msg;
 use scribe_core::queue::Delivery;
 use scribe_core::retry::{Classify, Retry};
-use scribe_core::store::{self, UpdateClaim};
+use scribe_core::store::{self, UpdateClaim, User};
 use scribe_core::telegram::{self, Message, Update};
 use tracing::Instrument;
 
@@ -173,15 +173,7 @@ async fn on_message(
         // Group support is a later feature; stay silent there.
         return Ok(());
     }
-    let (mut user, _) = ctx
-        .store
-        .touch_user(
-            from.id,
-            &from.first_name,
-            from.username.as_deref(),
-            from.language_code.as_deref(),
-        )
-        .await?;
+    let mut user = contact(ctx, from).await?;
     if let Some(payment) = &message.successful_payment {
         return payments::successful(ctx, &user, payment).await;
     }
@@ -197,4 +189,18 @@ async fn on_message(
     }
     let lang = ctx.lang_of(&user);
     reply(ctx, message.chat.id, &Msg::MediaHint.render(lang)).await
+}
+
+/// Records a contact from `from` (creating the user on first sight) and returns the user.
+pub async fn contact(ctx: &Context, from: &telegram::User) -> Result<User> {
+    let (user, _) = ctx
+        .store
+        .touch_user(
+            from.id,
+            &from.first_name,
+            from.username.as_deref(),
+            from.language_code.as_deref(),
+        )
+        .await?;
+    Ok(user)
 }
