@@ -50,6 +50,10 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Run the Kubernetes operator: reconcile TranscriptionBot resources into running bots.
+    Operator,
+    /// Print the TranscriptionBot CustomResourceDefinition as YAML.
+    Crd,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -105,6 +109,15 @@ pub fn main() -> ExitCode {
                 .await
             }
             Command::Migrate => crate::startup::migrate().await,
+            Command::Operator => crate::startup::operator().await,
+            Command::Crd => {
+                // A closed pipe (`scribe crd | head`) is not an error worth a panic.
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stdout(),
+                    scribe_operator::crd_yaml().as_bytes(),
+                );
+                Ok(())
+            }
         }
     });
     match result {

@@ -56,6 +56,32 @@ pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// `scribe operator`.
+pub async fn operator() -> Result<()> {
+    let mut env = Env::from_process();
+    let process = ProcessConfig::from_env(&mut env);
+    let config = scribe_operator::OperatorConfig::from_env(&mut env);
+    env.finish()?;
+    let shutdown = begin(&process);
+    let (metrics, registry) = scribe_operator::Metrics::new();
+    let ops = scribe_core::ops::Ops::new(registry, vec![], shutdown.clone());
+    let server = serve(
+        process.listen_addr,
+        scribe_core::ops::router(ops),
+        shutdown.clone(),
+    )
+    .await?;
+    let client = scribe_operator::client().await.map_err(|e| {
+        // One line for people; the whole chain for whoever reads the logs.
+        tracing::debug!(error = ?e, "Kubernetes client");
+        anyhow::anyhow!("cannot reach the Kubernetes API: {e}")
+    })?;
+    let result = scribe_operator::run(config, client, metrics, shutdown.clone()).await;
+    shutdown.cancel();
+    let _ = server.await;
+    result.map_err(|e| anyhow::Error::new(e).into())
+}
+
 /// `scribe migrate`.
 pub async fn migrate() -> Result<()> {
     let mut env = Env::from_process();

@@ -80,7 +80,6 @@ pub async fn handle(
             let jobs = ctx.store.jobs_of_user(user.id, 10).await?;
             let lines: Vec<HistoryLine> = jobs
                 .iter()
-                .filter(|j| j.state != "rejected")
                 .map(|j| HistoryLine {
                     created_at: j.created_at,
                     kind: &j.media_kind,

@@ -1,0 +1,339 @@
+//! The generated CRD: committed manifest in sync, schema constraints present, CEL rules that
+//! accept good objects and reject bad ones (evaluated offline with kube's CEL validator).
+
+use kube::core::cel::Validator;
+use serde_json::{Value, json};
+
+use super::*;
+
+const MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/crd.yaml");
+
+fn schema() -> Value {
+    let crd = TranscriptionBot::crd();
+    serde_json::to_value(
+        crd.spec.versions[0]
+            .schema
+            .as_ref()
+            .and_then(|s| s.open_api_v3_schema.as_ref())
+            .expect("the CRD has a schema"),
+    )
+    .expect("schema is JSON")
+}
+
+fn at<'a>(schema: &'a Value, path: &[&str]) -> &'a Value {
+    path.iter().fold(schema, |s, key| {
+        let next = &s["properties"][*key];
+        assert!(!next.is_null(), "no property {key} in {path:?}");
+        next
+    })
+}
+
+fn required(schema: &Value) -> Vec<&str> {
+    schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn rules(schema: &Value) -> Vec<&str> {
+    schema["x-kubernetes-validations"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|v| v["rule"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn committed_manifest_matches_the_generated_crd() {
+    let generated = crd_yaml();
+    if std::env::var_os("UPDATE_CRD").is_some() {
+        std::fs::write(MANIFEST, &generated).expect("manifests/crd.yaml is writable");
+    }
+    let committed = std::fs::read_to_string(MANIFEST).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "manifests/crd.yaml differs from the CRD the code generates; regenerate it with \
+         `UPDATE_CRD=1 cargo test -p scribe-operator committed_manifest` (or `scribe crd`)"
+    );
+}
+
+#[test]
+fn the_yaml_reads_back_as_the_same_crd() {
+    let parsed: k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition =
+        serde_saphyr::from_str(&crd_yaml()).expect("the YAML parses");
+    assert_eq!(
+        serde_json::to_value(parsed).expect("JSON"),
+        serde_json::to_value(TranscriptionBot::crd()).expect("JSON")
+    );
+}
+
+#[test]
+fn names_columns_and_subresources() {
+    let crd = TranscriptionBot::crd();
+    assert_eq!(
+        crd.metadata.name.as_deref(),
+        Some("transcriptionbots.scribe.dev")
+    );
+    assert_eq!(crd.spec.scope, "Namespaced");
+    assert_eq!(crd.spec.names.short_names, Some(vec!["tbot".to_owned()]));
+    assert_eq!(crd.spec.names.categories, Some(vec!["scribe".to_owned()]));
+    let version = &crd.spec.versions[0];
+    assert_eq!(version.name, "v1alpha1");
+    assert!(
+        version
+            .subresources
+            .as_ref()
+            .is_some_and(|s| s.status.is_some())
+    );
+    let columns: Vec<&str> = version
+        .additional_printer_columns
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(columns, ["Ready", "Webhook", "Workers", "Age"]);
+}
+
+#[test]
+fn credential_refs_are_required_and_non_empty() {
+    let s = schema();
+    let spec = at(&s, &["spec"]);
+    for field in ["telegram", "dashscope", "rabbitmq", "database"] {
+        assert!(
+            required(spec).contains(&field),
+            "spec.{field} must be required"
+        );
+    }
+    assert!(required(at(&s, &["spec", "telegram"])).contains(&"tokenSecretRef"));
+    assert!(required(at(&s, &["spec", "telegram"])).contains(&"publicUrl"));
+    for path in [
+        &["spec", "telegram", "tokenSecretRef"][..],
+        &["spec", "dashscope", "apiKeySecretRef"],
+        &["spec", "rabbitmq", "urlSecretRef"],
+        &["spec", "database", "urlSecretRef"],
+    ] {
+        let r = at(&s, path);
+        assert_eq!(required(r), ["key", "name"], "{path:?}");
+        assert_eq!(r["properties"]["name"]["minLength"], json!(1));
+        assert_eq!(r["properties"]["key"]["minLength"], json!(1));
+    }
+}
+
+fn range(s: &Value, path: &[&str]) -> (f64, f64) {
+    let f = at(s, path);
+    (
+        f["minimum"].as_f64().expect("minimum"),
+        f["maximum"].as_f64().expect("maximum"),
+    )
+}
+
+#[test]
+fn ranges_defaults_and_enums() {
+    let s = schema();
+    assert_eq!(range(&s, &["spec", "webhook", "replicas"]), (1.0, 20.0));
+    assert_eq!(
+        at(&s, &["spec", "webhook", "replicas"])["default"],
+        json!(2)
+    );
+    assert_eq!(range(&s, &["spec", "worker", "concurrency"]), (1.0, 64.0));
+    assert_eq!(
+        at(&s, &["spec", "worker", "concurrency"])["default"],
+        json!(2)
+    );
+    assert_eq!(
+        at(&s, &["spec", "worker", "shutdownGraceSeconds"])["default"],
+        json!(60)
+    );
+    assert_eq!(
+        range(&s, &["spec", "billing", "trialMinutes"]),
+        (0.0, 600.0)
+    );
+    let auto = ["spec", "worker", "autoscaling"];
+    assert_eq!(
+        range(&s, &[&auto[..], &["minReplicas"]].concat()),
+        (0.0, 100.0)
+    );
+    assert_eq!(
+        range(&s, &[&auto[..], &["maxReplicas"]].concat()),
+        (1.0, 100.0)
+    );
+    assert_eq!(
+        range(&s, &[&auto[..], &["targetQueueLength"]].concat()),
+        (1.0, 1000.0)
+    );
+    let region = at(&s, &["spec", "dashscope", "region"]);
+    assert_eq!(region["enum"], json!(["intl", "cn", "us"]));
+    assert_eq!(region["default"], json!("intl"));
+    assert_eq!(
+        at(&s, &["spec", "dashscope", "asrModel"])["default"],
+        json!("qwen3-asr-flash")
+    );
+    assert_eq!(
+        at(&s, &["spec", "dashscope", "llmModel"])["default"],
+        json!("qwen-plus")
+    );
+    assert_eq!(
+        at(&s, &["spec", "fallback", "model"])["default"],
+        json!("gemini-2.5-flash")
+    );
+    assert_eq!(
+        at(&s, &["spec", "billing", "trialMode"])["enum"],
+        json!(["auto", "review", "off"])
+    );
+    assert_eq!(
+        at(&s, &["spec", "reports", "enabled"])["default"],
+        json!(true)
+    );
+    assert_eq!(
+        at(&s, &["spec", "reports", "dailySchedule"])["default"],
+        json!("0 8 * * *")
+    );
+    assert_eq!(
+        at(&s, &["spec", "botName"])["pattern"],
+        json!("^[a-z0-9-]{1,40}$")
+    );
+}
+
+/// No floats and no unsigned integers anywhere in the spec (API conventions).
+#[test]
+fn spec_has_no_floats_or_unsigned_integers() {
+    fn walk(v: &Value, path: &str) {
+        match v {
+            Value::Object(map) => {
+                if map.get("type") == Some(&json!("number")) {
+                    panic!("{path} is a float");
+                }
+                if let Some(format) = map.get("format").and_then(Value::as_str) {
+                    assert!(!format.starts_with("uint"), "{path} is unsigned ({format})");
+                }
+                for (k, child) in map {
+                    walk(child, &format!("{path}.{k}"));
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, path)),
+            _ => {}
+        }
+    }
+    walk(at(&schema(), &["spec"]), "spec");
+}
+
+#[test]
+fn cel_rules_are_in_the_schema() {
+    let s = schema();
+    assert!(rules(at(&s, &["spec", "botName"])).contains(&"self == oldSelf"));
+    assert!(rules(at(&s, &["spec"])).contains(&"has(self.botName) == has(oldSelf.botName)"));
+    assert!(
+        rules(at(&s, &["spec", "worker", "autoscaling"]))
+            .contains(&"self.minReplicas <= self.maxReplicas")
+    );
+    assert!(rules(at(&s, &["spec", "telegram", "publicUrl"])).contains(&"isURL(self)"));
+    assert_eq!(rules(&s).len(), 2, "root rules: bot name and name length");
+    let conditions = at(&s, &["status", "conditions"]);
+    assert_eq!(conditions["x-kubernetes-list-type"], json!("map"));
+    assert_eq!(conditions["x-kubernetes-list-map-keys"], json!(["type"]));
+}
+
+fn object(name: &str, spec_patch: Value) -> Value {
+    let mut spec = json!({
+        "telegram": {
+            "tokenSecretRef": {"name": "bot", "key": "token"},
+            "publicUrl": "https://bot.example.com",
+        },
+        "dashscope": {"apiKeySecretRef": {"name": "bot", "key": "dashscope"}},
+        "rabbitmq": {"urlSecretRef": {"name": "bot", "key": "amqp"}},
+        "database": {"urlSecretRef": {"name": "bot", "key": "database"}},
+    });
+    merge(&mut spec, spec_patch);
+    json!({
+        "apiVersion": "scribe.dev/v1alpha1",
+        "kind": "TranscriptionBot",
+        "metadata": {"name": name, "namespace": "bots"},
+        "spec": spec,
+    })
+}
+
+fn merge(target: &mut Value, patch: Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                merge(t.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (t, p) => *t = p,
+    }
+}
+
+fn validate(new: &Value, old: Option<&Value>) -> Result<(), String> {
+    Validator::new()
+        .validate(&schema(), new, old)
+        .map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+}
+
+#[test]
+fn a_minimal_bot_is_valid_and_deserializes_with_defaults() {
+    let bot = object("voice", json!({}));
+    validate(&bot, None).expect("valid");
+    validate(&bot, Some(&bot)).expect("valid update");
+    let typed: TranscriptionBot = serde_json::from_value(bot).expect("typed");
+    assert_eq!(typed.spec.webhook.replicas, 2);
+    assert_eq!(typed.spec.worker.concurrency, 2);
+    assert_eq!(typed.spec.dashscope.region, Region::Intl);
+    assert!(typed.spec.reports.enabled);
+    assert_eq!(typed.bot_name(), "voice");
+}
+
+#[test]
+fn autoscaling_min_above_max_is_rejected() {
+    let bad = object(
+        "voice",
+        json!({"worker": {"autoscaling": {"enabled": true, "minReplicas": 5, "maxReplicas": 2}}}),
+    );
+    let err = validate(&bad, None).expect_err("min > max");
+    assert!(
+        err.contains("minReplicas must not exceed maxReplicas"),
+        "{err}"
+    );
+    let good = object(
+        "voice",
+        json!({"worker": {"autoscaling": {"enabled": true, "minReplicas": 0, "maxReplicas": 2}}}),
+    );
+    validate(&good, None).expect("min <= max");
+}
+
+#[test]
+fn bot_name_is_immutable() {
+    let old = object("voice", json!({"botName": "voice-a"}));
+    let changed = object("voice", json!({"botName": "voice-b"}));
+    let err = validate(&changed, Some(&old)).expect_err("changed botName");
+    assert!(err.contains("botName is immutable"), "{err}");
+
+    let unset = object("voice", json!({}));
+    let err = validate(&old, Some(&unset)).expect_err("added botName");
+    assert!(err.contains("cannot be added or removed"), "{err}");
+    validate(&old, Some(&old)).expect("unchanged botName");
+}
+
+#[test]
+fn object_names_must_make_a_bot_name_or_set_one() {
+    let err = validate(&object("Voice.Bot", json!({})), None).expect_err("bad name");
+    assert!(err.contains("set spec.botName"), "{err}");
+    validate(&object("voice.bot", json!({"botName": "voice"})), None).expect("botName set");
+    let long = "a".repeat(46);
+    let err = validate(&object(&long, json!({"botName": "voice"})), None).expect_err("long");
+    assert!(err.contains("at most 45"), "{err}");
+}
+
+#[test]
+fn public_url_must_be_a_url() {
+    let err = validate(
+        &object("voice", json!({"telegram": {"publicUrl": "https://"}})),
+        None,
+    )
+    .expect_err("not a URL");
+    assert!(err.contains("publicUrl must be an https URL"), "{err}");
+}

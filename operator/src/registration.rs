@@ -1,0 +1,176 @@
+//! The bot's registration with Telegram: the webhook (`setWebhook` with the generated secret
+//! token) and the command menu (`setMyCommands`, English and Russian), plus the fingerprint that
+//! tells whether Telegram must be called again.
+
+use scribe_core::Secret;
+use scribe_core::telegram::{self, BotCommand, Telegram};
+
+use crate::crd::TranscriptionBot;
+use crate::digest::sha256_hex;
+
+/// Updates the bot handles; everything else is never sent to the webhook.
+pub const ALLOWED_UPDATES: [&str; 3] = ["message", "callback_query", "pre_checkout_query"];
+
+/// The cloud Bot API, when the bot sets no `spec.telegram.apiUrl`.
+pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
+
+/// Path the webhook serves `POST` updates on.
+pub const WEBHOOK_PATH: &str = "/telegram";
+
+/// The user commands, `(command, English, Russian)`.
+const COMMANDS: [(&str, &str, &str); 11] = [
+    ("start", "Start the bot", "Запустить бота"),
+    ("help", "How to use the bot", "Как пользоваться ботом"),
+    ("balance", "Balance and usage", "Баланс и расход"),
+    ("buy_minutes", "Buy minutes", "Купить минуты"),
+    ("settings", "Settings", "Настройки"),
+    ("language", "Recognition language", "Язык распознавания"),
+    ("code", "Monospace output on or off", "Моноширинный вывод"),
+    ("yo", "Keep or replace «ё»", "Оставлять или заменять «ё»"),
+    (
+        "output",
+        "Long text: messages or a file",
+        "Длинный текст: частями или файлом",
+    ),
+    ("history", "Your last recordings", "Последние записи"),
+    ("trial", "Ask for trial minutes", "Запросить пробные минуты"),
+];
+
+/// Command menu languages: `None` is the default menu, then `language_code`s.
+pub const LANGUAGES: [Option<&str>; 2] = [None, Some("ru")];
+
+/// The menu for one language (`None`: English, the default).
+pub fn commands(language: Option<&str>) -> Vec<BotCommand> {
+    COMMANDS
+        .iter()
+        .map(|(command, en, ru)| BotCommand {
+            command: (*command).to_owned(),
+            description: if language == Some("ru") { *ru } else { *en }.to_owned(),
+        })
+        .collect()
+}
+
+/// The Bot API server the bot talks to.
+pub fn api_url(bot: &TranscriptionBot) -> &str {
+    bot.spec
+        .telegram
+        .api_url
+        .as_deref()
+        .unwrap_or(DEFAULT_API_URL)
+}
+
+/// `<publicUrl>/telegram`.
+pub fn webhook_url(bot: &TranscriptionBot) -> String {
+    format!(
+        "{}{WEBHOOK_PATH}",
+        bot.spec.telegram.public_url.trim_end_matches('/')
+    )
+}
+
+/// Fingerprint of a registration: Bot API server, webhook URL, allowed updates, both menus and a
+/// hash of the token and the webhook secret. It is stored in status, so it must never reveal a credential: the
+/// credentials enter only through their own SHA-256, inside this SHA-256.
+pub fn fingerprint(api_url: &str, url: &str, token: &Secret, webhook_secret: &Secret) -> String {
+    let credentials = sha256_hex([token.expose(), webhook_secret.expose()]);
+    let menus = LANGUAGES
+        .iter()
+        .map(|lang| {
+            let list = commands(*lang)
+                .into_iter()
+                .map(|c| format!("{}={}", c.command, c.description))
+                .collect::<Vec<_>>()
+                .join("\n");
+            format!("{}:{list}", lang.unwrap_or(""))
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    sha256_hex([
+        api_url,
+        url,
+        &ALLOWED_UPDATES.join(","),
+        &menus,
+        credentials.as_str(),
+    ])
+}
+
+/// Sets the webhook and both command menus.
+pub async fn register(
+    telegram: &Telegram,
+    url: &str,
+    webhook_secret: &Secret,
+) -> telegram::Result<()> {
+    telegram
+        .set_webhook(url, webhook_secret, &ALLOWED_UPDATES)
+        .await?;
+    for language in LANGUAGES {
+        telegram
+            .set_my_commands(&commands(language), language)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menus_cover_every_command_in_both_languages() {
+        let en = commands(None);
+        let ru = commands(Some("ru"));
+        let names: Vec<&str> = en.iter().map(|c| c.command.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "start",
+                "help",
+                "balance",
+                "buy_minutes",
+                "settings",
+                "language",
+                "code",
+                "yo",
+                "output",
+                "history",
+                "trial"
+            ]
+        );
+        assert_eq!(ru.len(), en.len());
+        assert_ne!(ru[0].description, en[0].description);
+    }
+
+    #[test]
+    fn fingerprint_changes_with_url_token_or_secret_and_hides_them() {
+        let token = Secret::new("123:token");
+        let secret = Secret::new("s3cret");
+        let api = DEFAULT_API_URL;
+        let base = fingerprint(api, "https://a/telegram", &token, &secret);
+        assert_eq!(base.len(), 64);
+        assert_eq!(
+            base,
+            fingerprint(api, "https://a/telegram", &token, &secret)
+        );
+        assert_ne!(
+            base,
+            fingerprint(api, "https://b/telegram", &token, &secret)
+        );
+        assert_ne!(
+            base,
+            fingerprint("http://local:8081", "https://a/telegram", &token, &secret)
+        );
+        assert_ne!(
+            base,
+            fingerprint(
+                api,
+                "https://a/telegram",
+                &Secret::new("123:other"),
+                &secret
+            )
+        );
+        assert_ne!(
+            base,
+            fingerprint(api, "https://a/telegram", &token, &Secret::new("other"))
+        );
+        assert!(!base.contains("token") && !base.contains("s3cret"));
+    }
+}
