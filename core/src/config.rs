@@ -31,6 +31,7 @@ pub struct Setting {
 const ALL: &str = "all";
 const WORKERS: &str = "run, worker, transcribe";
 const BOT: &str = "run, worker";
+const REPORTING: &str = "run, worker, report";
 const CLUSTER: &str = "webhook, worker";
 
 /// Every environment variable scribe reads.
@@ -68,13 +69,13 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "TELEGRAM_BOT_TOKEN",
         default: "",
-        used_by: BOT,
+        used_by: REPORTING,
         doc: "Bot token from @BotFather (secret; required).",
     },
     Setting {
         name: "TELEGRAM_API_URL",
         default: "https://api.telegram.org",
-        used_by: BOT,
+        used_by: REPORTING,
         doc: "Bot API base URL: the cloud API, a local Bot API server, or a fake.",
     },
     Setting {
@@ -266,7 +267,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "ADMIN_IDS",
         default: "",
-        used_by: BOT,
+        used_by: REPORTING,
         doc: "Comma-separated Telegram user ids of the bot's admins.",
     },
     Setting {
