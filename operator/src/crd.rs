@@ -555,9 +555,10 @@ fn default_cooldown() -> i32 {
 pub struct AutoscalingSpec {
     #[serde(default)]
     pub enabled: bool,
-    /// 0 lets KEDA scale the workers to zero when the queue is empty.
+    /// At least 1: workers also consume the updates queue (commands and media intake), so a
+    /// bot whose workers scaled to zero would never see the update that creates a job.
     #[serde(default = "one")]
-    #[schemars(range(min = 0, max = 100))]
+    #[schemars(range(min = 1, max = 100))]
     pub min_replicas: i32,
     #[serde(default = "default_max_replicas")]
     #[schemars(range(min = 1, max = 100))]
@@ -566,7 +567,7 @@ pub struct AutoscalingSpec {
     #[serde(default = "default_target_queue_length")]
     #[schemars(range(min = 1, max = 1000))]
     pub target_queue_length: i32,
-    /// Quiet time before scaling to zero.
+    /// Quiet time before scaling down.
     #[serde(default = "default_cooldown")]
     #[schemars(range(min = 0, max = 86400))]
     pub cooldown_seconds: i32,

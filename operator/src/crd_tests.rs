@@ -150,7 +150,7 @@ fn ranges_defaults_and_enums() {
     let auto = ["spec", "worker", "autoscaling"];
     assert_eq!(
         range(&s, &[&auto[..], &["minReplicas"]].concat()),
-        (0.0, 100.0)
+        (1.0, 100.0)
     );
     assert_eq!(
         range(&s, &[&auto[..], &["maxReplicas"]].concat()),

@@ -277,7 +277,7 @@ fn keda_objects_target_the_jobs_queue_over_the_management_api() {
     let so = serde_json::to_value(scaled_object(&bot, &keda).expect("ScaledObject")).expect("JSON");
     assert_eq!(so["kind"], json!("ScaledObject"));
     assert_eq!(so["spec"]["scaleTargetRef"]["name"], json!("voice-worker"));
-    assert_eq!(so["spec"]["minReplicaCount"], json!(0));
+    assert_eq!(so["spec"]["minReplicaCount"], json!(1));
     assert_eq!(so["spec"]["maxReplicaCount"], json!(8));
     assert_eq!(so["spec"]["cooldownPeriod"], json!(120));
     assert_eq!(

@@ -73,7 +73,7 @@ impl TranscriptionBot {
     pub fn autoscaled(mut self) -> Self {
         self.spec.worker.autoscaling = Some(crate::crd::AutoscalingSpec {
             enabled: true,
-            min_replicas: 0,
+            min_replicas: 1,
             max_replicas: 8,
             target_queue_length: 3,
             cooldown_seconds: 120,
