@@ -118,7 +118,7 @@ impl Env {
             ("BOT_NAME", self.bot.as_str()),
             ("AMQP_URL", amqp),
             ("WEBHOOK_SECRET_TOKEN", SECRET),
-            ("LOG_LEVEL", "warn"),
+            ("LOG_LEVEL", "warn,scribe=info"),
             ("TRIAL_MINUTES", "10000"),
         ];
         v.extend_from_slice(extra);

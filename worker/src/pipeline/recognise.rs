@@ -144,14 +144,18 @@ impl Pipeline {
         let parts = spans.len();
         progress.send_replace(Stage::Recognising { part: 1, parts });
         let done = AtomicUsize::new(0);
-        // The stream walks indices, not `&Span`s: a closure over a borrowed argument is
-        // higher-ranked, and rustc then cannot prove the job's future `Send`.
+        // Two stages: chunks are encoded (as many at once as there are cores, ahead of the
+        // recogniser) and recognised (ASR_CONCURRENCY at once); order is kept by both. The
+        // streams walk indices and owned values, not borrowed items: a closure over a borrowed
+        // argument is higher-ranked, and rustc then cannot prove the job's future `Send`.
+        let encoders = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let results: Vec<Result<Transcript, Error>> = futures::stream::iter(0..parts)
-            .map(|i| {
+            .map(|i| chunks.bytes(i, spans[i], parts))
+            .buffered(encoders)
+            .map(|bytes: Result<Vec<u8>, Error>| {
                 let done = &done;
                 async move {
-                    let bytes = chunks.bytes(i, spans[i], parts).await?;
-                    let transcript = self.recognise_one(&bytes, language, progress).await?;
+                    let transcript = self.recognise_one(&bytes?, language, progress).await?;
                     let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress.send_replace(Stage::Recognising {
                         part: (finished + 1).min(parts),
