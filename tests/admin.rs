@@ -6,9 +6,9 @@ use scribe_core::store::{Intake, JobStats, NewJob, Store};
 use scribe_core::telegram::{Media, MediaKind};
 use scribe_fakes::dashscope::{Endpoint, Reply};
 use scribe_fakes::telegram::{FileKind, TgUser, update};
-use scribe_fakes::{wait_until, wait_until_async};
+use scribe_fakes::wait_until;
 use scribe_testkit::audio::{self, Format};
-use scribe_testkit::bot::{Fakes, Scribe, WAIT, user};
+use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, user};
 
 const BIN: &str = env!("CARGO_BIN_EXE_scribe");
 const ADMIN: i64 = 6000;
@@ -475,15 +475,7 @@ async fn settings_toggle_in_place_history_lists_jobs_and_a_low_balance_is_noted(
         .push_update(update::voice(chat, &cat, &file, 2));
     fakes.wait_containing(chat, "left on your balance").await;
     let store = scribe.store().await;
-    wait_until_async("job done", WAIT, || async {
-        store
-            .jobs_of_user(chat, 1)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|j| j.state == "done")
-    })
-    .await;
+    finished_job(&store, chat).await;
     fakes
         .telegram
         .push_update(update::text(chat, &cat, "/history"));

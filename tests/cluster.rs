@@ -9,7 +9,7 @@ use scribe_fakes::dashscope::{Endpoint, Reply};
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::{wait_until, wait_until_async};
 use scribe_testkit::audio::{self, Format};
-use scribe_testkit::bot::{Fakes, Scribe, WAIT, user};
+use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, ledger_rows, user};
 use scribe_testkit::database::TestDatabase;
 use scribe_testkit::proxy::Proxy;
 use scribe_testkit::rabbit;
@@ -162,15 +162,7 @@ async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_ar
 
     cluster.fakes.wait_text(9101, &SPOKEN.to_uppercase()).await;
     let store = cluster.store().await;
-    let job = wait_until_async("job done", WAIT, || async {
-        store
-            .jobs_of_user(9101, 1)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|j| j.state == "done")
-    })
-    .await;
+    let job = finished_job(&store, 9101).await;
     assert_eq!(job.formatter.as_deref(), Some("qwen-plus"));
     assert!(store.ledger_mismatches().await.expect("check").is_empty());
     let metrics = cluster
@@ -217,13 +209,7 @@ async fn an_update_delivered_twice_is_handled_once() {
     .await;
     let store = cluster.store().await;
     assert_eq!(store.jobs_of_user(9201, 10).await.expect("jobs").len(), 1);
-    let settles = store
-        .ledger_of(9201)
-        .await
-        .expect("ledger")
-        .into_iter()
-        .filter(|r| r.reason == "settle")
-        .count();
+    let settles = ledger_rows(&store, 9201, "settle").await.len();
     assert_eq!(settles, 1);
     assert_eq!(cluster.fakes.shown(9201), vec!["just once".to_owned()]);
     store.close().await;
@@ -318,26 +304,12 @@ async fn a_job_of_a_killed_worker_is_finished_by_another_once() {
     let _second = cluster.worker(&[]).await;
     cluster.fakes.wait_text(9401, "survived").await;
     let store = cluster.store().await;
-    let job = wait_until_async("job done", WAIT, || async {
-        store
-            .jobs_of_user(9401, 1)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|j| j.state == "done")
-    })
-    .await;
+    let job = finished_job(&store, 9401).await;
     assert_eq!(
         job.attempts, 2,
         "taken over after the first worker's heartbeat went stale"
     );
-    let settles = store
-        .ledger_of(9401)
-        .await
-        .expect("ledger")
-        .into_iter()
-        .filter(|r| r.reason == "settle")
-        .count();
+    let settles = ledger_rows(&store, 9401, "settle").await.len();
     assert_eq!(settles, 1);
     assert_eq!(cluster.fakes.shown(9401), vec!["survived".to_owned()]);
     store.close().await;

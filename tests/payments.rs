@@ -4,7 +4,7 @@
 use scribe_fakes::telegram::{FileKind, TgUser, update};
 use scribe_fakes::{wait_until, wait_until_async};
 use scribe_testkit::audio::{self, Format};
-use scribe_testkit::bot::{Fakes, Scribe, WAIT, user};
+use scribe_testkit::bot::{Fakes, Scribe, WAIT, ledger_rows, user};
 
 const BIN: &str = env!("CARGO_BIN_EXE_scribe");
 const ADMIN: i64 = 5000;
@@ -89,13 +89,7 @@ async fn the_stars_flow_credits_once_validates_pre_checkout_and_refunds_exactly(
         .filter(|t| t.contains("Thank you"))
         .count();
     assert_eq!(thanks, 1, "thanked once");
-    let purchases: Vec<_> = store
-        .ledger_of(chat)
-        .await
-        .expect("ledger")
-        .into_iter()
-        .filter(|r| r.reason == "purchase")
-        .collect();
+    let purchases: Vec<_> = ledger_rows(&store, chat, "purchase").await;
     assert_eq!(purchases.len(), 1);
     assert_eq!(purchases[0].delta, 3000);
     assert_eq!(
@@ -169,13 +163,7 @@ async fn the_stars_flow_credits_once_validates_pre_checkout_and_refunds_exactly(
             .balance,
         balance
     );
-    let refunds = store
-        .ledger_of(chat)
-        .await
-        .expect("ledger")
-        .into_iter()
-        .filter(|r| r.reason == "refund")
-        .count();
+    let refunds = ledger_rows(&store, chat, "refund").await.len();
     assert_eq!(refunds, 1);
     assert!(store.ledger_mismatches().await.expect("check").is_empty());
 }
@@ -242,13 +230,7 @@ async fn a_refund_of_spent_minutes_is_refused_unless_forced_and_never_goes_below
     })
     .await;
     assert_eq!(after, 0, "never below zero");
-    let refund: Vec<_> = store
-        .ledger_of(chat)
-        .await
-        .expect("ledger")
-        .into_iter()
-        .filter(|r| r.reason == "refund")
-        .collect();
+    let refund: Vec<_> = ledger_rows(&store, chat, "refund").await;
     assert_eq!(refund.len(), 1);
     assert_eq!(refund[0].delta, -before);
     assert!(store.ledger_mismatches().await.expect("check").is_empty());

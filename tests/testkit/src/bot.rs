@@ -307,3 +307,22 @@ pub fn probe_seconds(bytes: &[u8]) -> f64 {
         .parse()
         .expect("duration")
 }
+
+/// The ledger rows of `user` with `reason` (trial, hold, settle, release, purchase, refund, …).
+pub async fn ledger_rows(store: &Store, user: i64, reason: &str) -> Vec<LedgerRow> {
+    let rows = store.ledger_of(user).await.expect("ledger");
+    rows.into_iter().filter(|r| r.reason == reason).collect()
+}
+
+/// Waits until the newest job of `user` is done, and returns it.
+pub async fn finished_job(store: &Store, user: i64) -> scribe_core::store::Job {
+    scribe_fakes::wait_until_async("the job to be done", WAIT, || async {
+        store
+            .jobs_of_user(user, 1)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|j| j.state == "done")
+    })
+    .await
+}
