@@ -276,21 +276,29 @@ pub async fn refund(ctx: &Context, charge_id: &str, force: bool, lang: Lang) -> 
         }
     }
     let taken = match ctx.store.refund_payment(charge_id).await? {
-        Refund::Refunded { seconds } => seconds,
-        Refund::Already => return Ok(lang.t("Already refunded.", "Уже возвращён.").into()),
-    };
-    ctx.metrics
-        .payments
-        .get_or_create(&[("result", "refunded")])
-        .inc();
-    if let Some(user) = ctx.store.user(payment.user_id).await? {
-        let text = Msg::PaymentRefunded {
-            taken,
-            balance: user.balance,
+        Refund::Refunded { seconds } => {
+            ctx.metrics
+                .payments
+                .get_or_create(&[("result", "refunded")])
+                .inc();
+            if let Some(user) = ctx.store.user(payment.user_id).await? {
+                let text = Msg::PaymentRefunded {
+                    taken: seconds,
+                    balance: user.balance,
+                }
+                .render(ctx.lang_of(&user));
+                reply(ctx, user.id, &text).await?;
+            }
+            seconds
         }
-        .render(ctx.lang_of(&user));
-        reply(ctx, user.id, &text).await?;
-    }
+        // The payment was `paid` before Telegram refunded it, so the `refunded_payment` update
+        // that Telegram sends got here first and took the minutes (and told the user).
+        Refund::Already => ctx
+            .store
+            .payment(charge_id)
+            .await?
+            .map_or(0, |p| p.refunded_seconds),
+    };
     Ok(format!(
         "↩️ {} {} ⭐; {} {}.",
         lang.t("Refunded", "Возвращено"),
