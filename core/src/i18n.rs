@@ -48,13 +48,6 @@ impl Lang {
         self.minutes(seconds)
     }
 
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ru => "ru",
-            Lang::En => "en",
-        }
-    }
-
     fn minutes(self, seconds: i64) -> String {
         match self {
             Lang::Ru => Duration(seconds).render("мин", "с"),

@@ -14,6 +14,7 @@ use scribe_core::retry::{Classify, Retry};
 use scribe_core::store::{self, Claim, Job, JobStats, User};
 use scribe_core::telegram::{self, TextOptions};
 use scribe_core::time::now_millis;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -208,7 +209,7 @@ async fn run(ctx: &Context, job: Job, delivery: Delivery, hard_stop: Cancellatio
         }
     };
     let lang = ctx.lang_of(&user);
-    let mut progress = Some(Progress::start(Target {
+    let shown = Progress::start(Target {
         telegram: ctx.telegram.clone(),
         metrics: ctx.metrics.clone(),
         throttle: ctx.throttle.clone(),
@@ -216,14 +217,17 @@ async fn run(ctx: &Context, job: Job, delivery: Delivery, hard_stop: Cancellatio
         chat_id: job.chat_id,
         message_id: job.status_message_id,
         lang,
-    }));
+    });
+    let stages = shown.sender().clone();
+    // Delivery takes it out to finish it first, so no late progress edit lands on the result.
+    let mut progress = Some(shown);
     let taken_over = CancellationToken::new();
     let heartbeat = tokio::spawn(
         heartbeat(ctx.clone(), job.id, taken_over.clone()).instrument(tracing::Span::current()),
     );
     let started = Instant::now();
     let result = tokio::select! {
-        r = process(ctx, &job, &user, lang, &mut progress) => r,
+        r = process(ctx, &job, &user, lang, &stages, &mut progress) => r,
         () = hard_stop.cancelled() => Err(Error::Interrupted),
         () = taken_over.cancelled() => Err(Error::TakenOver),
     };
@@ -267,14 +271,10 @@ async fn process(
     job: &Job,
     user: &User,
     lang: Lang,
+    stages: &watch::Sender<Stage>,
     progress: &mut Option<Progress>,
 ) -> Result<JobStats, Error> {
-    let stage = |s: Stage| {
-        if let Some(p) = progress.as_ref() {
-            p.set(s);
-        }
-    };
-    stage(Stage::Downloading);
+    stages.send_replace(Stage::Downloading);
     let started = Instant::now();
     let work = tempfile::Builder::new()
         .prefix("scribe-download-")
@@ -285,16 +285,12 @@ async fn process(
     ctx.metrics
         .stage("download", started.elapsed().as_secs_f64());
 
-    stage(Stage::Preparing);
+    stages.send_replace(Stage::Preparing);
     let started = Instant::now();
     let probe = audio::probe(input.path()).await?;
     let analysis = ctx.pipeline.analyse(input.path(), &probe).await?;
     hold_probed(ctx, job, analysis.duration).await?;
     let prepare_ms = millis(started);
-    let sender = progress
-        .as_ref()
-        .map(|p| p.sender().clone())
-        .unwrap_or_else(|| tokio::sync::watch::channel(Stage::Queued).0);
     let recognised = ctx
         .pipeline
         .recognise(
@@ -302,15 +298,15 @@ async fn process(
             &probe,
             &analysis,
             user.asr_language.as_deref(),
-            &sender,
+            stages,
         )
         .await?;
     drop(work);
 
-    sender.send_replace(Stage::Formatting);
+    stages.send_replace(Stage::Formatting);
     let formatted = ctx.pipeline.format(&recognised.text).await;
 
-    sender.send_replace(Stage::Sending);
+    stages.send_replace(Stage::Sending);
     if let Some(p) = progress.take() {
         p.finish().await;
     }

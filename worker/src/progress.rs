@@ -77,10 +77,6 @@ impl Progress {
         &self.tx
     }
 
-    pub fn set(&self, stage: Stage) {
-        self.tx.send_replace(stage);
-    }
-
     /// Stops showing progress and waits for an edit in flight to land.
     pub async fn finish(self) {
         self.stop.cancel();

@@ -96,14 +96,6 @@ struct Choice<C> {
 #[derive(Debug, Deserialize)]
 struct ChoiceMessage<C> {
     content: C,
-    #[serde(default)]
-    annotations: Vec<Annotation>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Annotation {
-    #[serde(default)]
-    language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,14 +150,11 @@ impl Transcriber for DashScopeAsr {
             error_body,
         )
         .await?;
-        let choice = response.output.choices.into_iter().next();
-        let language = choice.as_ref().and_then(|c| {
-            c.message
-                .annotations
-                .iter()
-                .find_map(|a| a.language.clone())
-        });
-        let text = choice
+        let text = response
+            .output
+            .choices
+            .into_iter()
+            .next()
             .map(|c| {
                 c.message
                     .content
@@ -177,7 +166,6 @@ impl Transcriber for DashScopeAsr {
             .unwrap_or_default();
         Ok(Transcript {
             text: text.trim().to_owned(),
-            language,
         })
     }
 }

@@ -27,8 +27,6 @@ pub struct Audio<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transcript {
     pub text: String,
-    /// Language the recogniser detected, when it says.
-    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

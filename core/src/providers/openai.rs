@@ -74,8 +74,6 @@ fn error_body(body: &[u8]) -> ErrorBody {
 struct Response {
     #[serde(default)]
     text: String,
-    #[serde(default)]
-    language: Option<String>,
 }
 
 #[async_trait]
@@ -114,7 +112,6 @@ impl Transcriber for OpenAiAsr {
         let response: Response = send_json(PROVIDER, request, error_body).await?;
         Ok(Transcript {
             text: response.text.trim().to_owned(),
-            language: response.language,
         })
     }
 }

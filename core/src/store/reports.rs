@@ -3,7 +3,6 @@
 //! same.
 
 use super::{Job, Result, Store};
-use crate::time::now_secs;
 
 /// Numbers for `/stat` and the periodic report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -219,11 +218,6 @@ impl Store {
         .bind(before)
         .fetch_all(&self.pool)
         .await?)
-    }
-
-    /// Seconds since the epoch, `days` ago.
-    pub fn days_ago(days: i64) -> i64 {
-        now_secs() - days * 86_400
     }
 }
 

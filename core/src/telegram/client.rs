@@ -369,24 +369,6 @@ impl Telegram {
         }
     }
 
-    pub async fn edit_message_reply_markup(
-        &self,
-        chat_id: i64,
-        message_id: i64,
-        keyboard: Option<&InlineKeyboard>,
-    ) -> Result<()> {
-        let params =
-            json!({ "chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard });
-        match self
-            .call::<_, Value>("editMessageReplyMarkup", &params)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_modified() => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
     pub async fn delete_message(&self, chat_id: i64, message_id: i64) -> Result<()> {
         self.call::<_, bool>(
             "deleteMessage",

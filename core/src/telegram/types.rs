@@ -213,8 +213,6 @@ pub struct InlineButton {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_data: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pay: Option<bool>,
 }
 
 impl InlineButton {
@@ -222,7 +220,6 @@ impl InlineButton {
         Self {
             text: text.into(),
             callback_data: Some(data.into()),
-            pay: None,
         }
     }
 }
@@ -258,17 +255,6 @@ impl MediaKind {
             MediaKind::VideoNote => "video_note",
             MediaKind::Document => "document",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<MediaKind> {
-        Some(match s {
-            "voice" => MediaKind::Voice,
-            "audio" => MediaKind::Audio,
-            "video" => MediaKind::Video,
-            "video_note" => MediaKind::VideoNote,
-            "document" => MediaKind::Document,
-            _ => return None,
-        })
     }
 }
 

@@ -51,10 +51,6 @@ impl TestDatabase {
         }
     }
 
-    pub fn is_postgres(&self) -> bool {
-        self.postgres_name.is_some()
-    }
-
     /// Drops a PostgreSQL database (SQLite files go with their directory).
     pub async fn drop_database(self) {
         if let Some(name) = &self.postgres_name
