@@ -17,9 +17,9 @@ use lapin::options::{
 };
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
-use scribe_core::queue::rabbitmq::Names;
 use scribe_fakes::dashscope::{Endpoint, Reply};
 use scribe_fakes::telegram::{FileKind, update};
+use scribe_rabbitmq::Names;
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, user};
 use scribe_testkit::database::TestDatabase;

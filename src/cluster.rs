@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use scribe_core::config::{BotConfig, BrokerConfig, Env, ProcessConfig, WebhookConfig};
 use scribe_core::metrics::Metrics;
-use scribe_core::ops::{self, Check, Ops};
-use scribe_core::queue::{Queue, RabbitQueue};
+use scribe_core::ops::{self, Ops};
+use scribe_queue::Queue;
+use scribe_rabbitmq::RabbitQueue;
 use scribe_webhook::http::{self, Webhook};
 use scribe_worker::Queues;
 
@@ -34,7 +35,7 @@ pub async fn webhook() -> Result<()> {
     let (metrics, registry) = Metrics::new(&bot.name);
     let ops = Ops::new(
         registry,
-        vec![Check::Queue(queue.clone())],
+        vec![startup::queue_check(queue.clone())],
         shutdown.clone(),
     );
     let router = http::router(Webhook {
@@ -82,7 +83,10 @@ pub async fn worker(queues: Queues) -> Result<()> {
     .await?;
     let ops = Ops::new(
         registry,
-        vec![Check::Store(store.clone()), Check::Queue(queue)],
+        vec![
+            startup::store_check(store.clone()),
+            startup::queue_check(queue),
+        ],
         shutdown.clone(),
     );
     let server = startup::serve(process.listen_addr, ops::router(ops), shutdown.clone()).await?;

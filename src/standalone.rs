@@ -6,10 +6,11 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use scribe_core::config::{Env, ProcessConfig};
 use scribe_core::metrics::Metrics;
-use scribe_core::ops::{self, Check, Ops};
-use scribe_core::queue::{Queue, StoreQueue};
-use scribe_webhook::poll::Poller;
+use scribe_core::ops::{self, Ops};
+use scribe_queue::Queue;
+use scribe_store::StoreQueue;
 use scribe_worker::Queues;
+use scribe_worker::polling::Poller;
 
 use crate::startup::{self, HandlerSettings, Handlers, Result};
 
@@ -69,7 +70,7 @@ pub async fn run(delete_webhook: bool) -> Result<()> {
 
     let ops = Ops::new(
         registry,
-        vec![Check::Store(store.clone())],
+        vec![startup::store_check(store.clone())],
         shutdown.clone(),
     );
     let server = startup::serve(process.listen_addr, ops::router(ops), shutdown.clone()).await?;

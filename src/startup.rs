@@ -10,10 +10,11 @@ use scribe_core::config::{
     ProcessConfig, ProviderConfig, StoreConfig, TelegramConfig,
 };
 use scribe_core::metrics::Metrics;
-use scribe_core::queue::Queue;
+use scribe_core::ops::Check;
 use scribe_core::retry::{Backoff, Classify, Retry};
-use scribe_core::store::Store;
-use scribe_core::telegram::Telegram;
+use scribe_queue::Queue;
+use scribe_store::Store;
+use scribe_telegram::Telegram;
 use scribe_worker::pipeline::Pipeline;
 use scribe_worker::{Context, DeliveryConfig};
 use tokio::task::JoinHandle;
@@ -170,6 +171,22 @@ pub async fn serve(
             tracing::error!(%error, "HTTP server failed");
         }
     }))
+}
+
+/// `/readyz` asks the database.
+pub fn store_check(store: Store) -> Check {
+    Check::new("store", move || {
+        let store = store.clone();
+        async move { store.ping().await }
+    })
+}
+
+/// `/readyz` asks the queue.
+pub fn queue_check(queue: Arc<dyn Queue>) -> Check {
+    Check::new("queue", move || {
+        let queue = queue.clone();
+        async move { queue.ready().await }
+    })
 }
 
 /// A name for this process in job rows: host name and a random suffix.

@@ -32,7 +32,7 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
         scribe_core::http::client(providers.timeout).context("cannot build the HTTP client")?;
     let (metrics, _registry) = Metrics::new("transcribe");
     let pipeline = Pipeline::from_config(providers, config, http, metrics);
-    let probe = scribe_core::audio::probe(file)
+    let probe = scribe_audio::probe(file)
         .await
         .with_context(|| format!("cannot read {}", file.display()))?;
     let (progress, _) = tokio::sync::watch::channel(Stage::Queued);

@@ -2,11 +2,11 @@
 //! and bad arguments, as an admin and as anyone else; numbers checked against seeded data.
 
 use scribe_core::billing::{Package, Reason};
-use scribe_core::store::{Intake, JobStats, NewJob, Store};
-use scribe_core::telegram::{Media, MediaKind};
 use scribe_fakes::dashscope::{Endpoint, Reply};
 use scribe_fakes::telegram::{FileKind, TgUser, update};
 use scribe_fakes::wait_until;
+use scribe_store::{Intake, JobStats, NewJob, Store};
+use scribe_telegram::{Media, MediaKind};
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, user};
 

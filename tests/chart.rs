@@ -791,7 +791,7 @@ fn monitoring_objects_select_the_operator_and_its_pods() {
             "webhook/src/http.rs has no reason {reason}"
         );
     }
-    let providers = read("core/src/providers/mod.rs");
+    let providers = read("core/providers/src/lib.rs");
     for outcome in [
         "throttled",
         "unauthorized",
@@ -804,7 +804,7 @@ fn monitoring_objects_select_the_operator_and_its_pods() {
     ] {
         assert!(
             providers.contains(&format!("\"{outcome}\"")),
-            "core/src/providers/mod.rs has no provider outcome {outcome}"
+            "core/providers/src/lib.rs has no provider outcome {outcome}"
         );
     }
 }

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use scribe_core::queue::rabbitmq::Names;
 use scribe_fakes::dashscope::{Endpoint, Reply};
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::{wait_until, wait_until_async};
+use scribe_rabbitmq::Names;
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, ledger_rows, user};
 use scribe_testkit::database::TestDatabase;
@@ -97,8 +97,8 @@ impl Cluster {
         self.db.drop_database().await;
     }
 
-    async fn store(&self) -> scribe_core::store::Store {
-        scribe_core::store::Store::connect(&scribe_core::Secret::new(self.db.url.clone()), 2)
+    async fn store(&self) -> scribe_store::Store {
+        scribe_store::Store::connect(&scribe_core::Secret::new(self.db.url.clone()), 2)
             .await
             .expect("store")
     }

@@ -2,6 +2,7 @@
 //! mode; values that come from people are escaped here.
 
 use crate::billing::Duration;
+use crate::commands::Command;
 use crate::text::escape_html;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +75,48 @@ pub struct HistoryLine<'a> {
     pub error: Option<&'a str>,
     pub seconds: Option<i64>,
     pub charged: i64,
+}
+
+/// What a command does, for menus, `/help` and `/admin`.
+pub fn command_description(command: Command, lang: Lang) -> &'static str {
+    let (en, ru) = match command {
+        Command::Start => ("Start the bot", "Запустить бота"),
+        Command::Help => ("How to use the bot", "Как пользоваться ботом"),
+        Command::Balance => ("Balance and usage", "Баланс и расход"),
+        Command::BuyMinutes => ("Buy minutes", "Купить минуты"),
+        Command::BuyPackage => ("Buy a package directly", "Купить пакет сразу"),
+        Command::Settings => ("Settings", "Настройки"),
+        Command::Language => ("Recognition language", "Язык распознавания"),
+        Command::Code => ("Monospace output on or off", "Моноширинный вывод"),
+        Command::Yo => ("Keep or replace «ё»", "Оставлять или заменять «ё»"),
+        Command::Output => (
+            "Long text: messages or a file",
+            "Длинный текст: частями или файлом",
+        ),
+        Command::History => ("Your last recordings", "Последние записи"),
+        Command::Trial => ("Ask for trial minutes", "Запросить пробные минуты"),
+        Command::Admin => ("Admin commands", "Команды администратора"),
+        Command::User => ("Find users", "Найти пользователей"),
+        Command::Credit => (
+            "Add minutes (negative: remove)",
+            "Начислить минуты (минус — списать)",
+        ),
+        Command::Stat => ("Statistics", "Статистика"),
+        Command::Metrics => (
+            "Stage timings, provider and error rates",
+            "Время этапов, доли ошибок",
+        ),
+        Command::ReviewTrials => (
+            "Trial requests and grants",
+            "Запросы и выдачи пробных минут",
+        ),
+        Command::Export => ("CSV export", "Выгрузка CSV"),
+        Command::Report => ("Period summary", "Сводка за период"),
+        Command::Status => ("Queues, jobs, workers", "Очереди, задания, воркеры"),
+        Command::Flush => ("Sweep stuck jobs, release holds", "Снять зависшие задания"),
+        Command::Refund => ("Refund a Stars payment", "Вернуть платёж в Stars"),
+    };
+    lang.t(en, ru)
 }
 
 /// `YYYY-MM-DD HH:MM` (UTC) of seconds since the epoch.

@@ -1,21 +1,21 @@
-//! Everything the scribe processes share: configuration, the Telegram client, the store, the
-//! queue, speech and text providers, audio tools, billing, localisation, metrics and telemetry.
+//! The vocabulary every scribe process shares: configuration, secrets, retry and backoff,
+//! billing units, media, commands, user-visible texts, metrics, telemetry, shutdown and the ops
+//! endpoints. It names no database, broker, provider or audio tool: those live in the crates
+//! beside it (`core/telegram`, `core/store`, `core/queue`, `core/rabbitmq`, `core/providers`,
+//! `core/audio`).
 #![forbid(unsafe_code)]
 
-pub mod audio;
 pub mod billing;
+pub mod commands;
 pub mod config;
 pub mod http;
 pub mod i18n;
+pub mod media;
 pub mod metrics;
 pub mod ops;
-pub mod providers;
-pub mod queue;
 pub mod retry;
 pub mod secret;
 pub mod shutdown;
-pub mod store;
-pub mod telegram;
 pub mod telemetry;
 pub mod text;
 pub mod time;

@@ -1,6 +1,8 @@
 //! Operational HTTP endpoints every process serves: `/metrics`, `/healthz` (alive) and
 //! `/readyz` (dependencies reachable and not shutting down).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
@@ -12,28 +14,25 @@ use prometheus_client::registry::Registry;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::queue::Queue;
-use crate::store::Store;
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A dependency `/readyz` checks.
+/// A dependency `/readyz` checks: its name and a probe that answers whether it is reachable.
 #[derive(Clone)]
-pub enum Check {
-    Store(Store),
-    Queue(Arc<dyn Queue>),
+pub struct Check {
+    name: &'static str,
+    probe: Arc<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>,
 }
 
 impl Check {
-    fn name(&self) -> &'static str {
-        match self {
-            Check::Store(_) => "store",
-            Check::Queue(_) => "queue",
-        }
-    }
-
-    async fn ok(&self) -> bool {
-        match self {
-            Check::Store(s) => s.ping().await,
-            Check::Queue(q) => q.ready().await,
+    /// `probe` is called on every `/readyz` request.
+    pub fn new<F, Fut>(name: &'static str, probe: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        Self {
+            name,
+            probe: Arc::new(move || Box::pin(probe())),
         }
     }
 }
@@ -79,10 +78,10 @@ async fn readyz(State(ops): State<Ops>) -> impl IntoResponse {
     let mut ready = !ops.shutdown.is_cancelled();
     body.insert("shutting_down".into(), json!(ops.shutdown.is_cancelled()));
     for check in ops.checks.iter() {
-        let ok = check.ok().await;
+        let ok = (check.probe)().await;
         ready &= ok;
         body.insert(
-            check.name().into(),
+            check.name.into(),
             json!(if ok { "ok" } else { "unavailable" }),
         );
     }

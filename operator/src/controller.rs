@@ -29,7 +29,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
 use scribe_core::Secret;
-use scribe_core::telegram::Telegram;
+use scribe_telegram::Telegram;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -884,7 +884,7 @@ struct Registration {
     condition: Observed,
     /// `(url, fingerprint)` when Telegram was called and accepted.
     registered: Option<(String, String)>,
-    error: Option<scribe_core::telegram::Error>,
+    error: Option<scribe_telegram::Error>,
 }
 
 /// Calls Telegram only when the registration fingerprint differs from the stored one.

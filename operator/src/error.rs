@@ -2,7 +2,7 @@
 //! errors are the core client's (token-free), Kubernetes errors name objects, not values.
 
 use scribe_core::retry::{Classify, Retry};
-use scribe_core::telegram;
+use scribe_telegram as telegram;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -3,7 +3,9 @@
 //! tells whether Telegram must be called again.
 
 use scribe_core::Secret;
-use scribe_core::telegram::{self, BotCommand, Telegram};
+use scribe_core::commands::Command;
+use scribe_core::i18n::{Lang, command_description};
+use scribe_telegram::{self as telegram, BotCommand, Telegram};
 
 use crate::crd::TranscriptionBot;
 use crate::digest::sha256_hex;
@@ -17,35 +19,17 @@ pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
 /// Path the webhook serves `POST` updates on.
 pub const WEBHOOK_PATH: &str = "/telegram";
 
-/// The user commands, `(command, English, Russian)`.
-const COMMANDS: [(&str, &str, &str); 11] = [
-    ("start", "Start the bot", "Запустить бота"),
-    ("help", "How to use the bot", "Как пользоваться ботом"),
-    ("balance", "Balance and usage", "Баланс и расход"),
-    ("buy_minutes", "Buy minutes", "Купить минуты"),
-    ("settings", "Settings", "Настройки"),
-    ("language", "Recognition language", "Язык распознавания"),
-    ("code", "Monospace output on or off", "Моноширинный вывод"),
-    ("yo", "Keep or replace «ё»", "Оставлять или заменять «ё»"),
-    (
-        "output",
-        "Long text: messages or a file",
-        "Длинный текст: частями или файлом",
-    ),
-    ("history", "Your last recordings", "Последние записи"),
-    ("trial", "Ask for trial minutes", "Запросить пробные минуты"),
-];
-
 /// Command menu languages: `None` is the default menu, then `language_code`s.
 pub const LANGUAGES: [Option<&str>; 2] = [None, Some("ru")];
 
-/// The menu for one language (`None`: English, the default).
+/// The menu for one language (`None`: English, the default): the commands the enum marks for
+/// the menu, described in that language.
 pub fn commands(language: Option<&str>) -> Vec<BotCommand> {
-    COMMANDS
-        .iter()
-        .map(|(command, en, ru)| BotCommand {
-            command: (*command).to_owned(),
-            description: if language == Some("ru") { *ru } else { *en }.to_owned(),
+    let lang = language.and_then(Lang::from_code).unwrap_or(Lang::En);
+    Command::menu()
+        .map(|command| BotCommand {
+            command: command.name().to_owned(),
+            description: command_description(command, lang).to_owned(),
         })
         .collect()
 }

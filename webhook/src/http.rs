@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use scribe_core::Secret;
 use scribe_core::metrics::Metrics;
-use scribe_core::queue::{Message, Queue, QueueName};
 use scribe_core::telemetry::new_trace_id;
+use scribe_queue::{Message, Queue, QueueName};
 use subtle::ConstantTimeEq;
 use tracing::Instrument;
 
@@ -41,7 +41,7 @@ pub enum Error {
     #[error("body is not an update: {0}")]
     Malformed(&'static str),
     #[error("the update could not be queued")]
-    Unavailable(#[source] scribe_core::queue::Error),
+    Unavailable(#[source] scribe_queue::Error),
     #[error("the broker did not confirm in time")]
     Timeout,
 }

@@ -1,6 +1,5 @@
-//! Telegram ingress: the HTTP webhook of the cluster and long polling of the all-in-one mode.
-//! Ingress only moves raw updates into the updates queue.
+//! Telegram ingress of the cluster: the HTTP webhook. It only moves raw updates into the
+//! updates queue; it holds no database and makes no call but the queue's publish.
 #![forbid(unsafe_code)]
 
 pub mod http;
-pub mod poll;

@@ -3,10 +3,10 @@
 
 use scribe_core::billing::Reason;
 use scribe_core::i18n::{Lang, Msg, date_time};
-use scribe_core::store::{Applied, Error as StoreError, ExportTable, JobStats, User};
-use scribe_core::telegram::{InlineButton, InlineKeyboard};
 use scribe_core::text::escape_html;
 use scribe_core::time::now_secs;
+use scribe_store::{Applied, Error as StoreError, ExportTable, JobStats, User};
+use scribe_telegram::{InlineButton, InlineKeyboard};
 
 use crate::context::Context;
 use crate::replies::{reply, reply_with, who};

@@ -1,9 +1,9 @@
 //! Admin alerts: failed jobs in a row, a provider that stays down, a growing backlog. Streaks
 //! and cooldowns live in the store, so replicas neither miss a streak nor repeat each other.
 
-use scribe_core::queue::QueueName;
-use scribe_core::store::Job;
 use scribe_core::text::escape_html;
+use scribe_queue::QueueName;
+use scribe_store::Job;
 use tokio_util::sync::CancellationToken;
 
 use crate::context::Context;

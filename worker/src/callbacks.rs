@@ -2,7 +2,7 @@
 //! pages. Every press is answered, so the client's spinner stops; a double tap finds the state
 //! already changed and does nothing twice.
 
-use scribe_core::telegram::CallbackQuery;
+use scribe_telegram::CallbackQuery;
 
 use crate::context::Context;
 use crate::replies::reply;

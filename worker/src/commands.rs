@@ -3,9 +3,9 @@
 
 use scribe_core::billing::TrialMode;
 use scribe_core::i18n::{ASR_LANGUAGES, HistoryLine, Msg, NextStep};
-use scribe_core::store::{LongOutput, User};
-use scribe_core::telegram::Message;
 use scribe_core::time::now_secs;
+use scribe_store::{LongOutput, User};
+use scribe_telegram::Message;
 
 use crate::context::Context;
 use crate::replies::reply;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use scribe_core::queue::{Delivery, Queue, QueueName};
+use scribe_queue::{Delivery, Queue, QueueName};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;

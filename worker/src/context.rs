@@ -6,10 +6,10 @@ use std::time::Duration;
 use scribe_core::config::{AlertsConfig, BillingConfig, BotConfig, JobsConfig};
 use scribe_core::i18n::Lang;
 use scribe_core::metrics::Metrics;
-use scribe_core::queue::Queue;
 use scribe_core::retry::Backoff;
-use scribe_core::store::{Store, User};
-use scribe_core::telegram::Telegram;
+use scribe_queue::Queue;
+use scribe_store::{Store, User};
+use scribe_telegram::Telegram;
 
 use crate::pipeline::Pipeline;
 use crate::progress::Throttle;

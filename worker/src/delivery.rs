@@ -6,9 +6,9 @@ use std::future::Future;
 
 use scribe_core::i18n::{Lang, Msg};
 use scribe_core::retry::Backoff;
-use scribe_core::store::{LongOutput, UserSettings};
-use scribe_core::telegram::{self, Telegram, TextOptions};
 use scribe_core::text;
+use scribe_store::{LongOutput, UserSettings};
+use scribe_telegram::{self as telegram, Telegram, TextOptions};
 
 /// Longest message text, in UTF-16 units of the HTML sent (Telegram's limit is 4096 after
 /// entity parsing; this leaves room for how clients count).

@@ -4,10 +4,10 @@
 
 use scribe_core::billing::Package;
 use scribe_core::i18n::{Msg, Stage};
-use scribe_core::queue::{Message as QueueMessage, QueueName};
 use scribe_core::retry::{Classify, Retry};
-use scribe_core::store::{Intake, Job, JobStats, NewJob, User};
-use scribe_core::telegram::{Media, Message, TextOptions};
+use scribe_queue::{Message as QueueMessage, QueueName};
+use scribe_store::{Intake, Job, JobStats, NewJob, User};
+use scribe_telegram::{Media, Message, TextOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;

@@ -6,14 +6,14 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use scribe_core::audio;
+use scribe_audio as audio;
 use scribe_core::billing::{Package, billable_seconds};
 use scribe_core::i18n::{Lang, Msg, Stage};
-use scribe_core::queue::Delivery;
 use scribe_core::retry::{Classify, Retry};
-use scribe_core::store::{self, Claim, Job, JobStats, User};
-use scribe_core::telegram::{self, TextOptions};
 use scribe_core::time::now_millis;
+use scribe_queue::Delivery;
+use scribe_store::{self as store, Claim, Job, JobStats, User};
+use scribe_telegram::{self as telegram, TextOptions};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -177,7 +177,7 @@ pub async fn handle(ctx: &Context, delivery: Delivery, hard_stop: CancellationTo
     .await;
 }
 
-fn finish(result: scribe_core::queue::Result<()>) {
+fn finish(result: scribe_queue::Result<()>) {
     if let Err(error) = result {
         tracing::warn!(%error, "could not finish the delivery; the broker will redeliver");
     }

@@ -1,6 +1,6 @@
 //! Update handling (commands, intake) and the transcription pipeline, consuming the updates and
 //! jobs queues with separate concurrency budgets. The same code serves the cluster (RabbitMQ)
-//! and the all-in-one mode (store-backed queue).
+//! and the all-in-one mode (store-backed queue), where `polling` is also the ingress.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -14,6 +14,7 @@ pub mod intake;
 pub mod jobs;
 pub mod payments;
 pub mod pipeline;
+pub mod polling;
 pub mod progress;
 pub mod replies;
 pub mod reports;
@@ -23,7 +24,7 @@ pub mod updates;
 
 use std::time::Duration;
 
-use scribe_core::queue::QueueName;
+use scribe_queue::QueueName;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 

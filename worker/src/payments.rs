@@ -3,11 +3,11 @@
 
 use scribe_core::billing::Package;
 use scribe_core::i18n::{Lang, Msg};
-use scribe_core::store::{Applied, Refund, User};
-use scribe_core::telegram::{
+use scribe_core::text::escape_html;
+use scribe_store::{Applied, Refund, User};
+use scribe_telegram::{
     InlineButton, InlineKeyboard, Invoice, PreCheckoutQuery, RefundedPayment, SuccessfulPayment,
 };
-use scribe_core::text::escape_html;
 
 use crate::context::Context;
 use crate::replies::{notify_admins, reply, reply_with, who};

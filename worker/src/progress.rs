@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use scribe_core::i18n::{Lang, Msg, Stage};
 use scribe_core::metrics::Metrics;
-use scribe_core::telegram::{Telegram, TextOptions};
+use scribe_telegram::{Telegram, TextOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;

@@ -1,9 +1,9 @@
 //! Sending what handlers say: replies to a chat, and notices to every admin. Flood waits and
 //! server errors are retried; an admin who cannot be reached does not fail the update.
 
-use scribe_core::store::User;
-use scribe_core::telegram::{InlineKeyboard, TextOptions};
 use scribe_core::text::escape_html;
+use scribe_store::User;
+use scribe_telegram::{InlineKeyboard, TextOptions};
 
 use crate::context::Context;
 use crate::updates::Result;

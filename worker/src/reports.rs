@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use scribe_core::i18n::{Lang, date_time};
-use scribe_core::queue::{Queue, QueueName};
-use scribe_core::store::{ExportTable, STAGES, Stats, Store, percentile};
-use scribe_core::telegram::{Telegram, TextOptions};
 use scribe_core::text::escape_html;
 use scribe_core::time::now_secs;
+use scribe_queue::{Queue, QueueName};
+use scribe_store::{ExportTable, STAGES, Stats, Store, percentile};
+use scribe_telegram::{Telegram, TextOptions};
 use tokio::io::AsyncWriteExt;
 
 /// Rows fetched per query while exporting.
@@ -84,7 +84,7 @@ pub async fn metrics_text(
     queue: &dyn Queue,
     hours: i64,
     lang: Lang,
-) -> Result<String, scribe_core::store::Error> {
+) -> Result<String, scribe_store::Error> {
     let timings = store.timings(now_secs() - hours * 3600).await?;
     let mut out = format!("📈 <b>{} {hours} h</b>\n", lang.t("Last", "За"));
     out.push_str(&format!("{} (p50 / p95):\n", lang.t("Stages", "Этапы")));
@@ -165,7 +165,7 @@ pub async fn status_text(
     store: &Store,
     queue: &dyn Queue,
     lang: Lang,
-) -> Result<String, scribe_core::store::Error> {
+) -> Result<String, scribe_store::Error> {
     let depth = |q| async move {
         queue
             .depth(q)
@@ -267,7 +267,7 @@ pub async fn export_csv(
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error(transparent)]
-    Store(#[from] scribe_core::store::Error),
+    Store(#[from] scribe_store::Error),
     #[error("export file error")]
     Io(#[source] std::io::Error),
 }
@@ -322,7 +322,7 @@ pub async fn report_text(
     store: &Store,
     period: Period,
     lang: Lang,
-) -> Result<String, scribe_core::store::Error> {
+) -> Result<String, scribe_store::Error> {
     let stats = store.stats(now_secs() - period.days() * 86_400).await?;
     Ok(stat_text(&stats, period.title(lang), lang))
 }
@@ -333,7 +333,7 @@ pub async fn send_report(
     telegram: &Telegram,
     admins: &[i64],
     period: Period,
-) -> Result<usize, scribe_core::store::Error> {
+) -> Result<usize, scribe_store::Error> {
     let mut sent = 0;
     for admin in admins {
         let lang = match store.user(*admin).await? {

@@ -2,8 +2,8 @@
 //! is edited in place to show the new state.
 
 use scribe_core::i18n::{Lang, Msg};
-use scribe_core::store::{LongOutput, User};
-use scribe_core::telegram::{InlineButton, InlineKeyboard, TextOptions};
+use scribe_store::{LongOutput, User};
+use scribe_telegram::{InlineButton, InlineKeyboard, TextOptions};
 
 use crate::context::Context;
 use crate::replies::reply_with;

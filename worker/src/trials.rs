@@ -4,8 +4,8 @@
 
 use scribe_core::billing::TrialMode;
 use scribe_core::i18n::{Lang, Msg};
-use scribe_core::store::User;
-use scribe_core::telegram::{InlineButton, InlineKeyboard};
+use scribe_store::User;
+use scribe_telegram::{InlineButton, InlineKeyboard};
 
 use crate::context::Context;
 use crate::replies::{notify_admins, reply, who};

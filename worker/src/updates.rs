@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use scribe_core::i18n::Msg;
-use scribe_core::queue::Delivery;
 use scribe_core::retry::{Classify, Retry};
-use scribe_core::store::{self, UpdateClaim, User};
-use scribe_core::telegram::{self, Message, Update};
+use scribe_queue::Delivery;
+use scribe_store::{self as store, UpdateClaim, User};
+use scribe_telegram::{self as telegram, Message, Update};
 use tracing::Instrument;
 
 use crate::context::Context;
@@ -22,7 +22,7 @@ pub enum Error {
     #[error(transparent)]
     Telegram(#[from] telegram::Error),
     #[error(transparent)]
-    Queue(#[from] scribe_core::queue::Error),
+    Queue(#[from] scribe_queue::Error),
     #[error("export failed")]
     Export(#[from] crate::reports::ExportError),
     #[error("local file error")]
@@ -118,7 +118,7 @@ async fn fail(ctx: &Context, delivery: Delivery, update_id: i64, error: Error) {
     }
 }
 
-fn finish(result: scribe_core::queue::Result<()>) {
+fn finish(result: scribe_queue::Result<()>) {
     if let Err(error) = result {
         // The broker redelivers what it did not hear back about; deduplication absorbs it.
         tracing::warn!(%error, "could not finish the delivery");

@@ -5,10 +5,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use scribe_core::Secret;
-use scribe_core::store::{LedgerRow, Store};
 use scribe_fakes::dashscope::FakeDashScope;
 use scribe_fakes::gemini::FakeGemini;
 use scribe_fakes::telegram::{BotMessage, FakeTelegram, TgUser};
+use scribe_store::{LedgerRow, Store};
 use tokio::process::{Child, Command};
 
 pub const TOKEN: &str = "123456:TEST-token";
@@ -315,7 +315,7 @@ pub async fn ledger_rows(store: &Store, user: i64, reason: &str) -> Vec<LedgerRo
 }
 
 /// Waits until the newest job of `user` is done, and returns it.
-pub async fn finished_job(store: &Store, user: i64) -> scribe_core::store::Job {
+pub async fn finished_job(store: &Store, user: i64) -> scribe_store::Job {
     scribe_fakes::wait_until_async("the job to be done", WAIT, || async {
         store
             .jobs_of_user(user, 1)

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use futures::StreamExt;
-use scribe_core::providers::Formatter;
 use scribe_core::text;
+use scribe_providers::Formatter;
 
 use super::Pipeline;
 

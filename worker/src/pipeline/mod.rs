@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use scribe_core::config::{AsrBackend, PipelineConfig, ProviderConfig};
 use scribe_core::metrics::Metrics;
-use scribe_core::providers::dashscope::DashScope;
-use scribe_core::providers::gemini::Gemini;
-use scribe_core::providers::openai::OpenAiAsr;
-use scribe_core::providers::{Formatter, Transcriber};
 use scribe_core::retry::Backoff;
+use scribe_providers::dashscope::DashScope;
+use scribe_providers::gemini::Gemini;
+use scribe_providers::openai::OpenAiAsr;
+use scribe_providers::{Formatter, Transcriber};
 
 pub use format::{Formatted, INSTRUCTIONS, RAW, SKIPPED};
 pub use recognise::Recognised;
@@ -21,9 +21,9 @@ pub use recognise::Recognised;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Audio(#[from] scribe_core::audio::Error),
+    Audio(#[from] scribe_audio::Error),
     #[error("speech recognition failed")]
-    Asr(#[source] scribe_core::providers::Error),
+    Asr(#[source] scribe_providers::Error),
     #[error("no speech in the audio")]
     NoSpeech,
     #[error("audio work directory error")]

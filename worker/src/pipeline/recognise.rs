@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use scribe_core::audio::{self, Analysis, Probe, Span};
+use scribe_audio::{self as audio, Analysis, Probe, Span};
 use scribe_core::i18n::Stage;
-use scribe_core::providers::{Audio, Transcript};
+use scribe_providers::{Audio, Transcript};
 use tokio::sync::watch;
 
 use super::{Error, Pipeline};

@@ -1,0 +1,158 @@
+//! The store: every row scribe keeps, over PostgreSQL or SQLite with the same portable SQL
+//! (`$n` placeholders, integer epoch timestamps, `RETURNING`, `ON CONFLICT`). All SQL lives in
+//! this crate's files; callers get typed functions. The all-in-one queue ([`StoreQueue`]) keeps
+//! its messages here too.
+#![forbid(unsafe_code)]
+
+mod export;
+mod jobs;
+mod ledger;
+mod payments;
+mod presence;
+mod queue;
+mod queue_rows;
+mod reports;
+mod state;
+mod updates;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Transaction};
+
+pub use export::{ExportTable, Row};
+pub use jobs::{Claim, Intake, Job, JobStats, NewJob};
+pub use ledger::{Applied, LedgerRow};
+pub use payments::{Payment, Refund};
+pub use queue::StoreQueue;
+pub use queue_rows::QueueRow;
+pub use reports::{STAGES, Stats, Timings, UserTotals, percentile};
+pub use updates::UpdateClaim;
+pub use users::{LongOutput, User, UserSettings};
+
+use scribe_core::secret::Secret;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("balance too low: {balance} s available, {needed} s needed")]
+    Insufficient { balance: i64, needed: i64 },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+}
+
+impl Error {
+    /// The database could not be reached or is overloaded: worth retrying later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Db(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::Protocol(_)
+                ) || is_busy(e)
+            }
+            Error::Migrate(_) | Error::Insufficient { .. } | Error::NotFound(_) => false,
+        }
+    }
+}
+
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        // SQLite "database is locked" (5) and "busy snapshot" (517); PostgreSQL serialization
+        // failure and deadlock.
+        sqlx::Error::Database(d) => {
+            matches!(d.code().as_deref(), Some("5" | "517" | "40001" | "40P01"))
+        }
+        _ => false,
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A pool over either backend. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl Store {
+    /// Connects (creating a SQLite file when missing). Does not migrate.
+    pub async fn connect(url: &Secret, max_connections: u32) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let text = url.expose();
+        let backend = if text.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let options = AnyConnectOptions::from_str(text)?;
+        let mut pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            pool = pool.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_with(options).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Applies pending migrations. Safe when many replicas start at once: PostgreSQL
+    /// migrations run under sqlx's advisory lock, SQLite under its write lock.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Postgres => POSTGRES.run(&self.pool).await?,
+            Backend::Sqlite => SQLITE.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`), so a
+    /// transaction that reads before it writes cannot fail to upgrade its lock.
+    async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// True when the database answers.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

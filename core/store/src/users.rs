@@ -1,0 +1,294 @@
+//! Users: identity, settings, balance columns (changed only through the ledger) and trial state.
+
+use super::{Result, Store};
+use scribe_core::billing::Reason;
+use scribe_core::time::now_secs;
+
+/// How a long result reaches the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongOutput {
+    /// Split up to the file threshold, then a `.txt` document.
+    Auto,
+    /// Always several messages.
+    Split,
+    /// Always a `.txt` document.
+    File,
+}
+
+impl LongOutput {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LongOutput::Auto => "auto",
+            LongOutput::Split => "split",
+            LongOutput::File => "file",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LongOutput> {
+        match s {
+            "auto" => Some(LongOutput::Auto),
+            "split" => Some(LongOutput::Split),
+            "file" => Some(LongOutput::File),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub first_name: String,
+    pub username: Option<String>,
+    pub language_code: Option<String>,
+    pub ui_lang: Option<String>,
+    pub asr_language: Option<String>,
+    /// 0 or 1 (flags are integers: the same type on both backends).
+    pub code_output: i64,
+    pub keep_yo: i64,
+    pub long_output: String,
+    pub balance: i64,
+    pub held: i64,
+    /// `none`, `requested`, `granted`, `denied` or `revoked`.
+    pub trial_state: String,
+    /// When the trial was requested or granted.
+    pub trial_at: Option<i64>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+impl User {
+    pub fn settings(&self) -> UserSettings {
+        UserSettings {
+            asr_language: self.asr_language.clone(),
+            code_output: self.code_output != 0,
+            keep_yo: self.keep_yo != 0,
+            long_output: LongOutput::parse(&self.long_output).unwrap_or(LongOutput::Auto),
+        }
+    }
+}
+
+/// The per-user choices the pipeline honours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSettings {
+    pub asr_language: Option<String>,
+    pub code_output: bool,
+    pub keep_yo: bool,
+    pub long_output: LongOutput,
+}
+
+macro_rules! user_columns {
+    () => {
+        "id, first_name, username, language_code, ui_lang, asr_language, code_output, keep_yo, \
+     long_output, balance, held, trial_state, trial_at, created_at, last_seen_at"
+    };
+}
+
+impl Store {
+    /// Records a contact: creates the user on first sight (returns `true` then) and refreshes
+    /// name, username and language otherwise.
+    pub async fn touch_user(
+        &self,
+        id: i64,
+        first_name: &str,
+        username: Option<&str>,
+        language_code: Option<&str>,
+    ) -> Result<(User, bool)> {
+        let now = now_secs();
+        let created = sqlx::query_as::<_, User>(concat!(
+            "INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING RETURNING ",
+            user_columns!(),
+            ""
+        ))
+        .bind(id)
+        .bind(first_name)
+        .bind(username)
+        .bind(language_code)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(user) = created {
+            return Ok((user, true));
+        }
+        let user = sqlx::query_as::<_, User>(concat!("UPDATE users SET first_name = $2, username = $3, language_code = $4, last_seen_at = $5 \
+             WHERE id = $1 RETURNING ", user_columns!(), ""))
+        .bind(id)
+        .bind(first_name)
+        .bind(username)
+        .bind(language_code)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((user, false))
+    }
+
+    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+        Ok(sqlx::query_as::<_, User>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Grants the trial once: moves `trial_state` from `from` to `granted` and credits
+    /// `seconds` in one transaction. Returns false when the state was not `from` any more.
+    pub async fn grant_trial(&self, user_id: i64, from: &str, seconds: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE users SET trial_state = 'granted', trial_at = $3 WHERE id = $1 AND trial_state = $2",
+        )
+        .bind(user_id)
+        .bind(from)
+        .bind(now_secs())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            return Ok(false);
+        }
+        let key = format!("user:{user_id}");
+        super::ledger::apply(
+            &mut tx,
+            user_id,
+            Reason::Trial,
+            &key,
+            seconds,
+            0,
+            None,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Moves the trial state `from` → `to` (stamping the time); false when it was not `from`.
+    pub async fn set_trial_state(&self, user_id: i64, from: &str, to: &str) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE users SET trial_state = $3, trial_at = $4 WHERE id = $1 AND trial_state = $2",
+        )
+        .bind(user_id)
+        .bind(from)
+        .bind(to)
+        .bind(now_secs())
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// Takes a granted trial back: the state becomes `revoked` and what is left of the trial
+    /// minutes (never more than the balance) is removed, in one transaction. `None` when the
+    /// trial was not granted (already revoked: a double tap).
+    pub async fn revoke_trial(&self, user_id: i64, trial_seconds: i64) -> Result<Option<i64>> {
+        let mut tx = self.begin().await?;
+        let balance: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET trial_state = 'revoked', trial_at = $2 WHERE id = $1 AND trial_state = 'granted' RETURNING balance",
+        )
+        .bind(user_id)
+        .bind(now_secs())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(balance) = balance else {
+            return Ok(None);
+        };
+        let taken = balance.min(trial_seconds).max(0);
+        if taken > 0 {
+            let key = format!("revoke:{user_id}");
+            super::ledger::apply(&mut tx, user_id, Reason::Trial, &key, -taken, 0, None, None)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(taken))
+    }
+
+    /// Users in trial state `state`, most recent first.
+    pub async fn users_in_trial_state(&self, state: &str, limit: i64) -> Result<Vec<User>> {
+        Ok(sqlx::query_as::<_, User>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE trial_state = $1 ORDER BY trial_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(state)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Users matching `query`: an exact id, or a name or username containing it (any case).
+    pub async fn search_users(&self, query: &str, limit: i64, offset: i64) -> Result<Vec<User>> {
+        let id = query
+            .trim()
+            .trim_start_matches('@')
+            .parse::<i64>()
+            .unwrap_or(i64::MIN);
+        let pattern = format!(
+            "%{}%",
+            query
+                .trim()
+                .trim_start_matches('@')
+                .to_lowercase()
+                .replace(['%', '_'], "")
+        );
+        Ok(sqlx::query_as::<_, User>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1 OR LOWER(first_name) LIKE $2 OR LOWER(COALESCE(username, '')) LIKE $2 \
+             ORDER BY last_seen_at DESC, id LIMIT $3 OFFSET $4"
+        ))
+        .bind(id)
+        .bind(pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn set_asr_language(&self, user_id: i64, language: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE users SET asr_language = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(language)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_ui_lang(&self, user_id: i64, lang: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE users SET ui_lang = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(lang)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_code_output(&self, user_id: i64, on: bool) -> Result<()> {
+        sqlx::query("UPDATE users SET code_output = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(i64::from(on))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_keep_yo(&self, user_id: i64, on: bool) -> Result<()> {
+        sqlx::query("UPDATE users SET keep_yo = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(i64::from(on))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_long_output(&self, user_id: i64, mode: LongOutput) -> Result<()> {
+        sqlx::query("UPDATE users SET long_output = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(mode.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
