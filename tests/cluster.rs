@@ -8,6 +8,7 @@ use scribe_fakes::dashscope::{Endpoint, Reply};
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::{wait_until, wait_until_async};
 use scribe_rabbitmq::Names;
+use scribe_store::JobState;
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, ledger_rows, user};
 use scribe_testkit::database::TestDatabase;
@@ -473,7 +474,7 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
     let store = cluster.store().await;
     assert_eq!(
         store.jobs_of_user(9701, 1).await.expect("jobs")[0].state,
-        "queued"
+        JobState::Queued
     );
 
     cluster
@@ -489,7 +490,7 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
     second.terminate().await;
     assert_eq!(cluster.fakes.shown(9701), vec!["handed back".to_owned()]);
     let job = store.jobs_of_user(9701, 1).await.expect("jobs").remove(0);
-    assert_eq!(job.state, "done");
+    assert_eq!(job.state, JobState::Done);
     store.close().await;
     cluster.clean_up().await;
 }

@@ -3,6 +3,7 @@
 
 use scribe_fakes::telegram::{FileKind, TgUser, update};
 use scribe_fakes::{wait_until, wait_until_async};
+use scribe_store::JobState;
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, ledger_rows, user};
 
@@ -272,7 +273,7 @@ async fn concurrent_purchases_and_jobs_keep_the_balance_exact() {
         let jobs = store.jobs_of_user(chat, 100).await.ok()?;
         let settled = jobs
             .iter()
-            .all(|j| j.state == "done" || j.state == "failed");
+            .all(|j| j.state == JobState::Done || j.state == JobState::Failed);
         let purchases = store
             .ledger_of(chat)
             .await

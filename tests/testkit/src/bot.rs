@@ -1,5 +1,6 @@
 //! Running the real `scribe` binary against the fakes: start, kill, restart, and read its store.
 
+use scribe_store::JobState;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -322,7 +323,7 @@ pub async fn finished_job(store: &Store, user: i64) -> scribe_store::Job {
             .await
             .ok()?
             .into_iter()
-            .find(|j| j.state == "done")
+            .find(|j| j.state == JobState::Done)
     })
     .await
 }

@@ -8,3 +8,4 @@ pub mod bot;
 pub mod database;
 pub mod proxy;
 pub mod rabbit;
+pub mod seed;
