@@ -6,5 +6,6 @@
 pub mod audio;
 pub mod bot;
 pub mod database;
+pub mod listener;
 pub mod proxy;
 pub mod rabbit;
