@@ -79,8 +79,8 @@ async fn the_stars_flow_credits_once_validates_pre_checkout_and_refunds_exactly(
     fakes.wait_containing(ADMIN, "charge-start-1").await;
     let store = scribe.store().await;
     wait_until_async("both deliveries handled", WAIT, || async {
-        let done = store.update_done("scribe", first).await.ok()?
-            && store.update_done("scribe", again).await.ok()?;
+        let done = store.update_done("scribe", first.update_id?).await.ok()?
+            && store.update_done("scribe", again.update_id?).await.ok()?;
         done.then_some(())
     })
     .await;
