@@ -212,6 +212,74 @@ async fn users_are_found_paged_and_shown_as_a_card() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_long_cyrillic_search_pages_with_buttons_that_fit_telegrams_limit() {
+    let fakes = Fakes::start().await;
+    let scribe = start(&fakes, &[]).await;
+    let store = scribe.store().await;
+    // 30 Cyrillic characters: 60 bytes, more than a button's 64 bytes can carry with its page.
+    let name = "Александра Константиновна Ивн";
+    assert_eq!(name.chars().count(), 29);
+    let query = format!("{name}а");
+    for i in 0..7 {
+        store
+            .touch_user(6400 + i, &format!("{query} {i}"), None, Some("ru"))
+            .await
+            .expect("seed");
+    }
+    let page = ask(&fakes, &format!("/user {query}"), "Users 1–5").await;
+    assert!(page.contains("Users 1–5"), "{page}");
+    // The fake Telegram refuses callback data over 64 bytes, so the page arrived at all only
+    // because every button fits; now the next-page button must work.
+    let next = fakes
+        .telegram
+        .messages(ADMIN)
+        .into_iter()
+        .rev()
+        .flat_map(|m| m.buttons)
+        .find(|b| b.text == "▶️")
+        .and_then(|b| b.callback_data)
+        .expect("a next-page button");
+    assert!(next.len() <= 64, "{next}");
+    let since = seen(&fakes);
+    press(&fakes, ADMIN, &boss(), &next);
+    let second = expect_admin(&fakes, since, "Users 6–7").await;
+    assert!(second.contains("Users 6–7"), "{second}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exported_text_cells_never_run_as_spreadsheet_formulas() {
+    let fakes = Fakes::start().await;
+    let scribe = start(&fakes, &[]).await;
+    let store = scribe.store().await;
+    store
+        .touch_user(
+            6500,
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+            Some("@evil"),
+            None,
+        )
+        .await
+        .expect("seed");
+    store
+        .touch_user(6501, "+1 (555) call me", None, None)
+        .await
+        .expect("seed");
+    fakes
+        .telegram
+        .push_update(update::text(ADMIN, &boss(), "/export users"));
+    let doc = fakes
+        .wait_message(ADMIN, "the CSV", |m| m.document.is_some())
+        .await;
+    let csv = String::from_utf8(doc.document.expect("document").bytes).expect("utf-8");
+    assert!(
+        csv.contains("6500,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",'@evil,"),
+        "{csv}"
+    );
+    assert!(csv.contains("6501,'+1 (555) call me,"), "{csv}");
+    assert!(!csv.contains(",=HYPERLINK"), "{csv}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stat_and_report_equal_a_hand_count_of_seeded_data() {
     let fakes = Fakes::start().await;
     let scribe = start(&fakes, &[]).await;

@@ -7,104 +7,14 @@ use std::time::Duration;
 use scribe_fakes::dashscope::{Endpoint, Reply};
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::{wait_until, wait_until_async};
-use scribe_rabbitmq::Names;
 use scribe_store::JobState;
 use scribe_testkit::audio::{self, Format};
-use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, ledger_rows, user};
-use scribe_testkit::database::TestDatabase;
+use scribe_testkit::bot::{WAIT, finished_job, ledger_rows, user};
+use scribe_testkit::cluster::{Cluster, SECRET};
 use scribe_testkit::proxy::Proxy;
 use scribe_testkit::rabbit;
 
 const BIN: &str = env!("CARGO_BIN_EXE_scribe");
-const SECRET: &str = "test-webhook-secret_42";
-
-struct Cluster {
-    fakes: Fakes,
-    db: TestDatabase,
-    bot: String,
-    http: reqwest::Client,
-}
-
-impl Cluster {
-    async fn start(prefix: &str) -> Cluster {
-        Cluster {
-            fakes: Fakes::start().await,
-            db: TestDatabase::postgres().await,
-            bot: rabbit::unique_bot(prefix),
-            http: scribe_core::http::client(Duration::from_secs(30)).expect("client"),
-        }
-    }
-
-    fn env<'a>(&'a self, amqp: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-        let mut env = vec![
-            ("BOT_NAME", self.bot.as_str()),
-            ("AMQP_URL", amqp),
-            ("WEBHOOK_SECRET_TOKEN", SECRET),
-        ];
-        env.extend_from_slice(extra);
-        env
-    }
-
-    async fn webhook(&self, amqp: &str, extra: &[(&str, &str)]) -> Scribe {
-        Scribe::start_role(
-            BIN,
-            &["webhook"],
-            &self.fakes,
-            &self.db.url,
-            &self.env(amqp, extra),
-        )
-        .await
-    }
-
-    async fn worker(&self, extra: &[(&str, &str)]) -> Scribe {
-        self.worker_via(&rabbit::amqp_url(), &self.db.url, extra)
-            .await
-    }
-
-    async fn worker_via(&self, amqp: &str, database_url: &str, extra: &[(&str, &str)]) -> Scribe {
-        Scribe::start_role(
-            BIN,
-            &["worker"],
-            &self.fakes,
-            database_url,
-            &self.env(amqp, extra),
-        )
-        .await
-    }
-
-    /// POSTs an update as Telegram would; returns the status.
-    async fn post(&self, webhook: &Scribe, update: &serde_json::Value) -> u16 {
-        let url = format!("http://{}/telegram", webhook.http_addr().await);
-        match self
-            .http
-            .post(url)
-            .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
-            .json(update)
-            .send()
-            .await
-        {
-            Ok(r) => r.status().as_u16(),
-            Err(_) => 0,
-        }
-    }
-
-    fn names(&self) -> Names {
-        Names::new(&self.bot)
-    }
-
-    async fn clean_up(self) {
-        let names = self.names();
-        rabbit::delete(&names.exchange, &names.all_queues()).await;
-        self.db.drop_database().await;
-    }
-
-    async fn store(&self) -> scribe_store::Store {
-        scribe_store::Store::connect(&scribe_core::Secret::new(self.db.url.clone()), 2)
-            .await
-            .expect("store")
-    }
-}
-
 fn voice(cluster: &Cluster, chat: i64, text: &str) -> serde_json::Value {
     let bytes = audio::encode(&audio::say(text, "en"), Format::VoiceNote);
     let file = cluster.fakes.telegram.add_file(FileKind::Voice, bytes);
@@ -118,7 +28,7 @@ const SPOKEN: &str = "we ship the release on friday after the last review and th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_are_busy() {
-    let cluster = Cluster::start("flow").await;
+    let cluster = Cluster::start(BIN, "flow").await;
     cluster
         .fakes
         .dashscope
@@ -185,7 +95,7 @@ async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_ar
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_update_delivered_twice_is_handled_once() {
-    let cluster = Cluster::start("dup").await;
+    let cluster = Cluster::start(BIN, "dup").await;
     cluster
         .fakes
         .dashscope
@@ -219,7 +129,7 @@ async fn an_update_delivered_twice_is_handled_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_requests_get_their_status_and_leave_the_queue_untouched() {
-    let cluster = Cluster::start("bad").await;
+    let cluster = Cluster::start(BIN, "bad").await;
     let url = rabbit::amqp_url();
     let webhook = cluster
         .webhook(&url, &[("WEBHOOK_MAX_BODY_BYTES", "4096")])
@@ -275,7 +185,7 @@ async fn bad_requests_get_their_status_and_leave_the_queue_untouched() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_job_of_a_killed_worker_is_finished_by_another_once() {
-    let cluster = Cluster::start("kill").await;
+    let cluster = Cluster::start(BIN, "kill").await;
     cluster
         .fakes
         .dashscope
@@ -319,7 +229,7 @@ async fn a_job_of_a_killed_worker_is_finished_by_another_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
-    let cluster = Cluster::start("outage").await;
+    let cluster = Cluster::start(BIN, "outage").await;
     let upstream = "127.0.0.1:5672".parse().expect("address");
     let proxy = Proxy::start(upstream).await;
     let via_proxy = format!("amqp://guest:guest@{}/%2f", proxy.addr());
@@ -405,7 +315,7 @@ async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_provider_failing_past_the_budget_dead_letters_releases_and_tells() {
-    let cluster = Cluster::start("dead").await;
+    let cluster = Cluster::start(BIN, "dead").await;
     cluster.fakes.dashscope.set_down(Endpoint::Asr, true);
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
@@ -443,7 +353,7 @@ async fn a_provider_failing_past_the_budget_dead_letters_releases_and_tells() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
-    let cluster = Cluster::start("term").await;
+    let cluster = Cluster::start(BIN, "term").await;
     cluster
         .fakes
         .dashscope
@@ -497,7 +407,7 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn readiness_follows_broker_and_database_outages_and_work_resumes() {
-    let cluster = Cluster::start("ready").await;
+    let cluster = Cluster::start(BIN, "ready").await;
     let broker = Proxy::start("127.0.0.1:5672".parse().expect("address")).await;
     let database = Proxy::start("127.0.0.1:5432".parse().expect("address")).await;
     let amqp = format!("amqp://guest:guest@{}/%2f", broker.addr());
@@ -547,7 +457,7 @@ async fn readiness_follows_broker_and_database_outages_and_work_resumes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn payments_and_admin_commands_work_through_the_cluster() {
-    let cluster = Cluster::start("pay").await;
+    let cluster = Cluster::start(BIN, "pay").await;
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let _worker = cluster.worker(&[("ADMIN_IDS", "9900")]).await;

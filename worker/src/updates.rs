@@ -80,10 +80,9 @@ pub async fn handle(ctx: &Context, delivery: Delivery) {
                 }
                 Err(error) => fail(ctx, delivery, &update, error).await,
             },
-            Err(error) => {
-                tracing::warn!(error = %scribe_core::telemetry::chain(&error), "store unavailable; update will be retried");
-                finish(delivery.retry_later(Duration::from_secs(5)).await);
-            }
+            // The store is unavailable: the same path as a handler's failure, so a payment is
+            // never given up on and its admins hear about the wait.
+            Err(error) => fail(ctx, delivery, &update, Error::Store(error)).await,
         }
     }
     .instrument(span)
