@@ -50,6 +50,8 @@ type Script<C, R> = Arc<dyn Fn(&C) -> R + Send + Sync>;
 /// One endpoint of a fake: calls of type `C` answered with replies of type `R`.
 pub struct Scripted<C, R> {
     book: Mutex<Book<C, R>>,
+    /// Models the endpoint knows; others get the provider's "no such model".
+    models: Vec<String>,
     meter: Meter,
     /// The reply while the endpoint is down.
     down: R,
@@ -63,7 +65,6 @@ struct Book<C, R> {
     failures: VecDeque<R>,
     latency: Duration,
     down: bool,
-    models: Vec<String>,
     limit: Option<RateLimit>,
     gate: Option<Arc<gate::Inner>>,
     calls: Vec<Recorded<C>>,
@@ -78,7 +79,8 @@ impl<C, R> fmt::Debug for Scripted<C, R> {
 }
 
 impl<C: Clone, R: Clone> Scripted<C, R> {
-    /// An endpoint that knows `models` and answers with `script`; `down` and `throttled` are the
+    /// An endpoint that knows `models` (others get the provider's "no such model") and answers
+    /// with `script`; `down` and `throttled` are the
     /// provider's replies for an outage and for a request over the rate limit.
     pub(crate) fn new(
         models: &[&str],
@@ -92,11 +94,11 @@ impl<C: Clone, R: Clone> Scripted<C, R> {
                 failures: VecDeque::new(),
                 latency: Duration::ZERO,
                 down: false,
-                models: owned(models),
                 limit: None,
                 gate: None,
                 calls: Vec::new(),
             }),
+            models: models.iter().map(|&model| model.to_owned()).collect(),
             meter: Meter::default(),
             down,
             throttled,
@@ -129,11 +131,6 @@ impl<C: Clone, R: Clone> Scripted<C, R> {
         self.book().down = down;
     }
 
-    /// Replaces the models the endpoint knows (others get the provider's "no such model").
-    pub fn set_models(&self, models: &[&str]) {
-        self.book().models = owned(models);
-    }
-
     /// Refuses requests over `limit` with the provider's 429; `None` lifts it.
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
         self.book().limit = limit;
@@ -160,7 +157,7 @@ impl<C: Clone, R: Clone> Scripted<C, R> {
     }
 
     pub(crate) fn knows(&self, model: &str) -> bool {
-        self.book().models.iter().any(|known| known == model)
+        self.models.iter().any(|known| known == model)
     }
 
     /// Answers a valid call: over the rate limit at once, otherwise after the gate and the
@@ -213,10 +210,6 @@ impl<C: Clone, R: Clone> Scripted<C, R> {
         drop(in_flight);
         (status, body)
     }
-}
-
-fn owned(models: &[&str]) -> Vec<String> {
-    models.iter().map(|&model| model.to_owned()).collect()
 }
 
 #[cfg(test)]
