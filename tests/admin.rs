@@ -5,7 +5,7 @@ use scribe_core::billing::{Package, Reason};
 use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, TgUser, update};
 use scribe_fakes::wait_until;
-use scribe_store::{Intake, JobStats, NewJob, Store};
+use scribe_store::{Intake, JobStats, NewJob, Store, TrialState};
 use scribe_telegram::{Media, MediaKind};
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, user};
@@ -91,10 +91,11 @@ async fn done_job(store: &Store, update_id: i64, user_id: i64, seconds: i64) {
         update_id,
         user_id,
         chat_id: user_id,
-        message_id: 1,
+        message_id: update_id,
         media: media(seconds),
         trace_id: "seed".into(),
         unknown_duration_cap: 3600,
+        max_active: None,
     };
     let Intake::Created(job) = store.create_job(&new).await.expect("intake") else {
         panic!("created")
@@ -103,6 +104,7 @@ async fn done_job(store: &Store, update_id: i64, user_id: i64, seconds: i64) {
     store
         .complete_job(
             job.id,
+            "seeder",
             &JobStats {
                 audio_seconds: Some(seconds),
                 ..JobStats::default()
@@ -399,7 +401,7 @@ async fn review_mode_trials_are_requested_decided_once_and_told() {
             .expect("user")
             .expect("exists")
             .trial_state,
-        "denied"
+        TrialState::Denied
     );
     let approvals = fakes
         .shown(6701)

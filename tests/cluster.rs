@@ -8,6 +8,7 @@ use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::{wait_until, wait_until_async};
 use scribe_rabbitmq::Names;
+use scribe_store::JobState;
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, ledger_rows, user};
 use scribe_testkit::database::TestDatabase;
@@ -467,7 +468,7 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
     let store = cluster.store().await;
     assert_eq!(
         store.jobs_of_user(9701, 1).await.expect("jobs")[0].state,
-        "queued"
+        JobState::Queued
     );
 
     let asked = cluster.fakes.dashscope.asr().traffic().requests;
@@ -490,7 +491,7 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
     assert_eq!(status.code(), Some(0), "clean exit");
     assert_eq!(cluster.fakes.shown(9701), vec!["handed back".to_owned()]);
     let job = store.jobs_of_user(9701, 1).await.expect("jobs").remove(0);
-    assert_eq!(job.state, "done");
+    assert_eq!(job.state, JobState::Done);
     store.close().await;
     cluster.clean_up().await;
 }

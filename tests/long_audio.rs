@@ -1,6 +1,7 @@
 //! A seven-minute recording through `scribe run`: split only at pauses, no chunk over the
 //! limit, chunks recognised concurrently, text reassembled in order.
 
+use scribe_store::JobState;
 use std::sync::Arc;
 
 use scribe_fakes::dashscope::Reply;
@@ -134,7 +135,7 @@ async fn a_seven_minute_recording_is_cut_at_pauses_and_recognised_in_parallel_in
             .await
             .ok()?
             .into_iter()
-            .find(|j| j.state == "done")
+            .find(|j| j.state == JobState::Done)
     })
     .await;
     assert_eq!(job.chunks, Some(chunks.len() as i64));

@@ -5,6 +5,7 @@ use scribe_fakes::dashscope::{ApiError, Reply};
 use scribe_fakes::gemini::GeminiReply;
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::wait_until_async;
+use scribe_store::JobState;
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, user};
 
@@ -63,7 +64,7 @@ async fn qwen_failing_falls_back_to_gemini() {
             .await
             .ok()?
             .into_iter()
-            .find(|j| j.state == "done")
+            .find(|j| j.state == JobState::Done)
     })
     .await;
     assert_eq!(job.formatter.as_deref(), Some("gemini-2.5-flash"));
@@ -102,7 +103,7 @@ async fn both_formatters_failing_deliver_the_raw_transcript() {
             .await
             .ok()?
             .into_iter()
-            .find(|j| j.state == "done")
+            .find(|j| j.state == JobState::Done)
     })
     .await;
     assert_eq!(job.formatter.as_deref(), Some("raw"));

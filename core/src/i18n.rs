@@ -2,7 +2,7 @@
 //! mode; values that come from people are escaped here.
 
 use crate::billing::Duration;
-use crate::commands::Command;
+use crate::commands::{Audience, Command};
 use crate::text::escape_html;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +162,7 @@ pub enum Msg<'a> {
         next: NextStep,
     },
     Help,
+    AdminHelp,
     Balance {
         balance: i64,
         held: i64,
@@ -208,6 +209,13 @@ pub enum Msg<'a> {
         balance: i64,
     },
     Flushed,
+    /// What a sweep (`/flush`) did.
+    SweepReport {
+        failed: usize,
+        released: i64,
+        republished: usize,
+        minutes: i64,
+    },
     Settings {
         language: Option<&'a str>,
         code: bool,
@@ -238,6 +246,12 @@ pub enum Msg<'a> {
     },
     UnknownCommand,
     MediaHint,
+    /// The user sent more updates in a minute than the bot answers.
+    SlowDown,
+    /// The user already has this many recordings queued or in progress.
+    TooManyJobs {
+        active: i64,
+    },
     Stage(Stage),
     FileTooLarge {
         limit_mb: u64,
@@ -303,18 +317,41 @@ impl Msg<'_> {
                     )
                 }
             }
-            Msg::Help => if ru {
-                "Пришлите голосовое, аудио, видео или кружок — я распознаю речь и верну текст с пунктуацией и абзацами.\n\n\
-                 /balance — баланс и расход\n/buy_minutes — купить минуты\n/history — последние записи\n/settings — настройки\n/language — язык распознавания\n/code — моноширинный вывод\n\
-                 /yo — оставлять или заменять «ё»\n/output — длинный текст: частями или файлом\n\n\
-                 Оплата посекундная: списываются только секунды записи."
-            } else {
-                "Send a voice message, audio, video or video note — I recognise the speech and send back text with punctuation and paragraphs.\n\n\
-                 /balance — balance and usage\n/buy_minutes — buy minutes\n/history — your last recordings\n/settings — settings\n/language — recognition language\n/code — monospace output\n\
-                 /yo — keep or replace «ё»\n/output — long text: messages or a file\n\n\
-                 You pay per second of audio."
+            Msg::Help => {
+                let mut out = lang
+                    .t(
+                        "Send a voice message, audio, video or video note — I recognise the speech and send back text with punctuation and paragraphs.\n",
+                        "Пришлите голосовое, аудио, видео или кружок — я распознаю речь и верну текст с пунктуацией и абзацами.\n",
+                    )
+                    .to_owned();
+                for command in Command::menu().filter(|c| !matches!(c, Command::Start | Command::Help)) {
+                    out.push_str(&format!(
+                        "\n{} — {}",
+                        command.usage().split(' ').next().unwrap_or_default(),
+                        command_description(command, lang).to_lowercase()
+                    ));
+                }
+                out.push_str(lang.t(
+                    "\n\nYou pay per second of audio.",
+                    "\n\nОплата посекундная: списываются только секунды записи.",
+                ));
+                out
             }
-            .to_owned(),
+            Msg::AdminHelp => {
+                let mut out = format!("🛠 <b>{}</b>", command_description(Command::Admin, lang));
+                for command in Command::ALL
+                    .iter()
+                    .copied()
+                    .filter(|c| c.audience() == Audience::Admins && *c != Command::Admin)
+                {
+                    out.push_str(&format!(
+                        "\n{} — {}",
+                        escape_html(command.usage()),
+                        command_description(command, lang)
+                    ));
+                }
+                out
+            }
             Msg::Balance { balance, held, recent } => {
                 let held_line = match (*held > 0, ru) {
                     (false, _) => String::new(),
@@ -396,6 +433,11 @@ impl Msg<'_> {
             Msg::TrialRevoked { taken } => {
                 if ru { format!("Пробный период отозван; списано {}.", m(*taken)) } else { format!("Your trial was revoked; {} removed.", m(*taken)) }
             }
+            Msg::SweepReport { failed, released, republished, minutes } => if ru {
+                format!("🧹 Снято заданий: {failed} (старше {minutes} мин), возвращено {}; отправлено в очередь заново: {republished}.", m(*released))
+            } else {
+                format!("🧹 Flushed jobs: {failed} (older than {minutes} min), released {}; published again: {republished}.", m(*released))
+            },
             Msg::Flushed => lang.t(
                 "⚠️ Your recording got stuck and was cancelled; nothing was charged. Please send it again.",
                 "⚠️ Запись зависла и была отменена; ничего не списано. Пришлите её ещё раз.",
@@ -511,6 +553,17 @@ impl Msg<'_> {
                     format!("⚠️ Not enough minutes: the recording is {}, your balance is {}. You need {} more.{offer}", m(*needed), m(*balance), m(deficit))
                 }
             }
+            Msg::SlowDown => if ru {
+                "⏸ Слишком много сообщений за минуту — подождите немного, потом продолжим."
+            } else {
+                "⏸ That's a lot of messages in a minute — please wait a little, then carry on."
+            }
+            .into(),
+            Msg::TooManyJobs { active } => if ru {
+                format!("⏳ У вас уже {active} записи в работе. Пришлите эту снова, когда одна из них будет готова.")
+            } else {
+                format!("⏳ You already have {active} recordings in progress. Send this one again when one of them is done.")
+            },
             Msg::BalanceEmpty => if ru { "⚠️ На балансе нет минут. /buy_minutes — пополнить." } else { "⚠️ Your balance is empty. /buy_minutes to top up." }.into(),
             Msg::InternalError => if ru { "⚠️ Что-то пошло не так. Попробуйте ещё раз — ничего не списано." } else { "⚠️ Something went wrong. Please try again — nothing was charged." }.into(),
             Msg::LowBalance { balance } => {

@@ -63,6 +63,7 @@ pub struct ProcessConfig {
     pub log_json: bool,
     pub log_level: String,
     pub listen_addr: SocketAddr,
+    pub http_timeouts: crate::ops::Timeouts,
     pub shutdown_grace: Duration,
 }
 
@@ -81,6 +82,10 @@ impl ProcessConfig {
             log_json,
             log_level: env.string(LOG_LEVEL),
             listen_addr: env.parse::<SocketAddrSetting>(LISTEN_ADDR).0,
+            http_timeouts: crate::ops::Timeouts {
+                header_read: env.seconds(HTTP_HEADER_TIMEOUT_SECONDS),
+                request: env.seconds(HTTP_REQUEST_TIMEOUT_SECONDS),
+            },
             shutdown_grace: env.seconds(SHUTDOWN_GRACE_SECONDS),
         }
     }
@@ -194,6 +199,8 @@ pub struct BrokerConfig {
     pub url: Secret,
     pub prefetch_updates: u16,
     pub publish_channels: usize,
+    /// How long a publish waits for the broker's confirm.
+    pub confirm_timeout: Duration,
 }
 
 impl BrokerConfig {
@@ -207,6 +214,9 @@ impl BrokerConfig {
             prefetch_updates: u16::try_from(env.positive(AMQP_PREFETCH_UPDATES))
                 .unwrap_or(u16::MAX),
             publish_channels: env.positive(AMQP_PUBLISH_CHANNELS) as usize,
+            confirm_timeout: Duration::from_millis(u64::from(
+                env.positive(AMQP_CONFIRM_TIMEOUT_MS),
+            )),
         }
     }
 }
@@ -403,7 +413,25 @@ impl AlertsConfig {
     }
 }
 
-/// Concurrency budgets and the job retry ladder.
+/// What one user may do: active jobs, updates per minute; how long update ids are remembered.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    pub max_active_jobs: i64,
+    pub updates_per_minute: i64,
+    pub dedupe_window: Duration,
+}
+
+impl LimitsConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            max_active_jobs: i64::from(env.positive(MAX_ACTIVE_JOBS_PER_USER)),
+            updates_per_minute: i64::from(env.positive(USER_UPDATES_PER_MINUTE)),
+            dedupe_window: Duration::from_secs(u64::from(env.positive(UPDATE_DEDUPE_HOURS)) * 3600),
+        }
+    }
+}
+
+/// Concurrency budgets, the job retry ladder, deadlines and the sweeper.
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
     pub worker_concurrency: usize,
@@ -412,6 +440,11 @@ pub struct JobsConfig {
     pub retry_delays: Vec<Duration>,
     pub heartbeat: Duration,
     pub stale_after: Duration,
+    /// A job's deadline before the audio's length is added.
+    pub timeout: Duration,
+    pub sweep_every: Duration,
+    pub republish_after: Duration,
+    pub max_age: Duration,
 }
 
 impl JobsConfig {
@@ -437,7 +470,17 @@ impl JobsConfig {
             retry_delays,
             heartbeat,
             stale_after,
+            timeout: env.seconds(JOB_TIMEOUT_SECONDS),
+            sweep_every: env.seconds(SWEEP_INTERVAL_SECONDS),
+            republish_after: env.seconds(JOB_REPUBLISH_AFTER_SECONDS),
+            max_age: Duration::from_secs(u64::from(env.positive(JOB_MAX_AGE_HOURS)) * 3600),
         }
+    }
+
+    /// How long a job of `audio_seconds` may take in all: the base timeout plus twice the
+    /// audio's length.
+    pub fn deadline(&self, audio_seconds: f64) -> Duration {
+        self.timeout + Duration::from_secs_f64(audio_seconds.max(0.0) * 2.0)
     }
 
     /// Delay before retry number `attempt` (1-based); the last value repeats.
@@ -537,6 +580,7 @@ mod tests {
         let _ = PipelineConfig::from_env(&mut e);
         let _ = BillingConfig::from_env(&mut e);
         let _ = JobsConfig::from_env(&mut e);
+        let _ = LimitsConfig::from_env(&mut e);
         let _ = WebhookConfig::from_env(&mut e);
         let _ = BrokerConfig::from_env(&mut e);
         let _ = AlertsConfig::from_env(&mut e);

@@ -66,6 +66,8 @@ pub struct Setting {
     pub used_by: &'static str,
     pub doc: &'static str,
 }
+pub const HTTP_HEADER_TIMEOUT_SECONDS: &str = "HTTP_HEADER_TIMEOUT_SECONDS";
+pub const HTTP_REQUEST_TIMEOUT_SECONDS: &str = "HTTP_REQUEST_TIMEOUT_SECONDS";
 pub const MAX_AUDIO_SECONDS: &str = "MAX_AUDIO_SECONDS";
 pub const ASR_MAX_INFLIGHT: &str = "ASR_MAX_INFLIGHT";
 pub const ASR_REQUESTS_PER_MINUTE: &str = "ASR_REQUESTS_PER_MINUTE";
@@ -119,6 +121,18 @@ pub const SETTINGS: &[Setting] = &[
         default: "0.0.0.0:8080",
         used_by: ALL,
         doc: "HTTP address for `/metrics`, `/healthz`, `/readyz` (and `POST /telegram` on the webhook).",
+    },
+    Setting {
+        name: HTTP_HEADER_TIMEOUT_SECONDS,
+        default: "10",
+        used_by: ALL,
+        doc: "A client of the HTTP listener must send a request's headers within this time, or the connection is closed.",
+    },
+    Setting {
+        name: HTTP_REQUEST_TIMEOUT_SECONDS,
+        default: "30",
+        used_by: ALL,
+        doc: "Longest an HTTP request may take, body and handling included (then 408).",
     },
     Setting {
         name: SHUTDOWN_GRACE_SECONDS,
@@ -465,8 +479,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: AMQP_CONFIRM_TIMEOUT_MS,
         default: "5000",
-        used_by: "worker",
-        doc: "How long a worker waits for RabbitMQ's publisher confirm before the publish counts as failed.",
+        used_by: CLUSTER,
+        doc: "How long a publish waits for RabbitMQ's confirm before it counts as failed (the webhook then answers 503; a worker retries later).",
     },
     Setting {
         name: SWEEP_INTERVAL_SECONDS,

@@ -71,6 +71,19 @@ impl Error {
             || d.contains("message can't be edited")
     }
 
+    /// `getUpdates` refused because a webhook is set (409 Conflict).
+    pub fn is_webhook_conflict(&self) -> bool {
+        matches!(self, Error::Api { code: 409, .. }) && self.description().contains("webhook")
+    }
+
+    /// The Bot API server does not know the method (third-party emulators lack some).
+    pub fn is_unknown_method(&self) -> bool {
+        matches!(
+            self,
+            Error::Api { code: 404, .. } | Error::Status { status: 404, .. }
+        )
+    }
+
     /// The charge was refunded before.
     pub fn is_already_refunded(&self) -> bool {
         self.description().contains("CHARGE_ALREADY_REFUNDED")

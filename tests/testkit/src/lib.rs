@@ -6,5 +6,7 @@
 pub mod audio;
 pub mod bot;
 pub mod database;
+pub mod listener;
 pub mod proxy;
 pub mod rabbit;
+pub mod seed;
