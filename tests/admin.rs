@@ -2,7 +2,7 @@
 //! and bad arguments, as an admin and as anyone else; numbers checked against seeded data.
 
 use scribe_core::billing::{Package, Reason};
-use scribe_fakes::dashscope::{Endpoint, Reply};
+use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, TgUser, update};
 use scribe_fakes::wait_until;
 use scribe_store::{Intake, JobStats, NewJob, Store, TrialState};
@@ -382,9 +382,7 @@ async fn export_streams_every_row_past_the_page_size() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn status_shows_a_running_job_and_flush_fails_it_releasing_the_hold() {
     let fakes = Fakes::start().await;
-    fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, std::time::Duration::from_secs(60));
+    let gate = fakes.dashscope.asr().gate();
     let scribe = start(&fakes, &[]).await;
     let chat = 6601;
     let note = audio::encode(&audio::say("Stuck forever.", "en"), Format::VoiceNote);
@@ -393,7 +391,7 @@ async fn status_shows_a_running_job_and_flush_fails_it_releasing_the_hold() {
         .telegram
         .push_update(update::voice(chat, &user(chat), &file, 2));
     wait_until("the job at the recogniser", WAIT, || {
-        (fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+        (gate.waiting() > 0).then_some(())
     })
     .await;
     let status = ask(&fakes, "/status", "Status").await;
@@ -509,7 +507,8 @@ async fn settings_toggle_in_place_history_lists_jobs_and_a_low_balance_is_noted(
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| Reply::Text("short note".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("short note".into()));
     let scribe = start(&fakes, &[("TRIAL_MINUTES", "1")]).await;
     let chat = 6901;
     let cat = user(chat);
@@ -563,7 +562,7 @@ async fn settings_toggle_in_place_history_lists_jobs_and_a_low_balance_is_noted(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn alerts_fire_once_per_cooldown_for_failure_streaks_backlogs_and_a_dead_provider() {
     let fakes = Fakes::start().await;
-    fakes.dashscope.set_down(Endpoint::Asr, true);
+    fakes.dashscope.asr().set_down(true);
     let _scribe = start(
         &fakes,
         &[
@@ -605,11 +604,9 @@ async fn alerts_fire_once_per_cooldown_for_failure_streaks_backlogs_and_a_dead_p
     );
     assert_eq!(count("keeps failing"), 1);
 
-    // A backlog: three slow jobs behind a single job slot.
-    fakes.dashscope.set_down(Endpoint::Asr, false);
-    fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, std::time::Duration::from_secs(30));
+    // A backlog: three jobs behind a single job slot held at the recogniser.
+    fakes.dashscope.asr().set_down(false);
+    let _held = fakes.dashscope.asr().gate();
     for chat in [7201, 7202, 7203, 7204] {
         let file = fakes.telegram.add_file(FileKind::Voice, note.clone());
         fakes

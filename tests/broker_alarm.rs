@@ -20,7 +20,8 @@ async fn a_broker_that_stops_confirming_frees_the_slot_fails_readiness_and_work_
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text("after the alarm".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("after the alarm".into()));
     let amqp = rabbit::amqp_url();
     let webhook = cluster.webhook(&amqp, &[]).await;
     let chat = 7401;

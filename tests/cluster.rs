@@ -2,9 +2,7 @@
 //! and PostgreSQL of this machine, the external APIs faked. Each test has its own bot name
 //! (so its own queues) and its own database.
 
-use std::time::Duration;
-
-use scribe_fakes::dashscope::{Endpoint, Reply};
+use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::{wait_until, wait_until_async};
 use scribe_store::JobState;
@@ -15,6 +13,7 @@ use scribe_testkit::proxy::Proxy;
 use scribe_testkit::rabbit;
 
 const BIN: &str = env!("CARGO_BIN_EXE_scribe");
+
 fn voice(cluster: &Cluster, chat: i64, text: &str) -> serde_json::Value {
     let bytes = audio::encode(&audio::say(text, "en"), Format::VoiceNote);
     let file = cluster.fakes.telegram.add_file(FileKind::Voice, bytes);
@@ -32,15 +31,14 @@ async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_ar
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text(SPOKEN.into()));
+        .asr()
+        .set_reply(|_| Reply::Text(SPOKEN.into()));
     cluster
         .fakes
         .dashscope
-        .set_llm(|c| Reply::Text(c.user.to_uppercase()));
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_secs(6));
+        .llm()
+        .set_reply(|c| Reply::Text(c.user.to_uppercase()));
+    let gate = cluster.fakes.dashscope.asr().gate();
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let _worker = cluster.worker(&[("WORKER_CONCURRENCY", "1")]).await;
@@ -52,7 +50,7 @@ async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_ar
         200
     );
     wait_until("the job at the recogniser", WAIT, || {
-        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+        (gate.waiting() > 0).then_some(())
     })
     .await;
     // Every job slot is busy; a command still gets its answer.
@@ -67,9 +65,10 @@ async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_ar
         .wait_containing(9102, "Balance: 15 min.")
         .await;
     assert!(
-        cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0,
+        gate.waiting() > 0,
         "answered while the job was still running"
     );
+    gate.release_all();
 
     cluster.fakes.wait_text(9101, &SPOKEN.to_uppercase()).await;
     let store = cluster.store().await;
@@ -99,7 +98,8 @@ async fn an_update_delivered_twice_is_handled_once() {
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text("just once".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("just once".into()));
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let worker = cluster.worker(&[]).await;
@@ -189,11 +189,9 @@ async fn a_job_of_a_killed_worker_is_finished_by_another_once() {
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text("survived".into()));
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_secs(4));
+        .asr()
+        .set_reply(|_| Reply::Text("survived".into()));
+    let gate = cluster.fakes.dashscope.asr().gate();
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let mut first = cluster.worker(&[]).await;
@@ -204,14 +202,11 @@ async fn a_job_of_a_killed_worker_is_finished_by_another_once() {
         200
     );
     wait_until("the job at the recogniser", WAIT, || {
-        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+        (gate.waiting() > 0).then_some(())
     })
     .await;
     first.kill().await;
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::ZERO);
+    gate.release_all();
     let _second = cluster.worker(&[]).await;
     cluster.fakes.wait_text(9401, "survived").await;
     let store = cluster.store().await;
@@ -316,7 +311,7 @@ async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_provider_failing_past_the_budget_dead_letters_releases_and_tells() {
     let cluster = Cluster::start(BIN, "dead").await;
-    cluster.fakes.dashscope.set_down(Endpoint::Asr, true);
+    cluster.fakes.dashscope.asr().set_down(true);
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let _worker = cluster
@@ -357,11 +352,9 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text("handed back".into()));
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_secs(30));
+        .asr()
+        .set_reply(|_| Reply::Text("handed back".into()));
+    let gate = cluster.fakes.dashscope.asr().gate();
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let mut first = cluster.worker(&[("SHUTDOWN_GRACE_SECONDS", "1")]).await;
@@ -372,7 +365,7 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
         200
     );
     wait_until("the job at the recogniser", WAIT, || {
-        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+        (gate.waiting() > 0).then_some(())
     })
     .await;
     let status = first.terminate().await;
@@ -387,17 +380,24 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
         JobState::Queued
     );
 
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_secs(1));
+    let asked = cluster.fakes.dashscope.asr().traffic().requests;
     let mut second = cluster.worker(&[("SHUTDOWN_GRACE_SECONDS", "20")]).await;
+    let ops = second.http_addr().await;
     wait_until("the job running again", WAIT, || {
-        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+        (cluster.fakes.dashscope.asr().traffic().requests > asked).then_some(())
     })
     .await;
-    // Within the grace period the job finishes before the worker exits.
-    second.terminate().await;
+    // SIGTERM while the recogniser holds the job; released once the worker has stopped serving,
+    // the job still finishes within the grace period, before the worker exits.
+    let release = async {
+        wait_until_async("the worker to take SIGTERM", WAIT, || async {
+            tokio::net::TcpStream::connect(ops).await.err().map(drop)
+        })
+        .await;
+        gate.release_all();
+    };
+    let (status, ()) = tokio::join!(second.terminate(), release);
+    assert_eq!(status.code(), Some(0), "clean exit");
     assert_eq!(cluster.fakes.shown(9701), vec!["handed back".to_owned()]);
     let job = store.jobs_of_user(9701, 1).await.expect("jobs").remove(0);
     assert_eq!(job.state, JobState::Done);

@@ -3,9 +3,7 @@
 //! user who sends ten voice notes at once, an update id Telegram reuses. Each test asserts what
 //! the user received, what the ledger holds and what RabbitMQ still has.
 
-use std::time::Duration;
-
-use scribe_fakes::dashscope::{Endpoint, Reply};
+use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::{wait_until, wait_until_async};
 use scribe_store::JobState;
@@ -32,12 +30,10 @@ async fn a_job_that_kills_its_worker_every_time_is_given_up_after_its_attempts()
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text("never delivered".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("never delivered".into()));
     // The recogniser never answers: each attempt is in flight when its worker is killed.
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_secs(600));
+    let _held = cluster.fakes.dashscope.asr().gate();
     let amqp = rabbit::amqp_url();
     let admin = ADMIN.to_string();
     let env = [
@@ -57,7 +53,7 @@ async fn a_job_that_kills_its_worker_every_time_is_given_up_after_its_attempts()
     for attempt in 1..=3 {
         let mut worker = cluster.worker(&env).await;
         wait_until("the attempt to reach the recogniser", WAIT, || {
-            (cluster.fakes.dashscope.asr_calls().len() == attempt).then_some(())
+            (cluster.fakes.dashscope.asr().calls().len() == attempt).then_some(())
         })
         .await;
         worker.kill().await;
@@ -77,7 +73,7 @@ async fn a_job_that_kills_its_worker_every_time_is_given_up_after_its_attempts()
     assert_eq!(job.error_kind.as_deref(), Some("exhausted"));
     assert_eq!(job.attempts, 4);
     assert_eq!(
-        cluster.fakes.dashscope.asr_calls().len(),
+        cluster.fakes.dashscope.asr().calls().len(),
         3,
         "never a fourth run"
     );
@@ -114,7 +110,8 @@ async fn a_job_whose_queue_message_is_gone_is_published_again_by_the_sweeper() {
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text("found again".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("found again".into()));
     let amqp = rabbit::amqp_url();
     let env = [
         ("SWEEP_INTERVAL_SECONDS", "1"),
@@ -227,10 +224,9 @@ async fn ten_voice_notes_at_once_start_three_jobs_and_the_rest_are_told_to_wait(
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| Reply::Text("one of many".into()));
-    fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_secs(600));
+        .asr()
+        .set_reply(|_| Reply::Text("one of many".into()));
+    let _held = fakes.dashscope.asr().gate();
     let scribe = Scribe::start(BIN, &fakes, &[("UPDATES_CONCURRENCY", "16")]).await;
     let chat = 7304;
     for i in 0..10 {
@@ -266,7 +262,8 @@ async fn an_update_id_reused_after_the_deduplication_window_is_handled() {
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text("second life".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("second life".into()));
     let amqp = rabbit::amqp_url();
     let webhook = cluster.webhook(&amqp, &[]).await;
     let _worker = cluster.worker(&[]).await;

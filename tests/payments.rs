@@ -174,7 +174,8 @@ async fn a_refund_of_spent_minutes_is_refused_unless_forced_and_never_goes_below
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| scribe_fakes::dashscope::Reply::Text("spent".into()));
+        .asr()
+        .set_reply(|_| scribe_fakes::dashscope::Reply::Text("spent".into()));
     let admin_id = ADMIN.to_string();
     let scribe = Scribe::start(
         BIN,
@@ -242,7 +243,8 @@ async fn concurrent_purchases_and_jobs_keep_the_balance_exact() {
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| scribe_fakes::dashscope::Reply::Text("concurrent".into()));
+        .asr()
+        .set_reply(|_| scribe_fakes::dashscope::Reply::Text("concurrent".into()));
     let scribe = Scribe::start(
         BIN,
         &fakes,

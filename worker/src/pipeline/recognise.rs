@@ -2,14 +2,14 @@
 //! (bounded), each with the provider retry policy, and are reassembled in order; a chunk that
 //! still fails fails the whole recognition, so the text never has silent holes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use scribe_audio::{self as audio, Analysis, Probe, Span};
 use scribe_core::i18n::Stage;
-use scribe_providers::{Audio, Transcript};
+use scribe_providers::{Audio, Options, Transcript};
 use tokio::sync::watch;
 
 use super::{Error, Pipeline};
@@ -150,12 +150,15 @@ impl Pipeline {
         // argument is higher-ranked, and rustc then cannot prove the job's future `Send`.
         let encoders = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let results: Vec<Result<Transcript, Error>> = futures::stream::iter(0..parts)
-            .map(|i| chunks.bytes(i, spans[i], parts))
+            .map(|i| chunks.file(i, spans[i], parts))
             .buffered(encoders)
-            .map(|bytes: Result<Vec<u8>, Error>| {
+            .map(|file: Result<ChunkFile, Error>| {
                 let done = &done;
                 async move {
-                    let transcript = self.recognise_one(&bytes?, language, progress).await?;
+                    let file = file?;
+                    let transcript = self.recognise_one(&file, language, progress).await;
+                    file.remove().await;
+                    let transcript = transcript?;
                     let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress.send_replace(Stage::Recognising {
                         part: (finished + 1).min(parts),
@@ -172,20 +175,25 @@ impl Pipeline {
 
     async fn recognise_one(
         &self,
-        bytes: &[u8],
+        file: &ChunkFile,
         language: Option<&str>,
         progress: &watch::Sender<Stage>,
     ) -> Result<Transcript, Error> {
         let provider = self.transcriber.provider();
         let audio = Audio {
-            bytes,
+            path: &file.path,
             mime: "audio/ogg",
             file_name: "audio.ogg",
+            len: file.len,
+        };
+        let options = Options {
+            language,
+            ..Options::default()
         };
         self.backoff
             .run(
                 |_| async move {
-                    let result = self.transcriber.transcribe(audio, language).await;
+                    let result = self.transcriber.transcribe(audio, options).await;
                     let outcome = match &result {
                         Ok(_) => "ok",
                         Err(e) => e.outcome(),
@@ -225,17 +233,47 @@ struct Chunks<'a> {
 }
 
 impl Chunks<'_> {
-    /// The audio of chunk `i`: the input itself, or the span encoded as Opus.
-    async fn bytes(&self, i: usize, span: Span, parts: usize) -> Result<Vec<u8>, Error> {
+    /// The audio of chunk `i` on disk: the input itself, or the span encoded as Opus.
+    async fn file(&self, i: usize, span: Span, parts: usize) -> Result<ChunkFile, Error> {
         if self.passthrough {
-            return tokio::fs::read(self.input).await.map_err(Error::Io);
+            let len = tokio::fs::metadata(self.input)
+                .await
+                .map_err(Error::Io)?
+                .len();
+            return Ok(ChunkFile {
+                path: self.input.to_owned(),
+                len,
+                encoded: false,
+            });
         }
         let out = self.dir.join(format!("chunk{i:04}.ogg"));
         let whole = parts == 1 && span.start == 0.0;
         audio::encode(self.input, (!whole).then_some(span), &out).await?;
-        let bytes = tokio::fs::read(&out).await.map_err(Error::Io)?;
-        let _ = tokio::fs::remove_file(&out).await;
-        Ok(bytes)
+        let len = tokio::fs::metadata(&out).await.map_err(Error::Io)?.len();
+        Ok(ChunkFile {
+            path: out,
+            len,
+            encoded: true,
+        })
+    }
+}
+
+/// One chunk's audio file, handed to the recogniser by path.
+struct ChunkFile {
+    path: PathBuf,
+    len: u64,
+    /// An encoded span in the work directory (not the input), removed once recognised.
+    encoded: bool,
+}
+
+impl ChunkFile {
+    async fn remove(self) {
+        if self.encoded
+            && let Err(error) = tokio::fs::remove_file(&self.path).await
+        {
+            // The work directory goes with the job anyway.
+            tracing::debug!(%error, "cannot remove a recognised chunk");
+        }
     }
 }
 
