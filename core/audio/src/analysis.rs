@@ -69,7 +69,11 @@ fn agree(claimed: f64, measured: f64) -> bool {
 /// Fails with [`Error::TooLong`] past [`Limits::max_seconds`], [`Error::Undecodable`] for
 /// anything that is not media in an accepted format (playlists and scripts included),
 /// [`Error::NoAudio`] without an audio stream.
-pub async fn analyse(input: &Path, limits: &Limits, cancel: &CancellationToken) -> Result<Analysis> {
+pub async fn analyse(
+    input: &Path,
+    limits: &Limits,
+    cancel: &CancellationToken,
+) -> Result<Analysis> {
     if let Some(note) = ogg_opus::read(input, limits.max_seconds).await?
         && note.seconds <= limits.chunk_seconds
         && note.seconds > 0.0

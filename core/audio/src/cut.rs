@@ -82,31 +82,34 @@ pub async fn cut(
     args.extend(tool::input_args(input));
     args.extend(stream_args(plan.method == Method::Copy));
     args.extend(["-t".into(), seconds(total)]);
+    args.extend(
+        [
+            "-f",
+            "segment",
+            "-segment_format",
+            plan.output.muxer,
+            "-reset_timestamps",
+            "1",
+        ]
+        .map(Into::into),
+    );
+    if let Some(options) = plan.output.muxer_options() {
+        args.extend(["-segment_format_options".into(), options.into()]);
+    }
     if plan.spans.len() == 1 {
-        args.extend(["-f".into(), plan.output.muxer.into(), name(0).into()]);
+        // One segment: longer than the whole.
+        args.extend(["-segment_time".into(), seconds(total + 1.0)]);
     } else {
         let times = plan.spans[1..]
             .iter()
             .map(|s| format!("{:.3}", s.start))
             .collect::<Vec<_>>()
             .join(",");
-        args.extend(
-            [
-                "-f",
-                "segment",
-                "-segment_format",
-                plan.output.muxer,
-                "-reset_timestamps",
-                "1",
-                "-segment_times",
-            ]
-            .map(Into::into),
-        );
-        args.push(times.into());
-        let mut pattern = dir.as_os_str().to_owned();
-        pattern.push(format!("/chunk%04d.{}", plan.output.extension));
-        args.push(pattern);
+        args.extend(["-segment_times".into(), times.into()]);
     }
+    let mut pattern = dir.as_os_str().to_owned();
+    pattern.push(format!("/chunk%04d.{}", plan.output.extension));
+    args.push(pattern);
     let run = Subprocess::spawn(Tool::Ffmpeg, &args, limits.timeout(total), cancel, false)?;
     run.finish().await?;
 
@@ -182,7 +185,11 @@ fn seconds(s: f64) -> OsString {
 }
 
 /// Replaces a copied chunk that came out too big with its audio encoded as Opus.
-async fn reencode(chunk: &mut ChunkFile, limits: &Limits, cancel: &CancellationToken) -> Result<()> {
+async fn reencode(
+    chunk: &mut ChunkFile,
+    limits: &Limits,
+    cancel: &CancellationToken,
+) -> Result<()> {
     let out = chunk.path.with_extension("opus.ogg");
     let mut args = ["-hide_banner", "-nostdin", "-y", "-v", "error"]
         .map(Into::into)
@@ -199,7 +206,9 @@ async fn reencode(chunk: &mut ChunkFile, limits: &Limits, cancel: &CancellationT
         false,
     )?;
     run.finish().await?;
-    tokio::fs::remove_file(&chunk.path).await.map_err(Error::Io)?;
+    tokio::fs::remove_file(&chunk.path)
+        .await
+        .map_err(Error::Io)?;
     chunk.bytes = tokio::fs::metadata(&out).await.map_err(Error::Io)?.len();
     chunk.path = out;
     chunk.output = Output::OGG;

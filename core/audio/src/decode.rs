@@ -19,7 +19,9 @@ pub(crate) async fn decode(
     limits: &Limits,
     cancel: &CancellationToken,
 ) -> Result<Levels> {
-    let mut args = ["-hide_banner", "-nostdin", "-v", "error"].map(Into::into).to_vec();
+    let mut args = ["-hide_banner", "-nostdin", "-v", "error"]
+        .map(Into::into)
+        .to_vec();
     args.extend(tool::input_args(input));
     args.extend(
         [
@@ -28,7 +30,10 @@ pub(crate) async fn decode(
         .map(Into::into),
     );
     // ffmpeg stops by itself just past the limit, so reading to the end is bounded too.
-    args.extend(["-t".into(), format!("{:.3}", limits.max_seconds + 1.0).into()]);
+    args.extend([
+        "-t".into(),
+        format!("{:.3}", limits.max_seconds + 1.0).into(),
+    ]);
     args.push("pipe:1".into());
     let mut run = Subprocess::spawn(Tool::Ffmpeg, &args, limits.timeout(0.0), cancel, true)?;
     let mut levels = Levels::default();

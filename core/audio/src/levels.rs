@@ -55,7 +55,7 @@ impl Levels {
     }
 
     fn sample(&mut self, s: i16) {
-        self.open_peak = self.open_peak.max(s.unsigned_abs().min(u16::MAX));
+        self.open_peak = self.open_peak.max(s.unsigned_abs());
         self.samples += 1;
         if self.samples.is_multiple_of(u64::from(FRAME)) {
             self.peaks.push(self.open_peak);

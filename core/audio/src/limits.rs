@@ -45,7 +45,10 @@ impl Limits {
 
     /// Largest audio file one request can carry: base64 turns 3 bytes into 4.
     pub fn max_chunk_bytes(&self) -> u64 {
-        self.max_request_bytes.saturating_sub(REQUEST_OVERHEAD_BYTES) / 4 * 3
+        self.max_request_bytes
+            .saturating_sub(REQUEST_OVERHEAD_BYTES)
+            / 4
+            * 3
     }
 
     pub(crate) fn max_whole_seconds(&self) -> u64 {

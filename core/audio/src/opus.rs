@@ -54,7 +54,7 @@ fn frames(code: u8, data: &[u8]) -> Option<Vec<&[u8]>> {
     match code {
         0 => Some(vec![data]),
         1 => {
-            if data.len() % 2 != 0 {
+            if !data.len().is_multiple_of(2) {
                 return None;
             }
             let (a, b) = data.split_at(data.len() / 2);
@@ -104,11 +104,15 @@ fn frames(code: u8, data: &[u8]) -> Option<Vec<&[u8]>> {
                 frames.push(rest);
                 Some(frames)
             } else {
-                if rest.len() % count != 0 {
+                if !rest.len().is_multiple_of(count) {
                     return None;
                 }
                 let size = rest.len() / count;
-                Some((0..count).map(|i| &rest[i * size..(i + 1) * size]).collect())
+                Some(
+                    (0..count)
+                        .map(|i| &rest[i * size..(i + 1) * size])
+                        .collect(),
+                )
             }
         }
     }
@@ -229,11 +233,17 @@ mod tests {
         // config 1 (SILK NB 20 ms), one frame.
         assert_eq!(packet(&[1 << 3, 0xff, 0xff]).map(|p| p.samples), Some(960));
         // config 19 (CELT 20 ms), code 1: two equal frames.
-        assert_eq!(packet(&[19 << 3 | 1, 1, 2, 3, 4]).map(|p| p.samples), Some(1920));
+        assert_eq!(
+            packet(&[19 << 3 | 1, 1, 2, 3, 4]).map(|p| p.samples),
+            Some(1920)
+        );
         // config 16 (CELT 2.5 ms), code 3 CBR, 6 frames.
         assert_eq!(packet(&[16 << 3 | 3, 6]).map(|p| p.samples), Some(720));
         // code 2: first frame 2 bytes, second the rest.
-        assert_eq!(packet(&[11 << 3 | 2, 2, 9, 9, 9]).map(|p| p.samples), Some(5760));
+        assert_eq!(
+            packet(&[11 << 3 | 2, 2, 9, 9, 9]).map(|p| p.samples),
+            Some(5760)
+        );
     }
 
     #[test]
@@ -253,7 +263,13 @@ mod tests {
     #[test]
     fn dtx_frames_are_silence() {
         let p = packet(&[1 << 3]).expect("a 1-byte packet is valid");
-        assert_eq!(p, PacketInfo { samples: 960, active: 0 });
+        assert_eq!(
+            p,
+            PacketInfo {
+                samples: 960,
+                active: 0
+            }
+        );
     }
 
     #[test]

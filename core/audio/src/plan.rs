@@ -126,6 +126,11 @@ impl Output {
         }
     }
 
+    /// Options for the muxer: MP4 puts its index first, so the file can be read as a stream.
+    pub(crate) fn muxer_options(&self) -> Option<&'static str> {
+        (self.muxer == "ipod").then_some("movflags=+faststart")
+    }
+
     /// The file name the recogniser is given: `audio.<extension>`.
     pub fn file_name(&self) -> String {
         format!("audio.{}", self.extension)
@@ -352,16 +357,30 @@ mod tests {
         let liar = analysis("opus", "ogg", 2.0, 94.0, 32_000);
         let p = plan(&liar, &limits, true);
         assert_eq!(p.method, Method::Encode);
-        assert_eq!(p.spans, vec![Span { start: 0.0, end: 94.0 }]);
+        assert_eq!(
+            p.spans,
+            vec![Span {
+                start: 0.0,
+                end: 94.0
+            }]
+        );
     }
 
     #[test]
     fn accepted_codecs_are_copied_and_others_encoded() {
         let limits = Limits::default();
-        let m4a = plan(&analysis("aac", "mov,mp4,m4a,3gp,3g2,mj2", 400.0, 400.0, 64_000), &limits, true);
+        let m4a = plan(
+            &analysis("aac", "mov,mp4,m4a,3gp,3g2,mj2", 400.0, 400.0, 64_000),
+            &limits,
+            true,
+        );
         assert_eq!((m4a.method, m4a.output.mime), (Method::Copy, "audio/mp4"));
         assert_eq!(m4a.spans.len(), 3);
-        let amr = plan(&analysis("amr_nb", "amr", 400.0, 400.0, 12_200), &limits, true);
+        let amr = plan(
+            &analysis("amr_nb", "amr", 400.0, 400.0, 12_200),
+            &limits,
+            true,
+        );
         assert_eq!((amr.method, amr.output), (Method::Encode, Output::OGG));
         let lying_mp3 = plan(&analysis("mp3", "mp3", 1.0, 400.0, 64_000), &limits, true);
         assert_eq!(lying_mp3.method, Method::Encode);
@@ -371,13 +390,21 @@ mod tests {
     fn chunks_respect_bytes_as_well_as_seconds() {
         let limits = Limits::default();
         // 320 kb/s MP3: 180 s would be 7.2 MB plus headroom, over the 7.8 MB a request holds.
-        let big = plan(&analysis("mp3", "mp3", 900.0, 900.0, 320_000), &limits, true);
+        let big = plan(
+            &analysis("mp3", "mp3", 900.0, 900.0, 320_000),
+            &limits,
+            true,
+        );
         assert_eq!(big.method, Method::Copy);
         let rate = 320_000.0 / 8.0 * COPY_RATE_MARGIN;
         assert!(big.max_chunk_seconds() <= limits.max_chunk_bytes() as f64 / rate + 1e-9);
         assert!(big.max_chunk_seconds() < 180.0);
         // 44.1 kHz stereo WAV: copied chunks would be under a minute; re-encoded instead.
-        let wav = plan(&analysis("pcm_s16le", "wav", 900.0, 900.0, 1_411_200), &limits, true);
+        let wav = plan(
+            &analysis("pcm_s16le", "wav", 900.0, 900.0, 1_411_200),
+            &limits,
+            true,
+        );
         assert_eq!(wav.method, Method::Encode);
         assert!(wav.max_chunk_seconds() <= 180.0);
         // A tiny request limit bounds re-encoded chunks too.
@@ -385,14 +412,24 @@ mod tests {
             max_request_bytes: 200_000,
             ..limits
         };
-        let p = plan(&analysis("amr_nb", "amr", 900.0, 900.0, 12_200), &tight, true);
-        assert!(p.max_chunk_seconds() <= tight.max_chunk_bytes() as f64 / ENCODED_BYTES_PER_SECOND + 1e-9);
+        let p = plan(
+            &analysis("amr_nb", "amr", 900.0, 900.0, 12_200),
+            &tight,
+            true,
+        );
+        assert!(
+            p.max_chunk_seconds()
+                <= tight.max_chunk_bytes() as f64 / ENCODED_BYTES_PER_SECOND + 1e-9
+        );
     }
 
     #[test]
     fn the_last_chunk_is_never_a_sliver() {
         let spans = plan_spans(360.2, &[], 180.0);
-        assert!(spans.last().is_some_and(|s| s.seconds() >= 1.0), "{spans:?}");
+        assert!(
+            spans.last().is_some_and(|s| s.seconds() >= 1.0),
+            "{spans:?}"
+        );
         assert!(spans.iter().all(|s| s.seconds() <= 180.0));
         assert!((spans.last().map_or(0.0, |s| s.end) - 360.2).abs() < 1e-9);
     }

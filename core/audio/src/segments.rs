@@ -59,8 +59,24 @@ fn split(analysis: &Analysis, s: Segment, max_seconds: f64, out: &mut Vec<Segmen
         .as_ref()
         .and_then(|l| l.quietest(s.start + margin, s.end - margin))
         .unwrap_or(s.start + max_seconds);
-    split(analysis, Segment { start: s.start, end: cut }, max_seconds, out);
-    split(analysis, Segment { start: cut, end: s.end }, max_seconds, out);
+    split(
+        analysis,
+        Segment {
+            start: s.start,
+            end: cut,
+        },
+        max_seconds,
+        out,
+    );
+    split(
+        analysis,
+        Segment {
+            start: cut,
+            end: s.end,
+        },
+        max_seconds,
+        out,
+    );
 }
 
 #[cfg(test)]

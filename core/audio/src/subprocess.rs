@@ -40,7 +40,14 @@ impl Subprocess {
         cancel: &CancellationToken,
         stdout: bool,
     ) -> Result<Self> {
-        Self::spawn_program(tool, OsStr::new(tool.program()), args, timeout, cancel, stdout)
+        Self::spawn_program(
+            tool,
+            OsStr::new(tool.program()),
+            args,
+            timeout,
+            cancel,
+            stdout,
+        )
     }
 
     /// [`Subprocess::spawn`] with the program named explicitly.
@@ -225,7 +232,7 @@ impl Tail {
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     use super::*;
 
@@ -237,7 +244,7 @@ mod tests {
         path
     }
 
-    fn run(path: &PathBuf, timeout: Duration, cancel: &CancellationToken) -> Subprocess {
+    fn run(path: &Path, timeout: Duration, cancel: &CancellationToken) -> Subprocess {
         Subprocess::spawn_program(Tool::Ffmpeg, path.as_os_str(), &[], timeout, cancel, true)
             .expect("spawn")
     }
@@ -258,7 +265,11 @@ mod tests {
     async fn a_hung_tool_is_killed_at_its_deadline() {
         let dir = tempfile::tempdir().expect("dir");
         let sleeper = script(&dir, "exec sleep 600");
-        let p = run(&sleeper, Duration::from_millis(300), &CancellationToken::new());
+        let p = run(
+            &sleeper,
+            Duration::from_millis(300),
+            &CancellationToken::new(),
+        );
         let pid = p.child.id().expect("pid");
         let err = drain(p).await.err().expect("must time out");
         assert!(
@@ -277,8 +288,11 @@ mod tests {
         let p = run(&sleeper, Duration::from_secs(600), &cancel);
         let pid = p.child.id().expect("pid");
         cancel.cancel();
-        let err = p.finish().await.err().expect("must be cancelled");
-        assert!(matches!(err, Error::Cancelled { tool: Tool::Ffmpeg }), "{err:?}");
+        let err = p.finish().await.expect_err("must be cancelled");
+        assert!(
+            matches!(err, Error::Cancelled { tool: Tool::Ffmpeg }),
+            "{err:?}"
+        );
         assert!(!PathBuf::from(format!("/proc/{pid}")).exists());
     }
 
@@ -294,7 +308,13 @@ mod tests {
         )
         .err()
         .expect("cannot spawn");
-        assert!(matches!(err, Error::Spawn { tool: Tool::Ffprobe, .. }));
+        assert!(matches!(
+            err,
+            Error::Spawn {
+                tool: Tool::Ffprobe,
+                ..
+            }
+        ));
         assert!(err.to_string().contains("ffprobe"));
     }
 
@@ -310,7 +330,7 @@ mod tests {
         let (out, p) = drain(p).await.expect("stdout");
         assert_eq!(out, b"out\n");
         assert!(p.tail.0.len() <= STDERR_TAIL_BYTES);
-        let err = p.finish().await.err().expect("exit 3 fails");
+        let err = p.finish().await.expect_err("exit 3 fails");
         let Error::Undecodable { detail, .. } = &err else {
             panic!("{err:?}");
         };

@@ -83,11 +83,20 @@ async fn attack_is_refused(script: &str) {
 
     let cancel = CancellationToken::new();
     let probed = audio::probe(&attack, &limits(), &cancel).await;
-    assert!(matches!(probed, Err(Error::Undecodable { .. })), "{probed:?}");
+    assert!(
+        matches!(probed, Err(Error::Undecodable { .. })),
+        "{probed:?}"
+    );
     let analysed = audio::analyse(&attack, &limits(), &cancel).await;
-    assert!(matches!(analysed, Err(Error::Undecodable { .. })), "{analysed:?}");
+    assert!(
+        matches!(analysed, Err(Error::Undecodable { .. })),
+        "{analysed:?}"
+    );
     let analysed = audio::analyse_fully(&attack, &limits(), &cancel).await;
-    assert!(matches!(analysed, Err(Error::Undecodable { .. })), "{analysed:?}");
+    assert!(
+        matches!(analysed, Err(Error::Undecodable { .. })),
+        "{analysed:?}"
+    );
 }
 
 // Entries are named relative to the script: plain ffmpeg refuses absolute paths in concat
@@ -105,7 +114,10 @@ async fn an_ffconcat_script_named_mp3_is_undecodable_and_its_entry_never_opened(
 
 /// About `seconds` of speech with a pause after each sentence.
 fn speech(seconds: f64) -> Vec<i16> {
-    let sentence = media::say("The quick brown fox jumps over the lazy dog near the river bank.", "en");
+    let sentence = media::say(
+        "The quick brown fox jumps over the lazy dog near the river bank.",
+        "en",
+    );
     let mut parts = Vec::new();
     let mut total = 0.0;
     while total < seconds {
@@ -124,14 +136,20 @@ async fn an_ogg_note_claiming_2s_with_90s_inside_is_billed_and_sent_for_what_dec
     let liar = write(dir.path(), "voice.ogg", &media::with_ogg_claim(&note, 2.0));
     let cancel = CancellationToken::new();
 
-    let analysis = audio::analyse(&liar, &limits(), &cancel).await.expect("analyse");
+    let analysis = audio::analyse(&liar, &limits(), &cancel)
+        .await
+        .expect("analyse");
     // The decoder drops the lying last page (under a second of audio); the rest is measured.
     assert!(
         analysis.seconds <= real && analysis.seconds > real - 1.0,
         "{} vs {real}",
         analysis.seconds
     );
-    assert!(analysis.probe.claimed_seconds.is_some_and(|c| c < 3.0), "{:?}", analysis.probe);
+    assert!(
+        analysis.probe.claimed_seconds.is_some_and(|c| c < 3.0),
+        "{:?}",
+        analysis.probe
+    );
     assert!(!analysis.claims_agree());
     assert!(!analysis.is_silent());
 
@@ -142,8 +160,14 @@ async fn an_ogg_note_claiming_2s_with_90s_inside_is_billed_and_sent_for_what_dec
         .await
         .expect("cut");
     assert_eq!(chunks.len(), 1);
-    let sent = media::seconds(&media::decode_pcm(&std::fs::read(&chunks[0].path).expect("chunk")));
-    assert!((sent - analysis.seconds).abs() < 0.05, "sent {sent} s of {} s", analysis.seconds);
+    let sent = media::seconds(&media::decode_pcm(
+        &std::fs::read(&chunks[0].path).expect("chunk"),
+    ));
+    assert!(
+        (sent - analysis.seconds).abs() < 0.05,
+        "sent {sent} s of {} s",
+        analysis.seconds
+    );
 }
 
 #[tokio::test]
@@ -155,9 +179,19 @@ async fn an_mp3_whose_xing_header_claims_1s_is_measured_for_minutes() {
     let liar = write(dir.path(), "audio.mp3", &media::with_xing_claim(&mp3, 1.0));
     let cancel = CancellationToken::new();
 
-    let analysis = audio::analyse(&liar, &limits(), &cancel).await.expect("analyse");
-    assert!(analysis.probe.claimed_seconds.is_some_and(|c| c < 2.0), "{:?}", analysis.probe);
-    assert!((analysis.seconds - real).abs() < 0.2, "{} vs {real}", analysis.seconds);
+    let analysis = audio::analyse(&liar, &limits(), &cancel)
+        .await
+        .expect("analyse");
+    assert!(
+        analysis.probe.claimed_seconds.is_some_and(|c| c < 2.0),
+        "{:?}",
+        analysis.probe
+    );
+    assert!(
+        (analysis.seconds - real).abs() < 0.2,
+        "{} vs {real}",
+        analysis.seconds
+    );
     assert!(!analysis.claims_agree());
     let plan = audio::plan(&analysis, &limits(), true);
     assert_eq!(plan.method, Method::Encode);
@@ -177,7 +211,12 @@ async fn hours_of_silent_flac_stop_at_the_limit_without_decoding_everything() {
     };
     let analysed = audio::analyse(&input, &limits, &CancellationToken::new()).await;
     assert!(
-        matches!(analysed, Err(Error::TooLong { limit_seconds: 3600 })),
+        matches!(
+            analysed,
+            Err(Error::TooLong {
+                limit_seconds: 3600
+            })
+        ),
         "{analysed:?}"
     );
 }
@@ -192,7 +231,10 @@ async fn a_long_voice_note_past_the_limit_is_too_long_from_its_packets() {
         ..limits()
     };
     let analysed = audio::analyse(&input, &limits, &CancellationToken::new()).await;
-    assert!(matches!(analysed, Err(Error::TooLong { limit_seconds: 20 })), "{analysed:?}");
+    assert!(
+        matches!(analysed, Err(Error::TooLong { limit_seconds: 20 })),
+        "{analysed:?}"
+    );
 }
 
 #[tokio::test]
@@ -202,5 +244,8 @@ async fn a_cancelled_job_stops_its_decode() {
     let cancel = CancellationToken::new();
     cancel.cancel();
     let analysed = audio::analyse_fully(&input, &limits(), &cancel).await;
-    assert!(matches!(analysed, Err(Error::Cancelled { .. })), "{analysed:?}");
+    assert!(
+        matches!(analysed, Err(Error::Cancelled { .. })),
+        "{analysed:?}"
+    );
 }

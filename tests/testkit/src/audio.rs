@@ -300,7 +300,14 @@ pub fn silent_flac(seconds: f64) -> Vec<u8> {
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i"])
         .arg("anullsrc=r=8000:cl=mono")
-        .args(["-t", &format!("{seconds:.3}"), "-c:a", "flac", "-frame_size", "16384"])
+        .args([
+            "-t",
+            &format!("{seconds:.3}"),
+            "-c:a",
+            "flac",
+            "-frame_size",
+            "16384",
+        ])
         .arg(&out)
         .stdin(Stdio::null())
         .status()
