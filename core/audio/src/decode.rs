@@ -7,7 +7,7 @@ use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::levels::{Levels, RATE};
+use crate::levels::Levels;
 use crate::limits::Limits;
 use crate::subprocess::Subprocess;
 use crate::tool::{self, Tool};
@@ -54,7 +54,7 @@ pub(crate) async fn decode(
     }
     run.finish().await?;
     let levels = levels.finish();
-    if levels.seconds() * f64::from(RATE) < 1.0 {
+    if levels.seconds() <= 0.0 {
         return Err(Error::Undecodable {
             tool: Tool::Ffmpeg,
             detail: "no audio decoded".to_owned(),
