@@ -63,6 +63,9 @@ pub async fn worker(queues: Queues) -> Result<()> {
     let broker = BrokerConfig::from_env(&mut env);
     let settings = HandlerSettings::from_env(&mut env);
     env.finish()?;
+    if queues != Queues::Updates {
+        startup::check_tools()?;
+    }
     let shutdown = startup::begin(&process);
     let store = startup::open_store(&settings.store).await?;
     let worker_id = startup::worker_id();

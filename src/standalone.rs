@@ -19,6 +19,7 @@ pub async fn run(delete_webhook: bool) -> Result<()> {
     let process = ProcessConfig::from_env(&mut env);
     let settings = HandlerSettings::from_env(&mut env);
     env.finish()?;
+    startup::check_tools()?;
     let shutdown = startup::begin(&process);
 
     let store = startup::open_store(&settings.store).await?;

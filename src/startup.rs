@@ -139,7 +139,7 @@ pub async fn bot_username(
             Err(e) => {
                 failures += 1;
                 let wait = backoff.delay(failures, None);
-                tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "Telegram unreachable; retrying getMe");
+                tracing::warn!(error = %scribe_core::telemetry::chain(&e), wait_ms = wait.as_millis() as u64, "Telegram unreachable; retrying getMe");
                 tokio::select! {
                     () = shutdown.cancelled() => anyhow::bail!("shut down before Telegram answered"),
                     () = tokio::time::sleep(wait) => {}
@@ -167,6 +167,23 @@ pub async fn serve(
             tracing::error!(%error, "HTTP server failed");
         }
     }))
+}
+
+/// The programs the audio pipeline runs: found on `PATH` (not run: a wedged binary must not
+/// hang start-up), or one line that names what is missing and how to get it.
+pub fn check_tools() -> anyhow::Result<()> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let missing: Vec<&str> = ["ffmpeg", "ffprobe"]
+        .into_iter()
+        .filter(|tool| !std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow::anyhow!(
+        "{} not found on PATH; install ffmpeg (Debian/Ubuntu: apt install ffmpeg, macOS: brew install ffmpeg)",
+        missing.join(" and ")
+    ))
 }
 
 /// `/readyz` asks the database.
@@ -260,8 +277,9 @@ impl Handlers {
             api_url,
             max_file_bytes,
             poll_timeout,
+            local_root,
         } = telegram;
-        let telegram = Telegram::new(http.clone(), api_url, token);
+        let telegram = Telegram::new(http.clone(), api_url, token).with_local_root(local_root);
         let username = bot_username(&telegram, shutdown).await?;
         tracing::info!(bot = %bot.name, username = %username, "bot identity");
         let delivery = DeliveryConfig {

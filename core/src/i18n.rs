@@ -146,10 +146,17 @@ pub enum Stage {
     Queued,
     Downloading,
     Preparing,
-    Recognising { part: usize, parts: usize },
+    Recognising {
+        part: usize,
+        parts: usize,
+        /// Seconds left, estimated once a long file has progress.
+        eta_seconds: Option<u64>,
+    },
     Formatting,
     Sending,
-    Retrying { in_seconds: u64 },
+    Retrying {
+        in_seconds: u64,
+    },
 }
 
 /// One thing the bot says.
@@ -257,6 +264,10 @@ pub enum Msg<'a> {
         limit_mb: u64,
     },
     CouldNotDecode,
+    /// Longer than the longest audio accepted.
+    TooLong {
+        limit_seconds: u64,
+    },
     NoAudioTrack,
     NoSpeech,
     ProviderUnavailable,
@@ -536,6 +547,11 @@ impl Msg<'_> {
                 if ru { format!("⚠️ Файл слишком большой: Telegram позволяет ботам скачивать файлы до {limit_mb} МБ. Сожмите или обрежьте запись.") }
                 else { format!("⚠️ The file is too large: Telegram lets bots download files up to {limit_mb} MB. Please compress or trim it.") }
             }
+            Msg::TooLong { limit_seconds } => if ru {
+                format!("⏱ Запись длиннее {} — столько я не распознаю. Разделите её на части; ничего не списано.", m(i64::try_from(*limit_seconds).unwrap_or(i64::MAX)))
+            } else {
+                format!("⏱ The recording is longer than {} — more than I transcribe. Split it into parts; nothing was charged.", m(i64::try_from(*limit_seconds).unwrap_or(i64::MAX)))
+            },
             Msg::CouldNotDecode => if ru { "⚠️ Не удалось прочитать файл: он повреждён или это не аудио/видео. Ничего не списано." } else { "⚠️ Could not decode the file: it is damaged or not audio/video. Nothing was charged." }.into(),
             Msg::NoAudioTrack => if ru { "⚠️ В файле нет звуковой дорожки. Ничего не списано." } else { "⚠️ The file has no audio track. Nothing was charged." }.into(),
             Msg::NoSpeech => if ru { "🤷 Речь не распознана — похоже, в записи тишина или шум. Ничего не списано." } else { "🤷 No speech recognised — the recording seems to be silence or noise. Nothing was charged." }.into(),
@@ -577,6 +593,16 @@ impl Msg<'_> {
     }
 }
 
+/// A short duration for an estimate: seconds under two minutes, else whole minutes.
+fn eta_text(seconds: u64, ru: bool) -> String {
+    match (seconds < 120, ru) {
+        (true, true) => format!("{seconds} с"),
+        (true, false) => format!("{seconds} s"),
+        (false, true) => format!("{} мин", seconds.div_ceil(60)),
+        (false, false) => format!("{} min", seconds.div_ceil(60)),
+    }
+}
+
 fn stage_text(stage: Stage, ru: bool) -> String {
     match (stage, ru) {
         (Stage::Queued, true) => "🎙 Получено, в очереди…".into(),
@@ -587,11 +613,51 @@ fn stage_text(stage: Stage, ru: bool) -> String {
         (Stage::Preparing, false) => "🎛 Preparing audio…".into(),
         (Stage::Recognising { parts: 1, .. }, true) => "🧠 Распознаю речь…".into(),
         (Stage::Recognising { parts: 1, .. }, false) => "🧠 Recognising speech…".into(),
-        (Stage::Recognising { part, parts }, true) => {
+        (
+            Stage::Recognising {
+                part,
+                parts,
+                eta_seconds: None,
+            },
+            true,
+        ) => {
             format!("🧠 Распознаю речь: часть {part} из {parts}…")
         }
-        (Stage::Recognising { part, parts }, false) => {
+        (
+            Stage::Recognising {
+                part,
+                parts,
+                eta_seconds: None,
+            },
+            false,
+        ) => {
             format!("🧠 Recognising speech: part {part} of {parts}…")
+        }
+        (
+            Stage::Recognising {
+                part,
+                parts,
+                eta_seconds: Some(eta),
+            },
+            true,
+        ) => {
+            format!(
+                "🧠 Распознаю речь: часть {part} из {parts}, осталось около {}…",
+                eta_text(eta, true)
+            )
+        }
+        (
+            Stage::Recognising {
+                part,
+                parts,
+                eta_seconds: Some(eta),
+            },
+            false,
+        ) => {
+            format!(
+                "🧠 Recognising speech: part {part} of {parts}, about {} left…",
+                eta_text(eta, false)
+            )
         }
         (Stage::Formatting, true) => "✍️ Оформляю текст…".into(),
         (Stage::Formatting, false) => "✍️ Formatting the text…".into(),

@@ -34,7 +34,6 @@ pub const PROVIDER_TIMEOUT_SECONDS: &str = "PROVIDER_TIMEOUT_SECONDS";
 pub const PROVIDER_ATTEMPTS: &str = "PROVIDER_ATTEMPTS";
 pub const PROVIDER_RETRY_BASE_MS: &str = "PROVIDER_RETRY_BASE_MS";
 pub const ASR_CHUNK_SECONDS: &str = "ASR_CHUNK_SECONDS";
-pub const ASR_CONCURRENCY: &str = "ASR_CONCURRENCY";
 pub const ASR_PASSTHROUGH: &str = "ASR_PASSTHROUGH";
 pub const FORMAT_CHUNK_CHARS: &str = "FORMAT_CHUNK_CHARS";
 pub const PROGRESS_INTERVAL_SECONDS: &str = "PROGRESS_INTERVAL_SECONDS";
@@ -258,13 +257,13 @@ pub const SETTINGS: &[Setting] = &[
         name: LLM_MODEL,
         default: "qwen-plus",
         used_by: WORKERS,
-        doc: "DashScope model that formats transcripts; empty disables formatting by DashScope.",
+        doc: "Model of the primary formatter (`LLM_PROVIDER`); empty turns the primary formatter off.",
     },
     Setting {
         name: LLM_FALLBACK_MODEL,
         default: "gemini-2.5-flash",
         used_by: WORKERS,
-        doc: "Gemini model used when the primary formatter fails (needs `GEMINI_API_KEY`).",
+        doc: "Model of the fallback formatter (`LLM_FALLBACK_PROVIDER`; a Gemini fallback needs `GEMINI_API_KEY`, without it there is none); empty turns the fallback off.",
     },
     Setting {
         name: GEMINI_API_KEY,
@@ -301,12 +300,6 @@ pub const SETTINGS: &[Setting] = &[
         default: "180",
         used_by: WORKERS,
         doc: "Longest audio sent in one ASR request; longer audio is split at pauses.",
-    },
-    Setting {
-        name: ASR_CONCURRENCY,
-        default: "4",
-        used_by: WORKERS,
-        doc: "Chunks of one job transcribed at once.",
     },
     Setting {
         name: ASR_PASSTHROUGH,

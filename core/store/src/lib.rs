@@ -94,6 +94,32 @@ fn is_transient_code(code: &str) -> bool {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A SQLite URL that creates its file — and the file's directory — when missing, as every
+/// tool people know does (`sqlite:///var/lib/scribe/scribe.db` on a fresh machine).
+async fn sqlite_creating(url: &str) -> Result<String> {
+    let rest = url.trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = path.strip_prefix("//").unwrap_or(path);
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Ok(url.to_owned());
+    }
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| Error::Db(sqlx::Error::Io(e)))?;
+    }
+    Ok(if query.split('&').any(|p| p.starts_with("mode=")) {
+        url.to_owned()
+    } else if query.is_empty() {
+        format!("{url}?mode=rwc")
+    } else {
+        format!("{url}&mode=rwc")
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,
@@ -111,7 +137,7 @@ static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 impl Store {
-    /// Connects (creating a SQLite file when missing). Does not migrate.
+    /// Connects (creating a SQLite file and its directory when missing). Does not migrate.
     pub async fn connect(url: &Secret, max_connections: u32) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let text = url.expose();
@@ -120,7 +146,11 @@ impl Store {
         } else {
             Backend::Postgres
         };
-        let options = AnyConnectOptions::from_str(text)?;
+        let text = match backend {
+            Backend::Sqlite => sqlite_creating(text).await?,
+            Backend::Postgres => text.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&text)?;
         let mut pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10));

@@ -14,6 +14,8 @@ use crate::pipeline;
 pub enum Error {
     #[error("the file is larger than the Bot API serves")]
     TooLarge,
+    #[error("the local Bot API server gave a path outside its files root")]
+    LocalPath,
     #[error("the audio could not be prepared")]
     Pipeline(#[from] pipeline::Error),
     #[error("balance too low: {balance} s, needs {needed} s")]
@@ -58,13 +60,16 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::TooLarge => "too_large",
-            Error::Pipeline(pipeline::Error::Audio(audio::Error::Undecodable { .. })) => {
-                "undecodable"
-            }
-            Error::Pipeline(pipeline::Error::Audio(audio::Error::NoAudio)) => "no_audio",
-            Error::Pipeline(pipeline::Error::Audio(
-                audio::Error::Spawn { .. } | audio::Error::Io(_),
-            )) => "internal",
+            Error::LocalPath => "local_path",
+            Error::Pipeline(pipeline::Error::Audio(e)) => match e {
+                audio::Error::Undecodable { .. } => "undecodable",
+                audio::Error::NoAudio => "no_audio",
+                audio::Error::TooLong { .. } => "too_long",
+                audio::Error::TimedOut { .. } => "timed_out",
+                audio::Error::Spawn { .. }
+                | audio::Error::Io(_)
+                | audio::Error::Cancelled { .. } => "internal",
+            },
             Error::Pipeline(pipeline::Error::Io(_)) | Error::Io(_) => "internal",
             Error::Pipeline(pipeline::Error::Asr(_)) => "provider",
             Error::Pipeline(pipeline::Error::NoSpeech) => "no_speech",
@@ -83,20 +88,16 @@ impl Error {
             Error::Interrupted => return Verdict::HandBack,
             Error::TakenOver => return Verdict::Drop,
             Error::Pipeline(pipeline::Error::Asr(e)) => e.retry(),
+            Error::Pipeline(pipeline::Error::Audio(e)) => e.retry(),
             Error::Telegram(e) => e.retry(),
             Error::Store(e) => e.retry(),
-            // A missing ffmpeg or a full disk is the deployment's fault, not the file's; a panic
-            // is a bug that may not repeat. Attempts are counted at every claim, so neither loops.
-            Error::Pipeline(pipeline::Error::Audio(
-                audio::Error::Spawn { .. } | audio::Error::Io(_),
-            ))
-            | Error::Pipeline(pipeline::Error::Io(_))
-            | Error::Io(_)
-            | Error::Panicked(_) => Retry::Transient { after: None },
+            // A full disk is the deployment's fault, not the file's; a panic is a bug that may
+            // not repeat. Attempts are counted at every claim, so neither loops.
+            Error::Pipeline(pipeline::Error::Io(_)) | Error::Io(_) | Error::Panicked(_) => {
+                Retry::Transient { after: None }
+            }
             Error::TooLarge
-            | Error::Pipeline(pipeline::Error::Audio(
-                audio::Error::Undecodable { .. } | audio::Error::NoAudio,
-            ))
+            | Error::LocalPath
             | Error::Pipeline(pipeline::Error::NoSpeech)
             | Error::Insufficient { .. }
             | Error::Deadline(_) => Retry::Permanent,
@@ -113,11 +114,17 @@ impl Error {
                 limit_mb: ctx.delivery.max_file_bytes / (1024 * 1024),
             }
             .render(lang),
-            Error::Pipeline(pipeline::Error::Audio(audio::Error::Undecodable { .. })) => {
-                Msg::CouldNotDecode.render(lang)
-            }
+            Error::Pipeline(pipeline::Error::Audio(
+                audio::Error::Undecodable { .. } | audio::Error::TimedOut { .. },
+            )) => Msg::CouldNotDecode.render(lang),
             Error::Pipeline(pipeline::Error::Audio(audio::Error::NoAudio)) => {
                 Msg::NoAudioTrack.render(lang)
+            }
+            Error::Pipeline(pipeline::Error::Audio(audio::Error::TooLong { limit_seconds })) => {
+                Msg::TooLong {
+                    limit_seconds: *limit_seconds,
+                }
+                .render(lang)
             }
             Error::Pipeline(pipeline::Error::NoSpeech) => Msg::NoSpeech.render(lang),
             Error::Pipeline(pipeline::Error::Asr(_)) => Msg::ProviderUnavailable.render(lang),
@@ -131,7 +138,8 @@ impl Error {
                 }
                 .render(lang)
             }
-            Error::Pipeline(_)
+            Error::LocalPath
+            | Error::Pipeline(_)
             | Error::Telegram(_)
             | Error::Store(_)
             | Error::Io(_)

@@ -11,7 +11,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use scribe_audio as audio;
 use scribe_core::billing::billable_seconds;
 use scribe_core::i18n::{Lang, Stage};
 use scribe_core::telemetry::chain;
@@ -24,6 +23,7 @@ use super::error::Error;
 use super::outcome;
 use crate::context::Context;
 use crate::delivery::{self, Recipient};
+use crate::pipeline::Hints;
 use crate::progress::{Progress, Target};
 
 fn millis(since: Instant) -> i64 {
@@ -144,36 +144,36 @@ async fn process(
         .tempdir_in(&ctx.pipeline.config().temp_dir)
         .map_err(Error::Io)?;
 
+    // Ends every subprocess of this attempt when the attempt ends, however it ends.
+    let cancel = CancellationToken::new();
+    let _cancel_on_exit = cancel.clone().drop_guard();
+
     // Before the real length is known, the deadline follows what the file claims.
-    let (input, probe, analysis, download_ms, prepare_ms) =
-        within(ctx.jobs.deadline(claimed), async {
-            stages.send_replace(Stage::Downloading);
-            let started = Instant::now();
-            let input = download(ctx, job, work.path()).await?;
-            let download_ms = millis(started);
-            ctx.metrics
-                .stage("download", started.elapsed().as_secs_f64());
-            stages.send_replace(Stage::Preparing);
-            let started = Instant::now();
-            let probe = audio::probe(input.path()).await?;
-            let analysis = ctx.pipeline.analyse(input.path(), &probe).await?;
-            hold_decoded(ctx, job, analysis.duration).await?;
-            Ok((input, probe, analysis, download_ms, millis(started)))
-        })
-        .await?;
+    let (input, analysis, download_ms, prepare_ms) = within(ctx.jobs.deadline(claimed), async {
+        stages.send_replace(Stage::Downloading);
+        let started = Instant::now();
+        let input = download(ctx, job, work.path()).await?;
+        let download_ms = millis(started);
+        ctx.metrics
+            .stage("download", started.elapsed().as_secs_f64());
+        stages.send_replace(Stage::Preparing);
+        let started = Instant::now();
+        let analysis = ctx.pipeline.analyse(input.path(), &cancel).await?;
+        hold_decoded(ctx, job, analysis.seconds).await?;
+        Ok((input, analysis, download_ms, millis(started)))
+    })
+    .await?;
 
     // Now the deadline follows the decoded length.
-    let deadline = ctx.jobs.deadline(analysis.duration);
+    let deadline = ctx.jobs.deadline(analysis.seconds);
+    let hints = Hints {
+        language: user.asr_language.as_deref(),
+        context: None,
+    };
     let (recognised, formatted) = within(deadline, async {
         let recognised = ctx
             .pipeline
-            .recognise(
-                input.path(),
-                &probe,
-                &analysis,
-                user.asr_language.as_deref(),
-                &stages,
-            )
+            .recognise(input.path(), &analysis, hints, &stages, &cancel)
             .await?;
         stages.send_replace(Stage::Formatting);
         let formatted = ctx.pipeline.format(&recognised.text).await;
@@ -191,7 +191,7 @@ async fn process(
     {
         return Err(Error::TakenOver);
     }
-    let audio_seconds = billable_seconds(analysis.duration);
+    let audio_seconds = billable_seconds(analysis.seconds);
     let started = Instant::now();
     within(
         deadline,
@@ -200,7 +200,7 @@ async fn process(
     .await?;
     ctx.metrics
         .stage("deliver", started.elapsed().as_secs_f64());
-    tracing::info!(chunks = recognised.chunks, formatter = %formatted.formatter, "job delivered");
+    tracing::info!(chunks = recognised.chunks, method = ?recognised.method, formatter = %formatted.formatter, "job delivered");
     Ok(JobStats {
         audio_seconds: Some(audio_seconds),
         chunks: i64::try_from(recognised.chunks).ok(),
@@ -282,6 +282,7 @@ async fn download(ctx: &Context, job: &Job, dir: &Path) -> Result<telegram::Down
                 Error::Telegram(e)
             }
         })?;
+
     if file
         .file_size
         .is_some_and(|s| u64::try_from(s).unwrap_or(0) > ctx.delivery.max_file_bytes)
@@ -292,10 +293,14 @@ async fn download(ctx: &Context, job: &Job, dir: &Path) -> Result<telegram::Down
         return Err(Error::TooLarge);
     };
     let dest = dir.join("input");
-    Ok(ctx
+    match ctx
         .telegram_backoff
         .run(|_| ctx.telegram.download(&path, &dest), |_| {})
-        .await?)
+        .await
+    {
+        Err(telegram::Error::LocalPath) => Err(Error::LocalPath),
+        other => Ok(other?),
+    }
 }
 
 /// Makes the job's hold exactly the decoded length; a longer file than the hold covers needs
