@@ -103,19 +103,21 @@ async fn a_seven_minute_recording_is_cut_at_pauses_and_recognised_in_parallel_in
         chunks[0].0 < 0.05,
         "the text starts with the first chunk: {result}"
     );
+    let in_pause = |t: f64| pauses.iter().any(|(a, b)| a - 0.05 <= t && t <= b + 0.05);
     for pair in chunks.windows(2) {
         let (start, len) = pair[0];
-        let next = pair[1].0;
+        let (end, next) = (start + len, pair[1].0);
         assert!(next > start, "text in order: {result}");
+        // Stream-copied chunks end and begin on packet boundaries: where they meet they may
+        // overlap a little or leave a little out, but only ever inside the pause of the cut.
+        assert!((end - next).abs() < 0.5, "chunks are contiguous: {result}");
         assert!(
-            (start + len - next).abs() < 0.15,
-            "chunks are contiguous: {result}"
-        );
-        assert!(
+            in_pause(end) && in_pause(next),
+            "cut at {end:.2}/{next:.2} is inside a pause: {result}; pauses near it: {:?}",
             pauses
                 .iter()
-                .any(|(a, b)| a - 0.05 <= next && next <= b + 0.05),
-            "cut at {next:.2} is inside a pause: {result}"
+                .filter(|(a, b)| (a - end).abs() < 5.0 || (b - end).abs() < 5.0)
+                .collect::<Vec<_>>()
         );
     }
     for (_, len) in &chunks {

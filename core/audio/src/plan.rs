@@ -23,26 +23,36 @@ impl Span {
 
 /// Where to cut audio of `duration` seconds into chunks of at most `max_chunk` seconds.
 ///
-/// Each chunk's cut is searched in the window `[start + max_chunk/2, start + max_chunk]`; the
-/// latest pause overlapping the window wins and the cut goes to the pause's middle (clamped to
-/// the window). A window without a pause gets a hard cut at its end. The last chunk is never
-/// shorter than [`MIN_TAIL_SECONDS`].
+/// Each chunk's cut is searched in the window `[start + max_chunk/2, start + max_chunk]`: the
+/// latest pause whose middle lies in the window wins and the cut goes to that middle, as far
+/// from speech on either side as the pause allows. Only when no pause's middle fits does a
+/// pause that merely overlaps the window serve, cut at its point nearest its middle (a cut at
+/// the very edge of a pause may clip a quiet word ending). A window without a pause gets a
+/// hard cut at its end. The last chunk is never shorter than [`MIN_TAIL_SECONDS`].
 fn plan_cuts(duration: f64, silences: &[Silence], max_chunk: f64) -> Vec<f64> {
     let mut cuts = Vec::new();
     let mut start = 0.0;
     while duration - start > max_chunk {
         let lo = start + max_chunk / 2.0;
         let hi = (start + max_chunk).min(duration - MIN_TAIL_SECONDS).max(lo);
-        let cut = silences
-            .iter()
-            .filter_map(|s| {
-                let (a, b) = (s.start.max(lo), s.end.min(hi));
-                (a <= b).then(|| ((s.start + s.end) / 2.0).clamp(a, b))
-            })
-            .fold(None, |best: Option<f64>, c| {
+        let latest = |cuts: &mut dyn Iterator<Item = f64>| {
+            cuts.fold(None, |best: Option<f64>, c| {
                 Some(best.map_or(c, |b| b.max(c)))
             })
-            .unwrap_or(hi);
+        };
+        let middles = latest(
+            &mut silences
+                .iter()
+                .map(|s| (s.start + s.end) / 2.0)
+                .filter(|m| (lo..=hi).contains(m)),
+        );
+        let overlaps = || {
+            latest(&mut silences.iter().filter_map(|s| {
+                let (a, b) = (s.start.max(lo), s.end.min(hi));
+                (a <= b).then(|| ((s.start + s.end) / 2.0).clamp(a, b))
+            }))
+        };
+        let cut = middles.or_else(overlaps).unwrap_or(hi);
         cuts.push(cut);
         start = cut;
     }

@@ -39,6 +39,8 @@ pub enum Error {
     Returned,
     #[error("the broker did not confirm within {0:?}")]
     ConfirmTimeout(Duration),
+    #[error("the broker blocks publishing (a memory or disk alarm)")]
+    Blocked,
     #[error("the broker could not be reached within {0:?}")]
     Unreachable(Duration),
 }
@@ -52,6 +54,7 @@ impl scribe_core::retry::Classify for Error {
             | Error::NotConfirmed
             | Error::Returned
             | Error::ConfirmTimeout(_)
+            | Error::Blocked
             | Error::Unreachable(_) => scribe_core::retry::Retry::Transient { after: None },
         }
     }

@@ -120,6 +120,19 @@ fn broker(e: lapin::Error) -> Error {
     Error::Broker(Box::new(e))
 }
 
+/// A broker operation, given `limit` to complete. Every frame this client sends waits while the
+/// broker blocks the connection (a resource alarm), acknowledgements included; nothing may wait
+/// for that unbounded.
+async fn bounded<T>(
+    limit: Duration,
+    operation: impl std::future::Future<Output = Result<T, lapin::Error>>,
+) -> Result<T> {
+    match tokio::time::timeout(limit, operation).await {
+        Ok(result) => result.map_err(broker),
+        Err(_) => Err(Error::ConfirmTimeout(limit)),
+    }
+}
+
 #[derive(Clone)]
 struct Link {
     connection: Arc<Connection>,
@@ -257,6 +270,12 @@ impl RabbitQueue {
         properties: BasicProperties,
     ) -> Result<()> {
         let link = self.link().await?;
+        if link.connection.status().blocked() {
+            // A resource alarm: the broker holds every publish of this connection (and lapin
+            // would wait with it); fail now, the caller retries later.
+            self.inner.stalled.store(true, Ordering::Relaxed);
+            return Err(Error::Blocked);
+        }
         let index = self.inner.next.fetch_add(1, Ordering::Relaxed) % link.publishers.len();
         let channel = &link.publishers[index];
         let options = BasicPublishOptions {
@@ -306,19 +325,26 @@ impl RabbitQueue {
 
     /// Messages ready in a queue by full name (passive declare; 0 when it does not exist).
     pub async fn ready_messages(&self, name: &str) -> Result<u64> {
+        let limit = self.inner.confirm_timeout;
         let link = self.link().await?;
-        let channel = link.connection.create_channel().await.map_err(broker)?;
+        let channel = bounded(limit, link.connection.create_channel()).await?;
         let options = QueueDeclareOptions {
             passive: true,
             ..QueueDeclareOptions::default()
         };
-        let declared = channel
-            .queue_declare(name.into(), options, FieldTable::default())
-            .await;
-        if let Err(error) = channel.close(200, "checked".into()).await {
-            tracing::debug!(%error, "could not close the checking channel");
+        let declared = bounded(
+            limit,
+            channel.queue_declare(name.into(), options, FieldTable::default()),
+        )
+        .await;
+        if let Err(error) = bounded(limit, channel.close(200, "checked".into())).await {
+            tracing::debug!(error = %scribe_core::telemetry::chain(&error), "could not close the checking channel");
         }
-        Ok(declared.map(|q| u64::from(q.message_count())).unwrap_or(0))
+        match declared {
+            Ok(queue) => Ok(u64::from(queue.message_count())),
+            Err(Error::Broker(_)) => Ok(0),
+            Err(timeout) => Err(timeout),
+        }
     }
 }
 
@@ -440,11 +466,25 @@ struct RabbitAcker {
 
 impl RabbitAcker {
     async fn ack_original(&self) -> Result<()> {
-        self.acker
-            .ack(BasicAckOptions::default())
-            .await
-            .map_err(broker)
-            .map(drop)
+        bounded(
+            self.queue.inner.confirm_timeout,
+            self.acker.ack(BasicAckOptions::default()),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Gives the message back to its queue now (a broken channel does that by itself).
+    async fn nack_requeue(&self) -> Result<()> {
+        bounded(
+            self.queue.inner.confirm_timeout,
+            self.acker.nack(BasicNackOptions {
+                requeue: true,
+                multiple: false,
+            }),
+        )
+        .await
+        .map(drop)
     }
 
     /// Copies the message to `queue_name` (confirmed), then acknowledges the original; when
@@ -458,16 +498,10 @@ impl RabbitAcker {
         {
             Ok(()) => self.ack_original().await,
             Err(e) => {
-                if let Err(error) = self
-                    .acker
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        multiple: false,
-                    })
-                    .await
-                {
-                    // The channel is gone: the broker requeues the message itself.
-                    tracing::debug!(%error, "could not hand the message back");
+                if let Err(error) = self.nack_requeue().await {
+                    // Still unacknowledged: the broker requeues it when the channel goes, and
+                    // a blocked connection sends the nack once unblocked.
+                    tracing::debug!(error = %scribe_core::telemetry::chain(&error), "could not hand the message back yet");
                 }
                 Err(e)
             }
@@ -493,14 +527,7 @@ impl Acker for RabbitAcker {
     }
 
     async fn requeue(self: Box<Self>) -> Result<()> {
-        self.acker
-            .nack(BasicNackOptions {
-                requeue: true,
-                multiple: false,
-            })
-            .await
-            .map_err(broker)
-            .map(drop)
+        self.nack_requeue().await
     }
 }
 

@@ -57,6 +57,30 @@ pub async fn delete(exchange: &str, queues: &[String]) {
     let _ = conn.close(200, "done".into()).await;
 }
 
+/// Publishes `body` straight into `queue` (the default exchange), confirmed.
+pub async fn publish(queue: &str, body: &[u8]) {
+    let conn = connect().await;
+    let channel = conn.create_channel().await.expect("channel");
+    channel
+        .confirm_select(lapin::options::ConfirmSelectOptions::default())
+        .await
+        .expect("confirms");
+    let confirm = channel
+        .basic_publish(
+            "".into(),
+            queue.into(),
+            lapin::options::BasicPublishOptions::default(),
+            body,
+            lapin::BasicProperties::default().with_delivery_mode(2),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("confirm");
+    assert!(confirm.is_ack(), "the broker took the message");
+    let _ = conn.close(200, "done".into()).await;
+}
+
 /// Removes every ready message of `queue`; returns how many.
 pub async fn purge(queue: &str) -> u32 {
     let conn = connect().await;

@@ -50,7 +50,7 @@ pub(crate) async fn get_file(shared: &Shared, params: &Params) -> Result<Answer,
 }
 
 /// Writes `file` under `dir` like a local Bot API server downloading it; returns the absolute
-/// path. A size-only file becomes a sparse file of that size.
+/// path, unresolved. A size-only file becomes a sparse file of that size.
 async fn materialise(dir: &std::path::Path, file: &StoredFile) -> std::io::Result<String> {
     let target = dir.join(&file.path);
     if let Some(parent) = target.parent() {
@@ -65,7 +65,9 @@ async fn materialise(dir: &std::path::Path, file: &StoredFile) -> std::io::Resul
                 .await?
         }
     }
-    let absolute = tokio::fs::canonicalize(&target).await?;
+    // The server names the file under its own directory as it knows it, symlinks and all (it
+    // does not resolve them): the bot must.
+    let absolute = std::path::absolute(&target)?;
     Ok(absolute.to_string_lossy().into_owned())
 }
 
