@@ -27,10 +27,18 @@ pub const SECRETS: &str = "voice-secrets";
 pub const IMAGE: &str = "registry.test/scribe:1";
 pub const PUBLIC_URL: &str = "https://voice.example.com";
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// The fake Telegram, as a local Bot API server Service of namespace NS (the test HTTP client
+/// resolves this name to the fake).
+pub const LOCAL_API_HOST: &str = "telegram-bot-api.bots";
+
+/// The fake's URL under [`LOCAL_API_HOST`].
+pub fn local_api(fake: &scribe_fakes::telegram::FakeTelegram) -> String {
+    fake.api_url().replace("127.0.0.1", LOCAL_API_HOST)
+}
 
 impl TranscriptionBot {
     /// A bot as the apiserver returns it: namespace, uid, generation 1, every credential in
-    /// one Secret, Telegram at `api_url`.
+    /// one Secret, Telegram at `api_url` (marked as a local Bot API server when it is http).
     pub fn test(api_url: &str) -> Self {
         let object = json!({
             "apiVersion": "scribe.dev/v1alpha1",
@@ -57,7 +65,12 @@ impl TranscriptionBot {
                 "admins": [42, 43],
             },
         });
-        serde_json::from_value(object).expect("a valid TranscriptionBot")
+        let mut bot: TranscriptionBot =
+            serde_json::from_value(object).expect("a valid TranscriptionBot");
+        if api_url.starts_with("http://") {
+            bot.spec.telegram.local_server = Some(crate::crd::LocalServerSpec::default());
+        }
+        bot
     }
 
     pub fn finalized(mut self) -> Self {
@@ -77,6 +90,7 @@ impl TranscriptionBot {
             max_replicas: 8,
             target_queue_length: 3,
             cooldown_seconds: 120,
+            fallback_replicas: None,
         });
         self
     }
@@ -114,7 +128,12 @@ pub fn secrets(token: &str) -> K8sSecret {
 pub fn context(apis: Apis) -> (Arc<Context>, ApiServerVerifier) {
     let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(service, "default");
-    let http = scribe_core::http::client(Duration::from_secs(5)).expect("an HTTP client");
+    scribe_core::http::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .resolve(LOCAL_API_HOST, ([127, 0, 0, 1], 0).into())
+        .build()
+        .expect("an HTTP client");
     let (metrics, _registry) = Metrics::new();
     let ctx = Context::new(
         client,
@@ -175,6 +194,19 @@ impl Exchange {
             );
         }
     }
+}
+
+/// The apiserver's refusal of one child's apply.
+#[derive(Debug, Clone, Copy)]
+pub struct Rejection<'a> {
+    /// Path segment of the kind (`cronjobs`).
+    pub resource: &'a str,
+    /// Name suffix of the child (`daily`).
+    pub suffix: &'a str,
+    pub code: u16,
+    /// The Status reason (`Invalid`).
+    pub reason: &'a str,
+    pub message: &'a str,
 }
 
 pub struct ApiServerVerifier {
@@ -312,9 +344,49 @@ impl ApiServerVerifier {
         }
     }
 
+    /// GET of the worker ScaledObject.
+    pub async fn get_scaled_object(&mut self, object: Option<&Value>) {
+        let e = self
+            .expect(
+                Method::GET,
+                &format!("/apis/keda.sh/v1alpha1/namespaces/{NS}/scaledobjects/{NAME}-worker"),
+            )
+            .await;
+        match object {
+            Some(o) => e.reply(200, o),
+            None => e.not_found(),
+        }
+    }
+
+    /// GET of the webhook HTTPRoute.
+    pub async fn get_route(&mut self, object: Option<&Value>) {
+        let e = self
+            .expect(
+                Method::GET,
+                &format!(
+                    "/apis/gateway.networking.k8s.io/v1/namespaces/{NS}/httproutes/{NAME}-webhook"
+                ),
+            )
+            .await;
+        match object {
+            Some(o) => e.reply(200, o),
+            None => e.not_found(),
+        }
+    }
+
     /// Server-side applies and deletes of the children, in order: `(path segment, name
     /// suffix, present)`. Returns the applied bodies by path segment and name.
     pub async fn children(&mut self, expected: &[(&str, &str, bool)]) -> BTreeMap<String, Value> {
+        self.children_rejecting(expected, None).await
+    }
+
+    /// Like [`children`](Self::children), but the apiserver refuses the apply of
+    /// `(path segment, name suffix)` with `(code, reason, message)`.
+    pub async fn children_rejecting(
+        &mut self,
+        expected: &[(&str, &str, bool)],
+        reject: Option<Rejection<'_>>,
+    ) -> BTreeMap<String, Value> {
         let mut applied = BTreeMap::new();
         for (resource, suffix, present) in expected {
             let e = self.next().await;
@@ -325,21 +397,29 @@ impl ApiServerVerifier {
                 e.method,
                 e.path
             );
-            if *present {
-                assert_eq!(e.method, Method::PATCH, "{}", e.path);
-                assert_eq!(e.content_type, "application/apply-patch+yaml");
-                e.assert_manager(true);
-                assert_owned(&e.body);
-                let mut reply = e.body.clone();
-                if *resource == "deployments" {
-                    reply["status"] = available(&reply);
-                }
-                applied.insert(format!("{resource}/{suffix}"), reply.clone());
-                e.reply(200, &reply);
-            } else {
+            if !*present {
                 assert_eq!(e.method, Method::DELETE, "{}", e.path);
                 e.not_found();
+                continue;
             }
+            assert_eq!(e.method, Method::PATCH, "{}", e.path);
+            assert_eq!(e.content_type, "application/apply-patch+yaml");
+            e.assert_manager(true);
+            assert_owned(&e.body);
+            if let Some(r) = reject.filter(|r| r.resource == *resource && r.suffix == *suffix) {
+                let status = json!({
+                    "kind": "Status", "apiVersion": "v1", "metadata": {},
+                    "status": "Failure", "reason": r.reason, "code": r.code, "message": r.message,
+                });
+                e.reply(r.code, &status);
+                continue;
+            }
+            let mut reply = e.body.clone();
+            if *resource == "deployments" {
+                reply["status"] = available(&reply);
+            }
+            applied.insert(format!("{resource}/{suffix}"), reply.clone());
+            e.reply(200, &reply);
         }
         applied
     }
