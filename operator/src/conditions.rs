@@ -283,6 +283,20 @@ pub fn route(workloads: &Workloads) -> Option<Observed> {
     })
 }
 
+/// The longest `Ready` message: it is the `-o wide` column of `kubectl get tbot`. The detail
+/// conditions keep the whole story.
+pub const READY_MESSAGE_CHARS: usize = 160;
+
+/// `message`, cut to [`READY_MESSAGE_CHARS`] characters with an ellipsis.
+fn short(message: String) -> String {
+    if message.chars().count() <= READY_MESSAGE_CHARS {
+        return message;
+    }
+    let mut cut: String = message.chars().take(READY_MESSAGE_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
 /// Everything `Ready` summarises, most fundamental first.
 pub struct Summary<'a> {
     /// Missing credentials, one line each.
@@ -299,7 +313,8 @@ pub struct Summary<'a> {
 /// `Ready`: the first problem of the summary, or ready. `Unknown` details (a controller that has
 /// not reported yet) do not hold it back.
 pub fn ready(s: &Summary) -> Observed {
-    let not_ready = |reason, message: String| Observed::new(READY, State::False, reason, message);
+    let not_ready =
+        |reason, message: String| Observed::new(READY, State::False, reason, short(message));
     if !s.missing.is_empty() {
         return not_ready(reason::SECRET_MISSING, s.missing.join("; "));
     }
@@ -386,5 +401,14 @@ mod tests {
         );
         assert_eq!(third[0].last_transition_time, Time(at(300)));
         assert_eq!(third[0].status, "True");
+    }
+
+    #[test]
+    fn the_ready_message_stays_short_for_the_wide_column() {
+        let long = "x".repeat(1000);
+        let cut = short(long);
+        assert_eq!(cut.chars().count(), READY_MESSAGE_CHARS);
+        assert!(cut.ends_with('…'));
+        assert_eq!(short("fine".to_owned()), "fine");
     }
 }

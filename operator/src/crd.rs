@@ -422,7 +422,6 @@ pub enum LlmProvider {
     Dashscope,
     Gemini,
     Openai,
-    /// No formatter in this slot.
     None,
 }
 

@@ -560,3 +560,18 @@ fn a_pause_is_spelled_by_spec_or_annotation() {
     bot.spec.suspend = true;
     assert!(bot.paused_by().is_some_and(|w| w.contains("spec.suspend")));
 }
+
+/// The committed examples pass the CRD's CEL rules (the schema itself: tests/chart.rs).
+#[test]
+fn the_example_manifests_pass_the_cel_rules() {
+    for example in ["minimal", "production", "self-hosted"] {
+        let path = format!(
+            "{}/../manifests/examples/{example}.yaml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).expect("an example");
+        let object: Value = serde_saphyr::from_str(&text).expect("YAML");
+        validate(&object, None).unwrap_or_else(|e| panic!("{example}: {e}"));
+        let _: TranscriptionBot = serde_json::from_value(object).expect("typed");
+    }
+}
