@@ -169,3 +169,42 @@ async fn apply_children(
     }
     Ok(rejected)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(code: u16, message: &str, more: usize) -> Rejected {
+        let status = kube::core::Status::failure(message, "Failure").with_code(code);
+        Rejected {
+            kind: Kind::CronJob,
+            name: "voice-daily".to_owned(),
+            error: Error::kube("applying a child object")(kube::Error::Api(Box::new(status))),
+            more,
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_named_by_what_the_api_server_said() {
+        for (code, expected) in [
+            (403, "Forbidden"),
+            (422, "Invalid"),
+            (409, "Conflict"),
+            (400, "Rejected"),
+            (500, "ApiUnavailable"),
+        ] {
+            let c = rejected(code, "no", 0).condition();
+            assert_eq!((c.state, c.reason), (State::False, expected), "{code}");
+        }
+        let quota = rejected(
+            403,
+            "cronjobs.batch \"voice-daily\" is forbidden: exceeded quota: compute",
+            2,
+        )
+        .condition();
+        assert_eq!(
+            quota.message,
+            "CronJob voice-daily: cronjobs.batch \"voice-daily\" is forbidden: exceeded quota: compute (and 2 more)"
+        );
+    }
+}

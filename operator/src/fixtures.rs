@@ -218,8 +218,14 @@ fn bots_path() -> String {
 }
 
 impl ApiServerVerifier {
-    /// The next request; panics if none comes in time.
+    /// The next request, which operator/rbac.yaml must allow; panics if none comes in time.
     pub async fn next(&mut self) -> Exchange {
+        let exchange = self.next_unchecked().await;
+        assert_granted(&exchange);
+        exchange
+    }
+
+    async fn next_unchecked(&mut self) -> Exchange {
         let (request, respond) = tokio::time::timeout(TIMEOUT, self.handle.next_request())
             .await
             .expect("the reconciler made no further request")
@@ -470,6 +476,71 @@ impl ApiServerVerifier {
         gone.meta_mut().finalizers = None;
         e.reply(200, &json!(gone));
     }
+}
+
+#[derive(serde::Deserialize)]
+struct Rbac {
+    rules: Vec<Rule>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    api_groups: Vec<String>,
+    resources: Vec<String>,
+    verbs: Vec<String>,
+}
+
+/// `(verb, API group, resource[/subresource])` of a request to the apiserver.
+fn authorization(e: &Exchange) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = e.path.trim_start_matches('/').split('/').collect();
+    let (group, rest) = match parts.as_slice() {
+        ["api", _version, rest @ ..] => (String::new(), rest),
+        ["apis", group, _version, rest @ ..] => ((*group).to_owned(), rest),
+        _ => return None,
+    };
+    let rest = match rest {
+        ["namespaces", _ns, rest @ ..] => rest,
+        rest => rest,
+    };
+    let (resource, named) = match rest {
+        [resource] => ((*resource).to_owned(), false),
+        [resource, _name] => ((*resource).to_owned(), true),
+        [resource, _name, sub] => (format!("{resource}/{sub}"), true),
+        _ => return None,
+    };
+    let verb = match (&e.method, named) {
+        (&Method::GET, true) => "get",
+        (&Method::GET, false) if e.query.get("watch").is_some_and(|w| w == "true") => "watch",
+        (&Method::GET, false) => "list",
+        (&Method::POST, _) => "create",
+        (&Method::PATCH, _) => "patch",
+        (&Method::PUT, _) => "update",
+        (&Method::DELETE, _) => "delete",
+        _ => return None,
+    };
+    Some((verb.to_owned(), group, resource))
+}
+
+/// The operator's RBAC (operator/rbac.yaml) grants the request. The leader-election Lease is
+/// granted by a Role of its own in the chart (templates/rbac.yaml), checked there.
+fn assert_granted(e: &Exchange) {
+    let Some((verb, group, resource)) = authorization(e) else {
+        panic!("an unexpected request path: {} {}", e.method, e.path);
+    };
+    if group == "coordination.k8s.io" && resource == "leases" {
+        return;
+    }
+    let text = include_str!("../rbac.yaml");
+    let rbac: Rbac = serde_saphyr::from_str(text).expect("operator/rbac.yaml parses");
+    let granted = rbac.rules.iter().any(|r| {
+        r.api_groups.contains(&group) && r.resources.contains(&resource) && r.verbs.contains(&verb)
+    });
+    assert!(
+        granted,
+        "operator/rbac.yaml does not grant {verb} on {group}/{resource} ({} {})",
+        e.method, e.path
+    );
 }
 
 /// Every child carries exactly one controller owner reference: the bot.

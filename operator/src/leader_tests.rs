@@ -6,6 +6,8 @@ use http::Method;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 
+use tokio_util::sync::CancellationToken;
+
 use super::*;
 use crate::desired::Apis;
 use crate::fixtures;
@@ -105,4 +107,70 @@ async fn candidates_create_take_over_and_stand_by() {
         .await
         .expect("in time")
         .expect("scenario");
+}
+
+/// A Lease held by `holder`, renewed just now (wall clock: the Lease's times are real ones).
+fn fresh(holder: &str) -> serde_json::Value {
+    json!({
+        "metadata": {"name": "scribe-operator", "namespace": NS, "resourceVersion": "9"},
+        "spec": {
+            "holderIdentity": holder,
+            "leaseDurationSeconds": LEASE_SECONDS,
+            "renewTime": MicroTime(Timestamp::now()),
+            "leaseTransitions": 1,
+        },
+    })
+}
+
+// Paused time: the renewal period passes as soon as every task waits, so no test sleeps.
+#[tokio::test(start_paused = true)]
+async fn a_leader_renews_until_another_takes_the_lease_and_releases_it_on_shutdown() {
+    let (ctx, mut api) = fixtures::context(Apis::default());
+    let config = LeaseConfig {
+        namespace: NS.into(),
+        name: "scribe-operator".into(),
+        identity: "op-b_2".into(),
+    };
+    let elector = Elector::new(ctx.client.clone(), config);
+    let scenario = tokio::spawn(async move {
+        // A renewal: ours, replaced with a new renewTime.
+        api.expect(Method::GET, PATH)
+            .await
+            .reply(200, &fresh("op-b_2"));
+        let put = api.expect(Method::PUT, PATH).await;
+        assert_eq!(put.body["spec"]["holderIdentity"], json!("op-b_2"));
+        let body = put.body.clone();
+        put.reply(200, &body);
+        // Then another replica holds it: leadership is lost, nothing is written.
+        api.expect(Method::GET, PATH)
+            .await
+            .reply(200, &fresh("op-a_1"));
+        api
+    });
+    let shutdown = CancellationToken::new();
+    let held = elector.hold(&shutdown).await;
+    assert!(matches!(held, Err(Error::LeadershipLost)), "{held:?}");
+    let mut api = tokio::time::timeout(fixtures::TIMEOUT, scenario)
+        .await
+        .expect("in time")
+        .expect("scenario");
+
+    // A leader that stops gives the Lease up, so the standby need not wait for it to expire.
+    let scenario = tokio::spawn(async move {
+        api.expect(Method::GET, PATH)
+            .await
+            .reply(200, &fresh("op-b_2"));
+        let put = api.expect(Method::PUT, PATH).await;
+        assert!(put.body["spec"]["holderIdentity"].is_null(), "{}", put.body);
+        let body = put.body.clone();
+        put.reply(200, &body);
+    });
+    elector.release().await;
+    tokio::time::timeout(fixtures::TIMEOUT, scenario)
+        .await
+        .expect("in time")
+        .expect("scenario");
+    // Shut down while leading: hold returns without another request.
+    shutdown.cancel();
+    assert!(elector.hold(&shutdown).await.is_ok());
 }
