@@ -17,7 +17,7 @@ use lapin::options::{
 };
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
-use scribe_fakes::dashscope::{Endpoint, Reply};
+use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_rabbitmq::Names;
 use scribe_testkit::audio::{self, Format};
@@ -268,10 +268,12 @@ async fn main() {
     // 3. Jobs/s with one and two workers, recogniser at 500 ms per request.
     env.fakes
         .dashscope
-        .set_asr(|_| Reply::Text("bench job".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("bench job".into()));
     env.fakes
         .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_millis(500));
+        .asr()
+        .set_latency(Duration::from_millis(500));
     let note = audio::encode(
         &audio::say("A short benchmark voice note.", "en"),
         Format::VoiceNote,

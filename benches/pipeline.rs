@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use scribe_fakes::dashscope::{Endpoint, Reply};
+use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, FileRef, update};
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, user};
@@ -120,7 +120,8 @@ async fn main() {
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| Reply::Text("bench text".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("bench text".into()));
     let mut scribe = Scribe::start(BINARY, &fakes, &trial).await;
     let note = audio::encode(&speech(30.0), Format::VoiceNote);
     let ten = audio::encode(&speech(600.0), Format::Mp3);
@@ -169,17 +170,18 @@ async fn main() {
     let mut results = Vec::new();
     for concurrency in ["4", "1"] {
         let fakes = Fakes::start().await;
-        fakes.dashscope.set_asr(|_| Reply::Text("bench".into()));
         fakes
             .dashscope
-            .set_latency(Endpoint::Asr, Duration::from_secs(2));
+            .asr()
+            .set_reply(|_| Reply::Text("bench".into()));
+        fakes.dashscope.asr().set_latency(Duration::from_secs(2));
         let mut env = trial.to_vec();
         env.push(("ASR_CONCURRENCY", concurrency));
         let mut scribe = Scribe::start(BINARY, &fakes, &env).await;
         let file = fakes.telegram.add_file(FileKind::Voice, hour.clone());
         let wall = job(&fakes, 900, &file, FileKind::Voice, 3600.0).await;
         let rss = scribe.pid().map_or(0, peak_rss_kib);
-        let requests = fakes.dashscope.asr_calls().len();
+        let requests = fakes.dashscope.asr().calls().len();
         println!(
             "| 60 min, ASR 2 s/request, ASR_CONCURRENCY={concurrency}: wall time ({requests} requests) | {:.1} s |",
             wall.as_secs_f64()

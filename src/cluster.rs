@@ -7,7 +7,7 @@ use scribe_core::config::{BotConfig, BrokerConfig, Env, ProcessConfig, WebhookCo
 use scribe_core::metrics::Metrics;
 use scribe_core::ops::{self, Ops};
 use scribe_queue::Queue;
-use scribe_rabbitmq::RabbitQueue;
+use scribe_rabbitmq::{self as rabbit, RabbitQueue};
 use scribe_webhook::http::{self, Webhook};
 use scribe_worker::Queues;
 
@@ -22,12 +22,14 @@ pub async fn webhook() -> Result<()> {
     let broker = BrokerConfig::from_env(&mut env);
     env.finish()?;
     let shutdown = startup::begin(&process);
-    let rabbit = RabbitQueue::new(
-        broker.url,
-        &bot.name,
-        broker.publish_channels,
-        &format!("{}-webhook", bot.name),
-    );
+    let rabbit = RabbitQueue::new(rabbit::Settings {
+        url: broker.url,
+        bot: bot.name.clone(),
+        publishers: broker.publish_channels,
+        connection_name: format!("{}-webhook", bot.name),
+        confirm_timeout: broker.confirm_timeout,
+        retry_delays: Vec::new(),
+    });
     let queue: Arc<dyn Queue> = Arc::new(rabbit.clone());
     if !queue.ready().await {
         tracing::warn!("RabbitMQ is not reachable yet; answering 503 until it is");
@@ -47,7 +49,7 @@ pub async fn webhook() -> Result<()> {
     })
     .merge(ops::router(ops));
     tracing::info!(bot = %bot.name, path = http::PATH, "scribe webhook");
-    let server = startup::serve(process.listen_addr, router, shutdown.clone()).await?;
+    let server = startup::serve(&process, router, shutdown.clone()).await?;
     let _ = server.await;
     rabbit.close().await;
     tracing::info!("stopped");
@@ -62,14 +64,19 @@ pub async fn worker(queues: Queues) -> Result<()> {
     let broker = BrokerConfig::from_env(&mut env);
     let settings = HandlerSettings::from_env(&mut env);
     env.finish()?;
+    if queues != Queues::Updates {
+        startup::check_tools()?;
+    }
     let shutdown = startup::begin(&process);
     let worker_id = startup::worker_id();
-    let rabbit = RabbitQueue::new(
-        broker.url,
-        &settings.bot.name,
-        broker.publish_channels,
-        &worker_id,
-    );
+    let rabbit = RabbitQueue::new(rabbit::Settings {
+        url: broker.url,
+        bot: settings.bot.name.clone(),
+        publishers: broker.publish_channels,
+        connection_name: worker_id.to_string(),
+        confirm_timeout: broker.confirm_timeout,
+        retry_delays: settings.jobs.retry_delays.clone(),
+    });
     let queue: Arc<dyn Queue> = Arc::new(rabbit.clone());
     let (metrics, registry) = Metrics::new(&settings.bot.name);
     let opened = startup::OpenedStore::default();
@@ -78,7 +85,7 @@ pub async fn worker(queues: Queues) -> Result<()> {
         vec![opened.check(), startup::queue_check(queue.clone())],
         shutdown.clone(),
     );
-    let server = startup::serve(process.listen_addr, ops::router(ops), shutdown.clone()).await?;
+    let server = startup::serve(&process, ops::router(ops), shutdown.clone()).await?;
     let store = match startup::open_store(&settings.store).await {
         Ok(store) => store,
         Err(e) => {

@@ -19,6 +19,7 @@ pub async fn run(delete_webhook: bool) -> Result<()> {
     let process = ProcessConfig::from_env(&mut env);
     let settings = HandlerSettings::from_env(&mut env);
     env.finish()?;
+    startup::check_tools()?;
     let shutdown = startup::begin(&process);
 
     let store = startup::open_store(&settings.store).await?;
@@ -48,23 +49,27 @@ pub async fn run(delete_webhook: bool) -> Result<()> {
     )
     .await?;
 
-    let webhook = ctx
-        .telegram
-        .get_webhook_info()
-        .await
-        .context("getWebhookInfo failed")?;
-    if !webhook.url.is_empty() {
-        if !delete_webhook {
+    // A webhook blocks polling. Telegram tells (getWebhookInfo); an emulator that lacks the
+    // method is no reason to stop: then `getUpdates` answers 409 if one is set, and the poller
+    // explains or removes it.
+    match ctx.telegram.get_webhook_info().await {
+        Ok(info) if !info.url.is_empty() && !delete_webhook => {
             return Err(anyhow::anyhow!(
                 "this bot has a webhook set, so it cannot poll; run `scribe run --delete-webhook` to remove it"
             )
             .into());
         }
-        ctx.telegram
-            .delete_webhook()
-            .await
-            .context("deleteWebhook failed")?;
-        tracing::warn!("webhook removed; polling instead");
+        Ok(info) if !info.url.is_empty() => {
+            ctx.telegram
+                .delete_webhook()
+                .await
+                .context("deleteWebhook failed")?;
+            tracing::warn!("webhook removed; polling instead");
+        }
+        Ok(_) => {}
+        Err(error) => {
+            tracing::info!(error = %scribe_core::telemetry::chain(&error), "getWebhookInfo unavailable; a webhook that blocks polling shows up when polling starts");
+        }
     }
     tracing::info!(bot = %ctx.bot.name, "scribe run: all-in-one mode");
 
@@ -73,13 +78,14 @@ pub async fn run(delete_webhook: bool) -> Result<()> {
         vec![startup::store_check(store.clone())],
         shutdown.clone(),
     );
-    let server = startup::serve(process.listen_addr, ops::router(ops), shutdown.clone()).await?;
+    let server = startup::serve(&process, ops::router(ops), shutdown.clone()).await?;
     let poller = Poller {
         telegram: ctx.telegram.clone(),
         store: store.clone(),
         queue,
         bot: ctx.bot.name.clone(),
         timeout: poll_timeout,
+        delete_webhook,
     };
     tokio::join!(
         poller.run(shutdown.clone()),

@@ -1,13 +1,12 @@
 //! Wiring shared by the subcommands: configuration, store, Telegram identity, the ops server.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use scribe_core::config::{
-    AlertsConfig, BillingConfig, BotConfig, ConfigErrors, Env, JobsConfig, PipelineConfig,
-    ProcessConfig, ProviderConfig, StoreConfig, TelegramConfig,
+    AlertsConfig, BillingConfig, BotConfig, ConfigErrors, Env, JobsConfig, LimitsConfig,
+    PipelineConfig, ProcessConfig, ProviderConfig, StoreConfig, TelegramConfig,
 };
 use scribe_core::metrics::Metrics;
 use scribe_core::ops::Check;
@@ -66,12 +65,7 @@ pub async fn operator() -> Result<()> {
     let shutdown = begin(&process);
     let (metrics, registry) = scribe_operator::Metrics::new();
     let ops = scribe_core::ops::Ops::new(registry, vec![], shutdown.clone());
-    let server = serve(
-        process.listen_addr,
-        scribe_core::ops::router(ops),
-        shutdown.clone(),
-    )
-    .await?;
+    let server = serve(&process, scribe_core::ops::router(ops), shutdown.clone()).await?;
     let client = scribe_operator::client().await.map_err(|e| {
         // One line for people; the whole chain for whoever reads the logs.
         tracing::debug!(error = ?e, "Kubernetes client");
@@ -145,7 +139,7 @@ pub async fn bot_username(
             Err(e) => {
                 failures += 1;
                 let wait = backoff.delay(failures, None);
-                tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "Telegram unreachable; retrying getMe");
+                tracing::warn!(error = %scribe_core::telemetry::chain(&e), wait_ms = wait.as_millis() as u64, "Telegram unreachable; retrying getMe");
                 tokio::select! {
                     () = shutdown.cancelled() => anyhow::bail!("shut down before Telegram answered"),
                     () = tokio::time::sleep(wait) => {}
@@ -155,22 +149,41 @@ pub async fn bot_username(
     }
 }
 
-/// Binds `addr` and serves `router` until `shutdown`.
+/// Binds `LISTEN_ADDR` and serves `router` until `shutdown`.
 pub async fn serve(
-    addr: SocketAddr,
+    process: &ProcessConfig,
     router: axum::Router,
     shutdown: CancellationToken,
 ) -> anyhow::Result<JoinHandle<()>> {
+    let addr = process.listen_addr;
+    let timeouts = process.http_timeouts;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (LISTEN_ADDR)"))?;
     let local = listener.local_addr().context("listener address")?;
     tracing::info!(addr = %local, "serving /metrics, /healthz, /readyz");
     Ok(tokio::spawn(async move {
-        if let Err(error) = scribe_core::ops::serve(listener, router, shutdown).await {
+        if let Err(error) = scribe_core::ops::serve(listener, router, timeouts, shutdown).await {
             tracing::error!(%error, "HTTP server failed");
         }
     }))
+}
+
+/// The programs the audio pipeline runs: found on `PATH` (not run: a wedged binary must not
+/// hang start-up), or one line that names what is missing and how to get it.
+pub fn check_tools() -> anyhow::Result<()> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let missing: Vec<&str> = ["ffmpeg", "ffprobe"]
+        .into_iter()
+        .filter(|tool| !std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow::anyhow!(
+        "{} not found on PATH; install ffmpeg (Debian/Ubuntu: apt install ffmpeg, macOS: brew install ffmpeg)",
+        missing.join(" and ")
+    ))
 }
 
 /// `/readyz` asks the database.
@@ -236,6 +249,7 @@ pub struct HandlerSettings {
     pub billing: BillingConfig,
     pub jobs: JobsConfig,
     pub alerts: AlertsConfig,
+    pub limits: LimitsConfig,
 }
 
 impl HandlerSettings {
@@ -249,6 +263,7 @@ impl HandlerSettings {
             billing: BillingConfig::from_env(env),
             jobs: JobsConfig::from_env(env),
             alerts: AlertsConfig::from_env(env),
+            limits: LimitsConfig::from_env(env),
         }
     }
 }
@@ -279,6 +294,7 @@ impl Handlers {
             billing,
             jobs,
             alerts,
+            limits,
         } = settings;
         let http =
             scribe_core::http::client(providers.timeout).context("cannot build the HTTP client")?;
@@ -287,8 +303,9 @@ impl Handlers {
             api_url,
             max_file_bytes,
             poll_timeout,
+            local_root,
         } = telegram;
-        let telegram = Telegram::new(http.clone(), api_url, token);
+        let telegram = Telegram::new(http.clone(), api_url, token).with_local_root(local_root);
         let username = bot_username(&telegram, shutdown).await?;
         tracing::info!(bot = %bot.name, username = %username, "bot identity");
         let delivery = DeliveryConfig {
@@ -306,6 +323,7 @@ impl Handlers {
             billing: Arc::new(billing),
             jobs: Arc::new(jobs),
             alerts: Arc::new(alerts),
+            limits: Arc::new(limits),
             delivery: Arc::new(delivery),
             metrics,
             throttle: Default::default(),

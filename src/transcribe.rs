@@ -5,11 +5,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use scribe_audio::Method;
 use scribe_core::billing::billable_seconds;
 use scribe_core::config::{Env, PipelineConfig, ProcessConfig, ProviderConfig};
 use scribe_core::i18n::Stage;
 use scribe_core::metrics::Metrics;
-use scribe_worker::pipeline::{self, Pipeline};
+use scribe_worker::pipeline::{self, Hints, Pipeline};
 
 use crate::startup::Result;
 
@@ -22,6 +23,7 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
     let providers = ProviderConfig::from_env(&mut env);
     let config = PipelineConfig::from_env(&mut env);
     env.finish()?;
+    crate::startup::check_tools()?;
     scribe_core::telemetry::init(
         process.log_json,
         &std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into()),
@@ -32,20 +34,31 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
         scribe_core::http::client(providers.timeout).context("cannot build the HTTP client")?;
     let (metrics, _registry) = Metrics::new("transcribe");
     let pipeline = Pipeline::from_config(providers, config, http, metrics);
-    let probe = scribe_audio::probe(file)
-        .await
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    let cancel = tokio_util::sync::CancellationToken::new();
     let (progress, _) = tokio::sync::watch::channel(Stage::Queued);
     let no_speech = || anyhow::anyhow!("no speech recognised in {}", file.display());
     let analysed = Instant::now();
-    let analysis = match pipeline.analyse(file, &probe).await {
+    let analysis = match pipeline.analyse(file, &cancel).await {
         Ok(a) => a,
         Err(pipeline::Error::NoSpeech) => return Err(no_speech().into()),
-        Err(e) => return Err(anyhow::Error::new(e).into()),
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("cannot read {}", file.display()))
+                .into());
+        }
     };
     let prepare_ms = analysed.elapsed().as_millis();
     let recognised = match pipeline
-        .recognise(file, &probe, &analysis, language.as_deref(), &progress)
+        .recognise(
+            file,
+            &analysis,
+            Hints {
+                language: language.as_deref(),
+                context: None,
+            },
+            &progress,
+            &cancel,
+        )
         .await
     {
         Ok(r) => r,
@@ -59,21 +72,21 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
         (f.text, f.formatter, f.llm_ms)
     };
     println!("{text}");
-    let seconds = billable_seconds(analysis.duration);
+    let seconds = billable_seconds(analysis.seconds);
     eprintln!(
         "{:.1} s audio · {} chunk(s){} · prepare {:.2} s · asr {:.2} s · format {:.2} s ({formatter}) · total {:.2} s · billed {seconds} s · ASR ≈ ${:.4}",
-        analysis.duration,
+        analysis.seconds,
         recognised.chunks,
-        if recognised.passthrough {
-            ", passthrough"
-        } else {
-            ""
+        match recognised.method {
+            Method::Passthrough => ", as sent",
+            Method::Copy => ", stream copy",
+            Method::Encode => ", re-encoded",
         },
         prepare_ms as f64 / 1000.0,
         recognised.asr_ms as f64 / 1000.0,
         llm_ms as f64 / 1000.0,
         started.elapsed().as_secs_f64(),
-        analysis.duration * ASR_USD_PER_SECOND,
+        analysis.seconds * ASR_USD_PER_SECOND,
     );
     Ok(())
 }

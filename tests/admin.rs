@@ -2,10 +2,10 @@
 //! and bad arguments, as an admin and as anyone else; numbers checked against seeded data.
 
 use scribe_core::billing::{Package, Reason};
-use scribe_fakes::dashscope::{Endpoint, Reply};
+use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, TgUser, update};
 use scribe_fakes::wait_until;
-use scribe_store::{Intake, JobStats, NewJob, Store};
+use scribe_store::{Intake, JobStats, NewJob, Store, TrialState};
 use scribe_telegram::{Media, MediaKind};
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, user};
@@ -91,10 +91,11 @@ async fn done_job(store: &Store, update_id: i64, user_id: i64, seconds: i64) {
         update_id,
         user_id,
         chat_id: user_id,
-        message_id: 1,
+        message_id: update_id,
         media: media(seconds),
         trace_id: "seed".into(),
         unknown_duration_cap: 3600,
+        max_active: None,
     };
     let Intake::Created(job) = store.create_job(&new).await.expect("intake") else {
         panic!("created")
@@ -103,6 +104,7 @@ async fn done_job(store: &Store, update_id: i64, user_id: i64, seconds: i64) {
     store
         .complete_job(
             job.id,
+            "seeder",
             &JobStats {
                 audio_seconds: Some(seconds),
                 ..JobStats::default()
@@ -210,6 +212,74 @@ async fn users_are_found_paged_and_shown_as_a_card() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_long_cyrillic_search_pages_with_buttons_that_fit_telegrams_limit() {
+    let fakes = Fakes::start().await;
+    let scribe = start(&fakes, &[]).await;
+    let store = scribe.store().await;
+    // 30 Cyrillic characters: 60 bytes, more than a button's 64 bytes can carry with its page.
+    let name = "Александра Константиновна Ивн";
+    assert_eq!(name.chars().count(), 29);
+    let query = format!("{name}а");
+    for i in 0..7 {
+        store
+            .touch_user(6400 + i, &format!("{query} {i}"), None, Some("ru"))
+            .await
+            .expect("seed");
+    }
+    let page = ask(&fakes, &format!("/user {query}"), "Users 1–5").await;
+    assert!(page.contains("Users 1–5"), "{page}");
+    // The fake Telegram refuses callback data over 64 bytes, so the page arrived at all only
+    // because every button fits; now the next-page button must work.
+    let next = fakes
+        .telegram
+        .messages(ADMIN)
+        .into_iter()
+        .rev()
+        .flat_map(|m| m.buttons)
+        .find(|b| b.text == "▶️")
+        .and_then(|b| b.callback_data)
+        .expect("a next-page button");
+    assert!(next.len() <= 64, "{next}");
+    let since = seen(&fakes);
+    press(&fakes, ADMIN, &boss(), &next);
+    let second = expect_admin(&fakes, since, "Users 6–7").await;
+    assert!(second.contains("Users 6–7"), "{second}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exported_text_cells_never_run_as_spreadsheet_formulas() {
+    let fakes = Fakes::start().await;
+    let scribe = start(&fakes, &[]).await;
+    let store = scribe.store().await;
+    store
+        .touch_user(
+            6500,
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+            Some("@evil"),
+            None,
+        )
+        .await
+        .expect("seed");
+    store
+        .touch_user(6501, "+1 (555) call me", None, None)
+        .await
+        .expect("seed");
+    fakes
+        .telegram
+        .push_update(update::text(ADMIN, &boss(), "/export users"));
+    let doc = fakes
+        .wait_message(ADMIN, "the CSV", |m| m.document.is_some())
+        .await;
+    let csv = String::from_utf8(doc.document.expect("document").bytes).expect("utf-8");
+    assert!(
+        csv.contains("6500,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",'@evil,"),
+        "{csv}"
+    );
+    assert!(csv.contains("6501,'+1 (555) call me,"), "{csv}");
+    assert!(!csv.contains(",=HYPERLINK"), "{csv}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stat_and_report_equal_a_hand_count_of_seeded_data() {
     let fakes = Fakes::start().await;
     let scribe = start(&fakes, &[]).await;
@@ -312,9 +382,7 @@ async fn export_streams_every_row_past_the_page_size() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn status_shows_a_running_job_and_flush_fails_it_releasing_the_hold() {
     let fakes = Fakes::start().await;
-    fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, std::time::Duration::from_secs(60));
+    let gate = fakes.dashscope.asr().gate();
     let scribe = start(&fakes, &[]).await;
     let chat = 6601;
     let note = audio::encode(&audio::say("Stuck forever.", "en"), Format::VoiceNote);
@@ -323,7 +391,7 @@ async fn status_shows_a_running_job_and_flush_fails_it_releasing_the_hold() {
         .telegram
         .push_update(update::voice(chat, &user(chat), &file, 2));
     wait_until("the job at the recogniser", WAIT, || {
-        (fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+        (gate.waiting() > 0).then_some(())
     })
     .await;
     let status = ask(&fakes, "/status", "Status").await;
@@ -401,7 +469,7 @@ async fn review_mode_trials_are_requested_decided_once_and_told() {
             .expect("user")
             .expect("exists")
             .trial_state,
-        "denied"
+        TrialState::Denied
     );
     let approvals = fakes
         .shown(6701)
@@ -439,7 +507,8 @@ async fn settings_toggle_in_place_history_lists_jobs_and_a_low_balance_is_noted(
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| Reply::Text("short note".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("short note".into()));
     let scribe = start(&fakes, &[("TRIAL_MINUTES", "1")]).await;
     let chat = 6901;
     let cat = user(chat);
@@ -493,7 +562,7 @@ async fn settings_toggle_in_place_history_lists_jobs_and_a_low_balance_is_noted(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn alerts_fire_once_per_cooldown_for_failure_streaks_backlogs_and_a_dead_provider() {
     let fakes = Fakes::start().await;
-    fakes.dashscope.set_down(Endpoint::Asr, true);
+    fakes.dashscope.asr().set_down(true);
     let _scribe = start(
         &fakes,
         &[
@@ -535,11 +604,9 @@ async fn alerts_fire_once_per_cooldown_for_failure_streaks_backlogs_and_a_dead_p
     );
     assert_eq!(count("keeps failing"), 1);
 
-    // A backlog: three slow jobs behind a single job slot.
-    fakes.dashscope.set_down(Endpoint::Asr, false);
-    fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, std::time::Duration::from_secs(30));
+    // A backlog: three jobs behind a single job slot held at the recogniser.
+    fakes.dashscope.asr().set_down(false);
+    let _held = fakes.dashscope.asr().gate();
     for chat in [7201, 7202, 7203, 7204] {
         let file = fakes.telegram.add_file(FileKind::Voice, note.clone());
         fakes

@@ -903,7 +903,7 @@ fn monitoring_objects_select_the_operator_and_its_pods() {
             "webhook/src/http.rs has no reason {reason}"
         );
     }
-    let providers = read("core/providers/src/lib.rs");
+    let providers = read("core/providers/src/error.rs");
     for outcome in [
         "throttled",
         "unauthorized",
@@ -916,7 +916,7 @@ fn monitoring_objects_select_the_operator_and_its_pods() {
     ] {
         assert!(
             providers.contains(&format!("\"{outcome}\"")),
-            "core/providers/src/lib.rs has no provider outcome {outcome}"
+            "core/providers/src/error.rs has no provider outcome {outcome}"
         );
     }
 }

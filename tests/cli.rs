@@ -56,10 +56,14 @@ fn provider_env(fakes: &Fakes) -> Vec<(&'static str, String)> {
 async fn transcribe_prints_the_text_and_a_summary() {
     let fakes = Fakes::start().await;
     const SPOKEN: &str = "this file goes through exactly the same pipeline as the bot does and comes back formatted by the language model";
-    fakes.dashscope.set_asr(|_| Reply::Text(SPOKEN.into()));
     fakes
         .dashscope
-        .set_llm(|c| Reply::Text(c.user.to_uppercase()));
+        .asr()
+        .set_reply(|_| Reply::Text(SPOKEN.into()));
+    fakes
+        .dashscope
+        .llm()
+        .set_reply(|c| Reply::Text(c.user.to_uppercase()));
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("talk.mp3");
     std::fs::write(
@@ -105,14 +109,14 @@ async fn transcribe_prints_the_text_and_a_summary() {
         "{summary}"
     );
     assert_eq!(
-        fakes.dashscope.asr_calls()[0].call.language.as_deref(),
+        fakes.dashscope.asr().calls()[0].call.language.as_deref(),
         Some("en")
     );
 
     let raw = run(&["--no-format"]).await.expect("joined");
     assert_eq!(String::from_utf8_lossy(&raw.stdout).trim(), SPOKEN);
     assert_eq!(
-        fakes.dashscope.llm_calls().len(),
+        fakes.dashscope.llm().calls().len(),
         1,
         "--no-format asks no model"
     );
@@ -132,7 +136,8 @@ async fn run_serves_health_readiness_and_metrics_and_logs_no_secret() {
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| Reply::Text("metrics please".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("metrics please".into()));
     let mut scribe = Scribe::start(BIN, &fakes, &[]).await;
     let file = fakes.telegram.add_file(
         FileKind::Voice,

@@ -2,107 +2,17 @@
 //! and PostgreSQL of this machine, the external APIs faked. Each test has its own bot name
 //! (so its own queues) and its own database.
 
-use std::time::Duration;
-
-use scribe_fakes::dashscope::{Endpoint, Reply};
+use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::{wait_until, wait_until_async};
-use scribe_rabbitmq::Names;
+use scribe_store::JobState;
 use scribe_testkit::audio::{self, Format};
-use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, ledger_rows, user};
-use scribe_testkit::database::TestDatabase;
+use scribe_testkit::bot::{WAIT, finished_job, ledger_rows, user};
+use scribe_testkit::cluster::{Cluster, SECRET};
 use scribe_testkit::proxy::Proxy;
 use scribe_testkit::rabbit;
 
 const BIN: &str = env!("CARGO_BIN_EXE_scribe");
-const SECRET: &str = "test-webhook-secret_42";
-
-struct Cluster {
-    fakes: Fakes,
-    db: TestDatabase,
-    bot: String,
-    http: reqwest::Client,
-}
-
-impl Cluster {
-    async fn start(prefix: &str) -> Cluster {
-        Cluster {
-            fakes: Fakes::start().await,
-            db: TestDatabase::postgres().await,
-            bot: rabbit::unique_bot(prefix),
-            http: scribe_core::http::client(Duration::from_secs(30)).expect("client"),
-        }
-    }
-
-    fn env<'a>(&'a self, amqp: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-        let mut env = vec![
-            ("BOT_NAME", self.bot.as_str()),
-            ("AMQP_URL", amqp),
-            ("WEBHOOK_SECRET_TOKEN", SECRET),
-        ];
-        env.extend_from_slice(extra);
-        env
-    }
-
-    async fn webhook(&self, amqp: &str, extra: &[(&str, &str)]) -> Scribe {
-        Scribe::start_role(
-            BIN,
-            &["webhook"],
-            &self.fakes,
-            &self.db.url,
-            &self.env(amqp, extra),
-        )
-        .await
-    }
-
-    async fn worker(&self, extra: &[(&str, &str)]) -> Scribe {
-        self.worker_via(&rabbit::amqp_url(), &self.db.url, extra)
-            .await
-    }
-
-    async fn worker_via(&self, amqp: &str, database_url: &str, extra: &[(&str, &str)]) -> Scribe {
-        Scribe::start_role(
-            BIN,
-            &["worker"],
-            &self.fakes,
-            database_url,
-            &self.env(amqp, extra),
-        )
-        .await
-    }
-
-    /// POSTs an update as Telegram would; returns the status.
-    async fn post(&self, webhook: &Scribe, update: &serde_json::Value) -> u16 {
-        let url = format!("http://{}/telegram", webhook.http_addr().await);
-        match self
-            .http
-            .post(url)
-            .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
-            .json(update)
-            .send()
-            .await
-        {
-            Ok(r) => r.status().as_u16(),
-            Err(_) => 0,
-        }
-    }
-
-    fn names(&self) -> Names {
-        Names::new(&self.bot)
-    }
-
-    async fn clean_up(self) {
-        let names = self.names();
-        rabbit::delete(&names.exchange, &names.all_queues()).await;
-        self.db.drop_database().await;
-    }
-
-    async fn store(&self) -> scribe_store::Store {
-        scribe_store::Store::connect(&scribe_core::Secret::new(self.db.url.clone()), 2)
-            .await
-            .expect("store")
-    }
-}
 
 fn voice(cluster: &Cluster, chat: i64, text: &str) -> serde_json::Value {
     let bytes = audio::encode(&audio::say(text, "en"), Format::VoiceNote);
@@ -117,19 +27,18 @@ const SPOKEN: &str = "we ship the release on friday after the last review and th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_are_busy() {
-    let cluster = Cluster::start("flow").await;
+    let cluster = Cluster::start(BIN, "flow").await;
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text(SPOKEN.into()));
+        .asr()
+        .set_reply(|_| Reply::Text(SPOKEN.into()));
     cluster
         .fakes
         .dashscope
-        .set_llm(|c| Reply::Text(c.user.to_uppercase()));
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_secs(6));
+        .llm()
+        .set_reply(|c| Reply::Text(c.user.to_uppercase()));
+    let gate = cluster.fakes.dashscope.asr().gate();
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let _worker = cluster.worker(&[("WORKER_CONCURRENCY", "1")]).await;
@@ -141,7 +50,7 @@ async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_ar
         200
     );
     wait_until("the job at the recogniser", WAIT, || {
-        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+        (gate.waiting() > 0).then_some(())
     })
     .await;
     // Every job slot is busy; a command still gets its answer.
@@ -156,9 +65,10 @@ async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_ar
         .wait_containing(9102, "Balance: 15 min.")
         .await;
     assert!(
-        cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0,
+        gate.waiting() > 0,
         "answered while the job was still running"
     );
+    gate.release_all();
 
     cluster.fakes.wait_text(9101, &SPOKEN.to_uppercase()).await;
     let store = cluster.store().await;
@@ -184,11 +94,12 @@ async fn updates_flow_through_the_broker_and_commands_are_answered_while_jobs_ar
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_update_delivered_twice_is_handled_once() {
-    let cluster = Cluster::start("dup").await;
+    let cluster = Cluster::start(BIN, "dup").await;
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text("just once".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("just once".into()));
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let worker = cluster.worker(&[]).await;
@@ -218,7 +129,7 @@ async fn an_update_delivered_twice_is_handled_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_requests_get_their_status_and_leave_the_queue_untouched() {
-    let cluster = Cluster::start("bad").await;
+    let cluster = Cluster::start(BIN, "bad").await;
     let url = rabbit::amqp_url();
     let webhook = cluster
         .webhook(&url, &[("WEBHOOK_MAX_BODY_BYTES", "4096")])
@@ -274,15 +185,13 @@ async fn bad_requests_get_their_status_and_leave_the_queue_untouched() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_job_of_a_killed_worker_is_finished_by_another_once() {
-    let cluster = Cluster::start("kill").await;
+    let cluster = Cluster::start(BIN, "kill").await;
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text("survived".into()));
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_secs(4));
+        .asr()
+        .set_reply(|_| Reply::Text("survived".into()));
+    let gate = cluster.fakes.dashscope.asr().gate();
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let mut first = cluster.worker(&[]).await;
@@ -293,14 +202,11 @@ async fn a_job_of_a_killed_worker_is_finished_by_another_once() {
         200
     );
     wait_until("the job at the recogniser", WAIT, || {
-        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+        (gate.waiting() > 0).then_some(())
     })
     .await;
     first.kill().await;
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::ZERO);
+    gate.release_all();
     let _second = cluster.worker(&[]).await;
     cluster.fakes.wait_text(9401, "survived").await;
     let store = cluster.store().await;
@@ -318,7 +224,7 @@ async fn a_job_of_a_killed_worker_is_finished_by_another_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
-    let cluster = Cluster::start("outage").await;
+    let cluster = Cluster::start(BIN, "outage").await;
     let upstream = "127.0.0.1:5672".parse().expect("address");
     let proxy = Proxy::start(upstream).await;
     let via_proxy = format!("amqp://guest:guest@{}/%2f", proxy.addr());
@@ -404,8 +310,8 @@ async fn a_broker_outage_during_a_burst_loses_nothing_and_duplicates_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_provider_failing_past_the_budget_dead_letters_releases_and_tells() {
-    let cluster = Cluster::start("dead").await;
-    cluster.fakes.dashscope.set_down(Endpoint::Asr, true);
+    let cluster = Cluster::start(BIN, "dead").await;
+    cluster.fakes.dashscope.asr().set_down(true);
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let _worker = cluster
@@ -442,15 +348,13 @@ async fn a_provider_failing_past_the_budget_dead_letters_releases_and_tells() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
-    let cluster = Cluster::start("term").await;
+    let cluster = Cluster::start(BIN, "term").await;
     cluster
         .fakes
         .dashscope
-        .set_asr(|_| Reply::Text("handed back".into()));
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_secs(30));
+        .asr()
+        .set_reply(|_| Reply::Text("handed back".into()));
+    let gate = cluster.fakes.dashscope.asr().gate();
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let mut first = cluster.worker(&[("SHUTDOWN_GRACE_SECONDS", "1")]).await;
@@ -461,7 +365,7 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
         200
     );
     wait_until("the job at the recogniser", WAIT, || {
-        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+        (gate.waiting() > 0).then_some(())
     })
     .await;
     let status = first.terminate().await;
@@ -473,30 +377,37 @@ async fn sigterm_hands_an_unfinished_job_back_and_finishes_a_short_one() {
     let store = cluster.store().await;
     assert_eq!(
         store.jobs_of_user(9701, 1).await.expect("jobs")[0].state,
-        "queued"
+        JobState::Queued
     );
 
-    cluster
-        .fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, Duration::from_secs(1));
+    let asked = cluster.fakes.dashscope.asr().traffic().requests;
     let mut second = cluster.worker(&[("SHUTDOWN_GRACE_SECONDS", "20")]).await;
+    let ops = second.http_addr().await;
     wait_until("the job running again", WAIT, || {
-        (cluster.fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
+        (cluster.fakes.dashscope.asr().traffic().requests > asked).then_some(())
     })
     .await;
-    // Within the grace period the job finishes before the worker exits.
-    second.terminate().await;
+    // SIGTERM while the recogniser holds the job; released once the worker has stopped serving,
+    // the job still finishes within the grace period, before the worker exits.
+    let release = async {
+        wait_until_async("the worker to take SIGTERM", WAIT, || async {
+            tokio::net::TcpStream::connect(ops).await.err().map(drop)
+        })
+        .await;
+        gate.release_all();
+    };
+    let (status, ()) = tokio::join!(second.terminate(), release);
+    assert_eq!(status.code(), Some(0), "clean exit");
     assert_eq!(cluster.fakes.shown(9701), vec!["handed back".to_owned()]);
     let job = store.jobs_of_user(9701, 1).await.expect("jobs").remove(0);
-    assert_eq!(job.state, "done");
+    assert_eq!(job.state, JobState::Done);
     store.close().await;
     cluster.clean_up().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn readiness_follows_broker_and_database_outages_and_work_resumes() {
-    let cluster = Cluster::start("ready").await;
+    let cluster = Cluster::start(BIN, "ready").await;
     let broker = Proxy::start("127.0.0.1:5672".parse().expect("address")).await;
     let database = Proxy::start("127.0.0.1:5432".parse().expect("address")).await;
     let amqp = format!("amqp://guest:guest@{}/%2f", broker.addr());
@@ -546,7 +457,7 @@ async fn readiness_follows_broker_and_database_outages_and_work_resumes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn payments_and_admin_commands_work_through_the_cluster() {
-    let cluster = Cluster::start("pay").await;
+    let cluster = Cluster::start(BIN, "pay").await;
     let url = rabbit::amqp_url();
     let webhook = cluster.webhook(&url, &[]).await;
     let _worker = cluster.worker(&[("ADMIN_IDS", "9900")]).await;
@@ -614,7 +525,7 @@ async fn payments_and_admin_commands_work_through_the_cluster() {
 async fn a_worker_is_alive_while_migrations_wait_and_ready_once_they_ran() {
     use sqlx::{Connection, PgConnection};
 
-    let cluster = Cluster::start("migrating").await;
+    let cluster = Cluster::start(BIN, "migrating").await;
     // The schema exists; a migration run reads its history, and waits while this lock is held.
     cluster.store().await.migrate().await.expect("migrations");
     let mut conn = PgConnection::connect(&cluster.db.url)

@@ -66,7 +66,11 @@ async fn commands_answer_and_change_settings() {
     fakes
         .wait_text(chat, "I don't know that command. /help lists them.")
         .await;
-    let photo_update = fakes.telegram.push_update(update::photo(chat, &ann));
+    let photo_update = fakes
+        .telegram
+        .push_update(update::photo(chat, &ann))
+        .update_id
+        .expect("a private message is delivered");
     fakes
         .wait_text(
             chat,

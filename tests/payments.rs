@@ -3,6 +3,7 @@
 
 use scribe_fakes::telegram::{FileKind, TgUser, update};
 use scribe_fakes::{wait_until, wait_until_async};
+use scribe_store::JobState;
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, ledger_rows, user};
 
@@ -78,8 +79,8 @@ async fn the_stars_flow_credits_once_validates_pre_checkout_and_refunds_exactly(
     fakes.wait_containing(ADMIN, "charge-start-1").await;
     let store = scribe.store().await;
     wait_until_async("both deliveries handled", WAIT, || async {
-        let done = store.update_done("scribe", first).await.ok()?
-            && store.update_done("scribe", again).await.ok()?;
+        let done = store.update_done("scribe", first.update_id?).await.ok()?
+            && store.update_done("scribe", again.update_id?).await.ok()?;
         done.then_some(())
     })
     .await;
@@ -173,7 +174,8 @@ async fn a_refund_of_spent_minutes_is_refused_unless_forced_and_never_goes_below
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| scribe_fakes::dashscope::Reply::Text("spent".into()));
+        .asr()
+        .set_reply(|_| scribe_fakes::dashscope::Reply::Text("spent".into()));
     let admin_id = ADMIN.to_string();
     let scribe = Scribe::start(
         BIN,
@@ -241,7 +243,8 @@ async fn concurrent_purchases_and_jobs_keep_the_balance_exact() {
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| scribe_fakes::dashscope::Reply::Text("concurrent".into()));
+        .asr()
+        .set_reply(|_| scribe_fakes::dashscope::Reply::Text("concurrent".into()));
     let scribe = Scribe::start(
         BIN,
         &fakes,
@@ -272,7 +275,7 @@ async fn concurrent_purchases_and_jobs_keep_the_balance_exact() {
         let jobs = store.jobs_of_user(chat, 100).await.ok()?;
         let settled = jobs
             .iter()
-            .all(|j| j.state == "done" || j.state == "failed");
+            .all(|j| j.state == JobState::Done || j.state == JobState::Failed);
         let purchases = store
             .ledger_of(chat)
             .await

@@ -1,10 +1,11 @@
 //! Provider failures end to end (`scribe run`): formatter fallback and its guards, recogniser
 //! retries, and a recogniser that stays down.
 
-use scribe_fakes::dashscope::{ApiError, Endpoint, Reply};
+use scribe_fakes::dashscope::{ApiError, Reply};
 use scribe_fakes::gemini::GeminiReply;
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::wait_until_async;
+use scribe_store::JobState;
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, user};
 
@@ -22,22 +23,33 @@ async fn send_voice(fakes: &Fakes, chat: i64) {
 }
 
 fn recognise_as_spoken(fakes: &Fakes) {
-    fakes.dashscope.set_asr(|_| Reply::Text(SPOKEN.into()));
+    fakes
+        .dashscope
+        .asr()
+        .set_reply(|_| Reply::Text(SPOKEN.into()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn qwen_failing_falls_back_to_gemini() {
     let fakes = Fakes::start().await;
     recognise_as_spoken(&fakes);
-    fakes.dashscope.set_down(Endpoint::Llm, true);
+    fakes.dashscope.llm().set_down(true);
     fakes
         .gemini
+        .generate_content()
         .set_reply(|call| GeminiReply::Text(format!("Gemini: {}", call.user)));
     let scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
     send_voice(&fakes, 2001).await;
     fakes.wait_text(2001, &format!("Gemini: {SPOKEN}")).await;
-    assert!(fakes.dashscope.llm_calls().iter().all(|c| c.status == 500));
-    let gemini = fakes.gemini.calls();
+    assert!(
+        fakes
+            .dashscope
+            .llm()
+            .calls()
+            .iter()
+            .all(|c| c.status == 500)
+    );
+    let gemini = fakes.gemini.generate_content().calls();
     assert_eq!(gemini.len(), 1);
     assert_eq!(gemini[0].call.model, "gemini-2.5-flash");
     assert_eq!(
@@ -52,7 +64,7 @@ async fn qwen_failing_falls_back_to_gemini() {
             .await
             .ok()?
             .into_iter()
-            .find(|j| j.state == "done")
+            .find(|j| j.state == JobState::Done)
     })
     .await;
     assert_eq!(job.formatter.as_deref(), Some("gemini-2.5-flash"));
@@ -74,8 +86,12 @@ async fn both_formatters_failing_deliver_the_raw_transcript() {
     recognise_as_spoken(&fakes);
     fakes
         .dashscope
-        .set_llm(|_| Reply::Error(ApiError::Internal));
-    fakes.gemini.set_reply(|_| GeminiReply::Overloaded);
+        .llm()
+        .set_reply(|_| Reply::Error(ApiError::Internal));
+    fakes
+        .gemini
+        .generate_content()
+        .set_reply(|_| GeminiReply::Overloaded);
     let scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
     send_voice(&fakes, 2002).await;
     fakes.wait_text(2002, SPOKEN).await;
@@ -87,7 +103,7 @@ async fn both_formatters_failing_deliver_the_raw_transcript() {
             .await
             .ok()?
             .into_iter()
-            .find(|j| j.state == "done")
+            .find(|j| j.state == JobState::Done)
     })
     .await;
     assert_eq!(job.formatter.as_deref(), Some("raw"));
@@ -104,12 +120,20 @@ async fn gemini_max_tokens_without_parts_and_bad_answers_are_not_used() {
     // Primary: truncated answer. Fallback: thinking ate the budget, no parts.
     fakes
         .dashscope
-        .set_llm(|call| Reply::Truncated(call.user[..20].to_owned()));
-    fakes.gemini.set_reply(|_| GeminiReply::MaxTokensNoParts);
+        .llm()
+        .set_reply(|call| Reply::Truncated(call.user[..20].to_owned()));
+    fakes
+        .gemini
+        .generate_content()
+        .set_reply(|_| GeminiReply::MaxTokensNoParts);
     let _scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
     send_voice(&fakes, 2003).await;
     fakes.wait_text(2003, SPOKEN).await;
-    assert_eq!(fakes.gemini.calls().len(), 1, "MAX_TOKENS is not retried");
+    assert_eq!(
+        fakes.gemini.generate_content().calls().len(),
+        1,
+        "MAX_TOKENS is not retried"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -118,9 +142,11 @@ async fn shrunken_or_thinking_answers_fall_back() {
     recognise_as_spoken(&fakes);
     fakes
         .dashscope
-        .set_llm(|_| Reply::Text("<think>the user wants</think> ok".into()));
+        .llm()
+        .set_reply(|_| Reply::Text("<think>the user wants</think> ok".into()));
     fakes
         .gemini
+        .generate_content()
         .set_reply(|_| GeminiReply::Text("Too short.".into()));
     let _scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
     send_voice(&fakes, 2004).await;
@@ -133,13 +159,15 @@ async fn dashscope_throttling_is_retried_until_it_succeeds() {
     recognise_as_spoken(&fakes);
     fakes
         .dashscope
-        .fail_next(Endpoint::Asr, 2, ApiError::Throttling);
+        .asr()
+        .fail_next(2, Reply::Error(ApiError::Throttling));
     let scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
     send_voice(&fakes, 2005).await;
     fakes.wait_text(2005, SPOKEN).await;
     let statuses: Vec<u16> = fakes
         .dashscope
-        .asr_calls()
+        .asr()
+        .calls()
         .iter()
         .map(|c| c.status)
         .collect();
@@ -151,7 +179,7 @@ async fn dashscope_throttling_is_retried_until_it_succeeds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dashscope_down_tells_the_user_and_releases_everything() {
     let fakes = Fakes::start().await;
-    fakes.dashscope.set_down(Endpoint::Asr, true);
+    fakes.dashscope.asr().set_down(true);
     let scribe = Scribe::start(
         env!("CARGO_BIN_EXE_scribe"),
         &fakes,
@@ -167,7 +195,7 @@ async fn dashscope_down_tells_the_user_and_releases_everything() {
         .wait_containing(2006, "recognition service is unavailable")
         .await;
     // Two job attempts of two requests each.
-    assert_eq!(fakes.dashscope.asr_calls().len(), 4);
+    assert_eq!(fakes.dashscope.asr().calls().len(), 4);
     let ledger = scribe.ledger(2006).await;
     let held: i64 = ledger
         .iter()

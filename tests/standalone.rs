@@ -5,7 +5,7 @@ use scribe_fakes::{wait_until, wait_until_async};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, probe_seconds, user};
 
 use scribe_core::billing::billable_seconds;
-use scribe_fakes::dashscope::{Endpoint, Reply};
+use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, update};
 use scribe_testkit::audio::{self, Format};
 
@@ -17,10 +17,14 @@ fn voice_note(text: &str) -> Vec<u8> {
 async fn a_voice_note_becomes_formatted_text_and_is_charged_to_the_second() {
     let fakes = Fakes::start().await;
     const SPOKEN: &str = "hello this is a test of the scribe bot it should come back formatted in full with every word kept as it was said";
-    fakes.dashscope.set_asr(|_| Reply::Text(SPOKEN.into()));
     fakes
         .dashscope
-        .set_llm(|call| Reply::Text(call.user.to_uppercase()));
+        .asr()
+        .set_reply(|_| Reply::Text(SPOKEN.into()));
+    fakes
+        .dashscope
+        .llm()
+        .set_reply(|call| Reply::Text(call.user.to_uppercase()));
     let scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
 
     let bytes = voice_note("Hello, this is a test of the scribe bot.");
@@ -44,13 +48,13 @@ async fn a_voice_note_becomes_formatted_text_and_is_charged_to_the_second() {
     );
 
     // The voice note went to ASR untouched, as an Ogg data URI.
-    let asr = fakes.dashscope.asr_calls();
+    let asr = fakes.dashscope.asr().calls();
     assert_eq!(asr.len(), 1);
     assert_eq!(asr[0].call.mime, "audio/ogg");
     assert_eq!(asr[0].call.audio, bytes, "passthrough, no transcoding");
     assert_eq!(asr[0].call.model, "qwen3-asr-flash");
     assert_eq!(asr[0].call.enable_itn, Some(true));
-    let llm = fakes.dashscope.llm_calls();
+    let llm = fakes.dashscope.llm().calls();
     assert_eq!(llm.len(), 1);
     assert_eq!(llm[0].call.model, "qwen-plus");
 
@@ -78,7 +82,8 @@ async fn video_notes_videos_and_audio_documents_are_transcoded_probed_and_settle
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| Reply::Text("a short clip".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("a short clip".into()));
     let scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
     let speech = audio::say("Testing one two three.", "en");
     let cases = [
@@ -124,12 +129,12 @@ async fn video_notes_videos_and_audio_documents_are_transcoded_probed_and_settle
         }
     }
     // Nothing was passed through: every request carries the extracted mono Opus audio.
-    for call in fakes.dashscope.asr_calls() {
+    for call in fakes.dashscope.asr().calls() {
         assert_eq!(call.call.mime, "audio/ogg");
         let pcm = audio::decode_pcm(&call.call.audio);
         assert!((audio::seconds(&pcm) - audio::seconds(&speech)).abs() < 0.2);
     }
-    assert_eq!(fakes.dashscope.asr_calls().len(), 4);
+    assert_eq!(fakes.dashscope.asr().calls().len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -171,7 +176,7 @@ async fn silence_corrupt_files_and_oversized_files_cost_nothing() {
     fakes.wait_containing(4003, "The file is too large").await;
 
     assert!(
-        fakes.dashscope.asr_calls().is_empty(),
+        fakes.dashscope.asr().calls().is_empty(),
         "silence is detected locally; no provider call"
     );
     assert!(
@@ -232,7 +237,8 @@ async fn a_long_transcript_arrives_as_a_text_file() {
     let spoken = text.clone();
     fakes
         .dashscope
-        .set_asr(move |_| Reply::Text(spoken.clone()));
+        .asr()
+        .set_reply(move |_| Reply::Text(spoken.clone()));
     let _scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
     let file = fakes
         .telegram
@@ -270,7 +276,8 @@ async fn split_setting_sends_html_safe_messages_cut_at_paragraphs() {
     let spoken = text.clone();
     fakes
         .dashscope
-        .set_asr(move |_| Reply::Text(spoken.clone()));
+        .asr()
+        .set_reply(move |_| Reply::Text(spoken.clone()));
     let _scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
     fakes
         .telegram
@@ -326,10 +333,9 @@ async fn a_job_killed_mid_way_completes_once_after_restart_and_is_charged_once()
     let fakes = Fakes::start().await;
     fakes
         .dashscope
-        .set_asr(|_| Reply::Text("recovered after a crash".into()));
-    fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, std::time::Duration::from_secs(3));
+        .asr()
+        .set_reply(|_| Reply::Text("recovered after a crash".into()));
+    let gate = fakes.dashscope.asr().gate();
     let mut scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
     let bytes = voice_note("Crash test.");
     let seconds = probe_seconds(&bytes);
@@ -337,14 +343,9 @@ async fn a_job_killed_mid_way_completes_once_after_restart_and_is_charged_once()
     fakes
         .telegram
         .push_update(update::voice(6001, &user(6001), &file, 2));
-    scribe_fakes::wait_until("ASR in flight", WAIT, || {
-        (fakes.dashscope.in_flight(Endpoint::Asr) > 0).then_some(())
-    })
-    .await;
+    scribe_fakes::wait_until("ASR in flight", WAIT, || (gate.waiting() > 0).then_some(())).await;
     scribe.kill().await;
-    fakes
-        .dashscope
-        .set_latency(Endpoint::Asr, std::time::Duration::ZERO);
+    gate.release_all();
     scribe.restart();
     fakes.wait_text(6001, "recovered after a crash").await;
     let ledger = wait_until_async("settled", WAIT, || async {
@@ -387,7 +388,8 @@ async fn a_local_bot_api_server_hands_over_files_by_path_and_lifts_the_size_limi
     };
     fakes
         .dashscope
-        .set_asr(|_| Reply::Text("read from the shared disk".into()));
+        .asr()
+        .set_reply(|_| Reply::Text("read from the shared disk".into()));
     let _scribe = Scribe::start(
         env!("CARGO_BIN_EXE_scribe"),
         &fakes,
@@ -409,7 +411,7 @@ async fn a_local_bot_api_server_hands_over_files_by_path_and_lifts_the_size_limi
         downloads[0].starts_with(&files.path().display().to_string()),
         "{downloads:?}"
     );
-    assert_eq!(fakes.dashscope.asr_calls()[0].call.audio, bytes);
+    assert_eq!(fakes.dashscope.asr().calls()[0].call.audio, bytes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -417,7 +419,7 @@ async fn a_voice_note_the_recogniser_refuses_as_is_is_transcoded_once() {
     let fakes = Fakes::start().await;
     let bytes = voice_note("Please transcode me.");
     let original = bytes.clone();
-    fakes.dashscope.set_asr(move |call| {
+    fakes.dashscope.asr().set_reply(move |call| {
         if call.audio == original {
             Reply::Error(scribe_fakes::dashscope::ApiError::InvalidParameter(
                 "The audio format is not supported.".into(),
@@ -432,7 +434,7 @@ async fn a_voice_note_the_recogniser_refuses_as_is_is_transcoded_once() {
         .telegram
         .push_update(update::voice(9002, &user(9002), &file, 2));
     fakes.wait_text(9002, "transcoded and recognised").await;
-    let calls = fakes.dashscope.asr_calls();
+    let calls = fakes.dashscope.asr().calls();
     assert_eq!(
         calls.iter().map(|c| c.status).collect::<Vec<_>>(),
         vec![400, 200],
@@ -446,6 +448,7 @@ async fn an_openai_compatible_recogniser_can_replace_dashscope() {
     let fakes = Fakes::start().await;
     let whisper = scribe_fakes::openai::FakeOpenAiAsr::start("sk-whisper").await;
     whisper
+        .transcriptions()
         .set_reply(|_| scribe_fakes::openai::TranscriptionReply::Text("whisper heard this".into()));
     let base = whisper.base_url();
     let _scribe = Scribe::start(
@@ -466,7 +469,7 @@ async fn an_openai_compatible_recogniser_can_replace_dashscope() {
         .telegram
         .push_update(update::voice(9003, &user(9003), &file, 2));
     fakes.wait_text(9003, "whisper heard this").await;
-    let calls = whisper.calls();
+    let calls = whisper.transcriptions().calls();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].call.model, "whisper-1");
     assert!(
@@ -474,5 +477,5 @@ async fn an_openai_compatible_recogniser_can_replace_dashscope() {
         "{}",
         calls[0].call.file_name
     );
-    assert!(fakes.dashscope.asr_calls().is_empty());
+    assert!(fakes.dashscope.asr().calls().is_empty());
 }

@@ -21,3 +21,41 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
 }
 
 pub use reqwest::Client;
+
+/// What went wrong with a request that got no answer, in words an operator can act on: the
+/// name did not resolve, nothing listened, TLS failed, it timed out. (The error itself never
+/// carries the URL, which may hold a token: callers strip it with `without_url`.)
+pub fn failure(error: &reqwest::Error) -> &'static str {
+    let causes = {
+        let mut text = String::new();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            text.push_str(&cause.to_string().to_ascii_lowercase());
+            text.push(' ');
+            source = cause.source();
+        }
+        text
+    };
+    if error.is_timeout() {
+        "timed out"
+    } else if causes.contains("dns") || causes.contains("lookup") {
+        "the host name did not resolve (DNS)"
+    } else if causes.contains("certificate")
+        || causes.contains("tls")
+        || causes.contains("handshake")
+    {
+        "the TLS handshake failed"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the answer broke off"
+    } else if let Some(status) = error.status() {
+        if status.is_server_error() {
+            "the server answered with an error status"
+        } else {
+            "the server refused the request"
+        }
+    } else {
+        "the request failed"
+    }
+}

@@ -2,7 +2,7 @@
 //! mode; values that come from people are escaped here.
 
 use crate::billing::Duration;
-use crate::commands::Command;
+use crate::commands::{Audience, Command};
 use crate::text::escape_html;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,10 +146,17 @@ pub enum Stage {
     Queued,
     Downloading,
     Preparing,
-    Recognising { part: usize, parts: usize },
+    Recognising {
+        part: usize,
+        parts: usize,
+        /// Seconds left, estimated once a long file has progress.
+        eta_seconds: Option<u64>,
+    },
     Formatting,
     Sending,
-    Retrying { in_seconds: u64 },
+    Retrying {
+        in_seconds: u64,
+    },
 }
 
 /// One thing the bot says.
@@ -162,6 +169,7 @@ pub enum Msg<'a> {
         next: NextStep,
     },
     Help,
+    AdminHelp,
     Balance {
         balance: i64,
         held: i64,
@@ -208,6 +216,13 @@ pub enum Msg<'a> {
         balance: i64,
     },
     Flushed,
+    /// What a sweep (`/flush`) did.
+    SweepReport {
+        failed: usize,
+        released: i64,
+        republished: usize,
+        minutes: i64,
+    },
     Settings {
         language: Option<&'a str>,
         code: bool,
@@ -238,11 +253,21 @@ pub enum Msg<'a> {
     },
     UnknownCommand,
     MediaHint,
+    /// The user sent more updates in a minute than the bot answers.
+    SlowDown,
+    /// The user already has this many recordings queued or in progress.
+    TooManyJobs {
+        active: i64,
+    },
     Stage(Stage),
     FileTooLarge {
         limit_mb: u64,
     },
     CouldNotDecode,
+    /// Longer than the longest audio accepted.
+    TooLong {
+        limit_seconds: u64,
+    },
     NoAudioTrack,
     NoSpeech,
     ProviderUnavailable,
@@ -303,18 +328,41 @@ impl Msg<'_> {
                     )
                 }
             }
-            Msg::Help => if ru {
-                "Пришлите голосовое, аудио, видео или кружок — я распознаю речь и верну текст с пунктуацией и абзацами.\n\n\
-                 /balance — баланс и расход\n/buy_minutes — купить минуты\n/history — последние записи\n/settings — настройки\n/language — язык распознавания\n/code — моноширинный вывод\n\
-                 /yo — оставлять или заменять «ё»\n/output — длинный текст: частями или файлом\n\n\
-                 Оплата посекундная: списываются только секунды записи."
-            } else {
-                "Send a voice message, audio, video or video note — I recognise the speech and send back text with punctuation and paragraphs.\n\n\
-                 /balance — balance and usage\n/buy_minutes — buy minutes\n/history — your last recordings\n/settings — settings\n/language — recognition language\n/code — monospace output\n\
-                 /yo — keep or replace «ё»\n/output — long text: messages or a file\n\n\
-                 You pay per second of audio."
+            Msg::Help => {
+                let mut out = lang
+                    .t(
+                        "Send a voice message, audio, video or video note — I recognise the speech and send back text with punctuation and paragraphs.\n",
+                        "Пришлите голосовое, аудио, видео или кружок — я распознаю речь и верну текст с пунктуацией и абзацами.\n",
+                    )
+                    .to_owned();
+                for command in Command::menu().filter(|c| !matches!(c, Command::Start | Command::Help)) {
+                    out.push_str(&format!(
+                        "\n{} — {}",
+                        command.usage().split(' ').next().unwrap_or_default(),
+                        command_description(command, lang).to_lowercase()
+                    ));
+                }
+                out.push_str(lang.t(
+                    "\n\nYou pay per second of audio.",
+                    "\n\nОплата посекундная: списываются только секунды записи.",
+                ));
+                out
             }
-            .to_owned(),
+            Msg::AdminHelp => {
+                let mut out = format!("🛠 <b>{}</b>", command_description(Command::Admin, lang));
+                for command in Command::ALL
+                    .iter()
+                    .copied()
+                    .filter(|c| c.audience() == Audience::Admins && *c != Command::Admin)
+                {
+                    out.push_str(&format!(
+                        "\n{} — {}",
+                        escape_html(command.usage()),
+                        command_description(command, lang)
+                    ));
+                }
+                out
+            }
             Msg::Balance { balance, held, recent } => {
                 let held_line = match (*held > 0, ru) {
                     (false, _) => String::new(),
@@ -396,6 +444,11 @@ impl Msg<'_> {
             Msg::TrialRevoked { taken } => {
                 if ru { format!("Пробный период отозван; списано {}.", m(*taken)) } else { format!("Your trial was revoked; {} removed.", m(*taken)) }
             }
+            Msg::SweepReport { failed, released, republished, minutes } => if ru {
+                format!("🧹 Снято заданий: {failed} (старше {minutes} мин), возвращено {}; отправлено в очередь заново: {republished}.", m(*released))
+            } else {
+                format!("🧹 Flushed jobs: {failed} (older than {minutes} min), released {}; published again: {republished}.", m(*released))
+            },
             Msg::Flushed => lang.t(
                 "⚠️ Your recording got stuck and was cancelled; nothing was charged. Please send it again.",
                 "⚠️ Запись зависла и была отменена; ничего не списано. Пришлите её ещё раз.",
@@ -494,6 +547,11 @@ impl Msg<'_> {
                 if ru { format!("⚠️ Файл слишком большой: Telegram позволяет ботам скачивать файлы до {limit_mb} МБ. Сожмите или обрежьте запись.") }
                 else { format!("⚠️ The file is too large: Telegram lets bots download files up to {limit_mb} MB. Please compress or trim it.") }
             }
+            Msg::TooLong { limit_seconds } => if ru {
+                format!("⏱ Запись длиннее {} — столько я не распознаю. Разделите её на части; ничего не списано.", m(i64::try_from(*limit_seconds).unwrap_or(i64::MAX)))
+            } else {
+                format!("⏱ The recording is longer than {} — more than I transcribe. Split it into parts; nothing was charged.", m(i64::try_from(*limit_seconds).unwrap_or(i64::MAX)))
+            },
             Msg::CouldNotDecode => if ru { "⚠️ Не удалось прочитать файл: он повреждён или это не аудио/видео. Ничего не списано." } else { "⚠️ Could not decode the file: it is damaged or not audio/video. Nothing was charged." }.into(),
             Msg::NoAudioTrack => if ru { "⚠️ В файле нет звуковой дорожки. Ничего не списано." } else { "⚠️ The file has no audio track. Nothing was charged." }.into(),
             Msg::NoSpeech => if ru { "🤷 Речь не распознана — похоже, в записи тишина или шум. Ничего не списано." } else { "🤷 No speech recognised — the recording seems to be silence or noise. Nothing was charged." }.into(),
@@ -511,6 +569,17 @@ impl Msg<'_> {
                     format!("⚠️ Not enough minutes: the recording is {}, your balance is {}. You need {} more.{offer}", m(*needed), m(*balance), m(deficit))
                 }
             }
+            Msg::SlowDown => if ru {
+                "⏸ Слишком много сообщений за минуту — подождите немного, потом продолжим."
+            } else {
+                "⏸ That's a lot of messages in a minute — please wait a little, then carry on."
+            }
+            .into(),
+            Msg::TooManyJobs { active } => if ru {
+                format!("⏳ У вас уже {active} записи в работе. Пришлите эту снова, когда одна из них будет готова.")
+            } else {
+                format!("⏳ You already have {active} recordings in progress. Send this one again when one of them is done.")
+            },
             Msg::BalanceEmpty => if ru { "⚠️ На балансе нет минут. /buy_minutes — пополнить." } else { "⚠️ Your balance is empty. /buy_minutes to top up." }.into(),
             Msg::InternalError => if ru { "⚠️ Что-то пошло не так. Попробуйте ещё раз — ничего не списано." } else { "⚠️ Something went wrong. Please try again — nothing was charged." }.into(),
             Msg::LowBalance { balance } => {
@@ -524,6 +593,16 @@ impl Msg<'_> {
     }
 }
 
+/// A short duration for an estimate: seconds under two minutes, else whole minutes.
+fn eta_text(seconds: u64, ru: bool) -> String {
+    match (seconds < 120, ru) {
+        (true, true) => format!("{seconds} с"),
+        (true, false) => format!("{seconds} s"),
+        (false, true) => format!("{} мин", seconds.div_ceil(60)),
+        (false, false) => format!("{} min", seconds.div_ceil(60)),
+    }
+}
+
 fn stage_text(stage: Stage, ru: bool) -> String {
     match (stage, ru) {
         (Stage::Queued, true) => "🎙 Получено, в очереди…".into(),
@@ -534,11 +613,51 @@ fn stage_text(stage: Stage, ru: bool) -> String {
         (Stage::Preparing, false) => "🎛 Preparing audio…".into(),
         (Stage::Recognising { parts: 1, .. }, true) => "🧠 Распознаю речь…".into(),
         (Stage::Recognising { parts: 1, .. }, false) => "🧠 Recognising speech…".into(),
-        (Stage::Recognising { part, parts }, true) => {
+        (
+            Stage::Recognising {
+                part,
+                parts,
+                eta_seconds: None,
+            },
+            true,
+        ) => {
             format!("🧠 Распознаю речь: часть {part} из {parts}…")
         }
-        (Stage::Recognising { part, parts }, false) => {
+        (
+            Stage::Recognising {
+                part,
+                parts,
+                eta_seconds: None,
+            },
+            false,
+        ) => {
             format!("🧠 Recognising speech: part {part} of {parts}…")
+        }
+        (
+            Stage::Recognising {
+                part,
+                parts,
+                eta_seconds: Some(eta),
+            },
+            true,
+        ) => {
+            format!(
+                "🧠 Распознаю речь: часть {part} из {parts}, осталось около {}…",
+                eta_text(eta, true)
+            )
+        }
+        (
+            Stage::Recognising {
+                part,
+                parts,
+                eta_seconds: Some(eta),
+            },
+            false,
+        ) => {
+            format!(
+                "🧠 Recognising speech: part {part} of {parts}, about {} left…",
+                eta_text(eta, false)
+            )
         }
         (Stage::Formatting, true) => "✍️ Оформляю текст…".into(),
         (Stage::Formatting, false) => "✍️ Formatting the text…".into(),

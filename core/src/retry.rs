@@ -83,6 +83,20 @@ impl Backoff {
         }
     }
 
+    /// Waits the delay after `failures` failures (at least `hint`), unless `cancel` fires first.
+    /// False when cancelled.
+    pub async fn pause(
+        &self,
+        failures: u32,
+        hint: Option<Duration>,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> bool {
+        tokio::select! {
+            () = cancel.cancelled() => false,
+            () = tokio::time::sleep(self.delay(failures, hint)) => true,
+        }
+    }
+
     /// Runs `op` until it succeeds, fails permanently or runs out of attempts. `on_retry` hears
     /// about each retry (for metrics and logs) before the wait. (It takes an owned event: a
     /// closure over a borrowed error would be higher-ranked, which stops the futures that hold

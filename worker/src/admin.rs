@@ -1,102 +1,25 @@
-//! Admin commands. They exist only for the ids in `ADMIN_IDS`; anyone else gets the ordinary
-//! "unknown command" answer, so nothing leaks.
+//! Admin commands and buttons. They exist only for the ids in `ADMIN_IDS`; anyone else gets the
+//! ordinary "unknown command" answer, so nothing leaks.
+
+use std::time::Duration;
 
 use scribe_core::billing::Reason;
+use scribe_core::commands::Command;
 use scribe_core::i18n::{Lang, Msg, date_time};
 use scribe_core::text::escape_html;
 use scribe_core::time::now_secs;
-use scribe_store::{Applied, Error as StoreError, ExportTable, JobStats, User};
+use scribe_store::{Applied, Error as StoreError, ExportTable, TrialState, User};
 use scribe_telegram::{InlineButton, InlineKeyboard};
 
+use crate::buttons::{Button, Query, TrialDecision};
 use crate::context::Context;
+use crate::error::Result;
 use crate::replies::{reply, reply_with, who};
 use crate::reports::{self, Period};
-use crate::updates::Result;
-use crate::{payments, trials};
+use crate::{payments, sweeper, trials};
 
 /// Users per `/user` page.
 pub const PAGE: i64 = 5;
-
-pub const COMMANDS: &[&str] = &[
-    "admin",
-    "user",
-    "credit",
-    "stat",
-    "metrics",
-    "review_trials",
-    "export",
-    "report",
-    "status",
-    "flush",
-    "refund",
-];
-
-fn usage(command: &str) -> &'static str {
-    match command {
-        "user" => "/user [query|id]",
-        "credit" => "/credit <user_id> <minutes>",
-        "stat" => "/stat [days]",
-        "metrics" => "/metrics [hours]",
-        "export" => "/export users|jobs|payments|ledger [days]",
-        "report" => "/report daily|weekly",
-        "flush" => "/flush [minutes]",
-        "refund" => "/refund <charge_id> [force]",
-        "review_trials" => "/review_trials",
-        "status" => "/status",
-        _ => "/admin",
-    }
-}
-
-fn admin_help(lang: Lang) -> String {
-    let lines = [
-        ("/user [query|id]", "find users", "найти пользователей"),
-        (
-            "/credit &lt;user_id&gt; &lt;minutes&gt;",
-            "add minutes (negative: remove)",
-            "начислить минуты (минус — списать)",
-        ),
-        ("/stat [days]", "statistics", "статистика"),
-        (
-            "/metrics [hours]",
-            "stage timings, provider and error rates",
-            "время этапов, доли ошибок",
-        ),
-        (
-            "/review_trials",
-            "trial requests and grants",
-            "запросы и выдачи пробных минут",
-        ),
-        (
-            "/export users|jobs|payments|ledger [days]",
-            "CSV export",
-            "выгрузка CSV",
-        ),
-        ("/report daily|weekly", "period summary", "сводка за период"),
-        (
-            "/status",
-            "queues, jobs, workers",
-            "очереди, задания, воркеры",
-        ),
-        (
-            "/flush [minutes]",
-            "fail stuck jobs, release holds",
-            "снять зависшие задания",
-        ),
-        (
-            "/refund &lt;charge_id&gt; [force]",
-            "refund a Stars payment",
-            "вернуть платёж в Stars",
-        ),
-    ];
-    let mut out = format!(
-        "🛠 <b>{}</b>",
-        lang.t("Admin commands", "Команды администратора")
-    );
-    for (cmd, en, ru) in lines {
-        out.push_str(&format!("\n{cmd} — {}", lang.t(en, ru)));
-    }
-    out
-}
 
 /// Parses a whole number within `range`.
 fn number(arg: Option<&&str>, default: i64, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
@@ -106,34 +29,32 @@ fn number(arg: Option<&&str>, default: i64, range: std::ops::RangeInclusive<i64>
     }
 }
 
-/// Runs admin command `name`; `Ok(false)` when `name` is not an admin command.
+/// Runs admin command `command` for `admin`.
 pub async fn handle(
     ctx: &Context,
     admin: &User,
     update_id: i64,
-    name: &str,
+    command: Command,
     args: &[&str],
     lang: Lang,
-) -> Result<bool> {
-    if !COMMANDS.contains(&name) {
-        return Ok(false);
-    }
+) -> Result<()> {
     let chat = admin.id;
-    let bad = || Msg::Usage { usage: usage(name) }.render(lang);
-    let text = match (name, args) {
-        ("admin", []) => admin_help(lang),
-        ("user", _) => {
-            return user_search(ctx, chat, &args.join(" "), 0, lang)
-                .await
-                .map(|()| true);
+    let bad = || {
+        Msg::Usage {
+            usage: command.usage(),
         }
-        ("credit", [id, minutes]) => match (id.parse::<i64>(), minutes.parse::<i64>()) {
+        .render(lang)
+    };
+    let text = match (command, args) {
+        (Command::Admin, []) => Msg::AdminHelp.render(lang),
+        (Command::User, _) => return user_search(ctx, chat, &args.join(" "), 0, lang).await,
+        (Command::Credit, [id, minutes]) => match (id.parse::<i64>(), minutes.parse::<i64>()) {
             (Ok(id), Ok(minutes)) if minutes != 0 && minutes.abs() <= 1_000_000 => {
                 credit(ctx, admin, update_id, id, minutes, lang).await?
             }
             _ => bad(),
         },
-        ("stat", [] | [_]) => match number(args.first(), 7, 1..=3650) {
+        (Command::Stat, [] | [_]) => match number(args.first(), 7, 1..=3650) {
             Some(days) => {
                 let stats = ctx.store.stats(now_secs() - days * 86_400).await?;
                 reports::stat_text(
@@ -144,39 +65,40 @@ pub async fn handle(
             }
             None => bad(),
         },
-        ("metrics", [] | [_]) => match number(args.first(), 24, 1..=24 * 365) {
+        (Command::Metrics, [] | [_]) => match number(args.first(), 24, 1..=24 * 365) {
             Some(hours) => {
                 reports::metrics_text(&ctx.store, ctx.queue.as_ref(), hours, lang).await?
             }
             None => bad(),
         },
-        ("review_trials", []) => return review_trials(ctx, chat, lang).await.map(|()| true),
-        ("export", [table] | [table, _]) => match (
+        (Command::ReviewTrials, []) => return review_trials(ctx, chat, lang).await,
+        (Command::Export, [table] | [table, _]) => match (
             ExportTable::parse(table),
             number(args.get(1), 0, 1..=36_500),
         ) {
             (Some(table), Some(days)) => {
-                return export(ctx, chat, table, (days > 0).then_some(days), lang)
-                    .await
-                    .map(|()| true);
+                return export(ctx, chat, table, (days > 0).then_some(days), lang).await;
             }
             _ => bad(),
         },
-        ("report", [period]) => match Period::parse(period) {
+        (Command::Report, [period]) => match Period::parse(period) {
             Some(period) => reports::report_text(&ctx.store, period, lang).await?,
             None => bad(),
         },
-        ("status", []) => reports::status_text(&ctx.store, ctx.queue.as_ref(), lang).await?,
-        ("flush", [] | [_]) => match number(args.first(), 60, 0..=525_600) {
-            Some(minutes) => flush(ctx, minutes, lang).await?,
+        (Command::Status, []) => reports::status_text(&ctx.store, ctx.queue.as_ref(), lang).await?,
+        (Command::Flush, [] | [_]) => match number(args.first(), 60, 0..=525_600) {
+            Some(minutes) => {
+                let older_than = Duration::from_secs(u64::try_from(minutes).unwrap_or(0) * 60);
+                let report = sweeper::sweep(ctx, older_than, "flushed").await?;
+                sweeper::report_text(&report, minutes, lang)
+            }
             None => bad(),
         },
-        ("refund", [charge]) => payments::refund(ctx, charge, false, lang).await?,
-        ("refund", [charge, "force"]) => payments::refund(ctx, charge, true, lang).await?,
+        (Command::Refund, [charge]) => payments::refund(ctx, charge, false, lang).await?,
+        (Command::Refund, [charge, "force"]) => payments::refund(ctx, charge, true, lang).await?,
         _ => bad(),
     };
-    reply(ctx, chat, &text).await?;
-    Ok(true)
+    reply(ctx, chat, &text).await
 }
 
 async fn credit(
@@ -268,24 +190,30 @@ pub async fn user_search(
         .map(|u| {
             vec![InlineButton::callback(
                 format!("{} · {}", u.first_name, u.id),
-                format!("user:{}", u.id),
+                Button::User { user_id: u.id }.data(),
             )]
         })
         .collect();
-    // Callback data is at most 64 bytes: keep the query short enough to fit.
-    let short: String = query.chars().take(30).collect();
     let mut nav = Vec::new();
-    if offset > 0 {
-        nav.push(InlineButton::callback(
-            "◀️",
-            format!("users:{}:{short}", (offset - PAGE).max(0)),
-        ));
-    }
-    if found.len() as i64 > PAGE {
-        nav.push(InlineButton::callback(
-            "▶️",
-            format!("users:{}:{short}", offset + PAGE),
-        ));
+    for (show, offset, label) in [
+        (offset > 0, (offset - PAGE).max(0), "◀️"),
+        (found.len() as i64 > PAGE, offset + PAGE, "▶️"),
+    ] {
+        if !show {
+            continue;
+        }
+        let button = Button::users(offset, query);
+        if let Button::Users {
+            query: Query::Handle(handle),
+            ..
+        } = &button
+        {
+            // Too long for the button itself: the button carries a handle to it.
+            ctx.store
+                .set_bot_state(&ctx.bot.name, &query_key(handle), query)
+                .await?;
+        }
+        nav.push(InlineButton::callback(label, button.data()));
     }
     if !nav.is_empty() {
         rows.push(nav);
@@ -329,7 +257,7 @@ pub async fn user_card(ctx: &Context, chat: i64, user_id: i64, lang: Lang) -> Re
         lang.t("held", "в обработке"),
         lang.duration(user.held),
         lang.t("Trial", "Пробный период"),
-        escape_html(&user.trial_state),
+        user.trial_state,
         lang.t("Jobs", "Задания"),
         totals.jobs_done,
         lang.t("done", "готово"),
@@ -349,7 +277,7 @@ pub async fn user_card(ctx: &Context, chat: i64, user_id: i64, lang: Lang) -> Re
             date_time(p.created_at),
             p.stars,
             escape_html(&p.package_id),
-            escape_html(&p.state),
+            p.state,
             escape_html(&p.charge_id)
         ));
     }
@@ -357,8 +285,14 @@ pub async fn user_card(ctx: &Context, chat: i64, user_id: i64, lang: Lang) -> Re
 }
 
 async fn review_trials(ctx: &Context, chat: i64, lang: Lang) -> Result<()> {
-    let pending = ctx.store.users_in_trial_state("requested", 20).await?;
-    let granted = ctx.store.users_in_trial_state("granted", 10).await?;
+    let pending = ctx
+        .store
+        .users_in_trial_state(TrialState::Requested, 20)
+        .await?;
+    let granted = ctx
+        .store
+        .users_in_trial_state(TrialState::Granted, 10)
+        .await?;
     let mut rows = Vec::new();
     let mut text = format!(
         "🙋 {}: {}",
@@ -368,8 +302,22 @@ async fn review_trials(ctx: &Context, chat: i64, lang: Lang) -> Result<()> {
     for u in &pending {
         text.push_str(&format!("\n• {}", who(u)));
         rows.push(vec![
-            InlineButton::callback(format!("✅ {}", u.first_name), format!("trial:ok:{}", u.id)),
-            InlineButton::callback(format!("❌ {}", u.first_name), format!("trial:no:{}", u.id)),
+            InlineButton::callback(
+                format!("✅ {}", u.first_name),
+                Button::Trial {
+                    decision: TrialDecision::Approve,
+                    user_id: u.id,
+                }
+                .data(),
+            ),
+            InlineButton::callback(
+                format!("❌ {}", u.first_name),
+                Button::Trial {
+                    decision: TrialDecision::Deny,
+                    user_id: u.id,
+                }
+                .data(),
+            ),
         ]);
     }
     text.push_str(&format!(
@@ -381,7 +329,11 @@ async fn review_trials(ctx: &Context, chat: i64, lang: Lang) -> Result<()> {
         text.push_str(&format!("\n• {}", who(u)));
         rows.push(vec![InlineButton::callback(
             format!("↩️ {}", u.first_name),
-            format!("trial:revoke:{}", u.id),
+            Button::Trial {
+                decision: TrialDecision::Revoke,
+                user_id: u.id,
+            }
+            .data(),
         )]);
     }
     reply_with(
@@ -432,63 +384,41 @@ async fn export(
     Ok(())
 }
 
-async fn flush(ctx: &Context, minutes: i64, lang: Lang) -> Result<String> {
-    let stuck = ctx.store.stuck_jobs(now_secs() - minutes * 60).await?;
-    let mut flushed = 0;
-    let mut released = 0;
-    for job in &stuck {
-        if let Some(seconds) = ctx
-            .store
-            .fail_job(job.id, "flushed", &JobStats::default())
-            .await?
-        {
-            flushed += 1;
-            released += seconds;
-            ctx.metrics.job("flushed");
-            ctx.metrics.balance("release", seconds);
-            let user_lang = match ctx.store.user(job.user_id).await? {
-                Some(u) => ctx.lang_of(&u),
-                None => lang,
-            };
-            if let Err(e) = reply(ctx, job.chat_id, &Msg::Flushed.render(user_lang)).await {
-                tracing::warn!(error = %e, job_id = job.id, "user not told about the flushed job");
-            }
-        }
-    }
-    Ok(format!(
-        "🧹 {} {flushed} ({} {minutes} {}), {} {}.",
-        lang.t("Flushed jobs:", "Снято заданий:"),
-        lang.t("older than", "старше"),
-        lang.t("min", "мин"),
-        lang.t("released", "возвращено"),
-        lang.duration(released)
-    ))
+/// The store key of a `/user` search text that travels by handle.
+fn query_key(handle: &str) -> String {
+    format!("user_query:{handle}")
 }
 
-/// An admin's button: trial decisions, user pages and cards.
+/// An admin's button: trial decisions, user pages and cards. Returns what to tell the admin.
 pub async fn on_button(
     ctx: &Context,
     admin: &User,
-    data: &str,
+    button: &Button,
     lang: Lang,
 ) -> Result<Option<String>> {
-    let parts: Vec<&str> = data.splitn(3, ':').collect();
-    match parts.as_slice() {
-        ["trial", action, id] => match id.parse::<i64>() {
-            Ok(id) => Ok(Some(trials::decide(ctx, action, id, lang).await?)),
-            Err(_) => Ok(None),
-        },
-        ["users", offset, query] => {
-            let offset = offset.parse::<i64>().unwrap_or(0).max(0);
-            user_search(ctx, admin.id, query, offset, lang).await?;
-            Ok(None)
+    match button {
+        Button::Trial { decision, user_id } => {
+            Ok(Some(trials::decide(ctx, *decision, *user_id, lang).await?))
         }
-        ["user", id] => {
-            if let Ok(id) = id.parse::<i64>() {
-                user_card(ctx, admin.id, id, lang).await?;
+        Button::Users { offset, query } => {
+            let text = match query {
+                Query::Text(text) => Some(text.clone()),
+                Query::Handle(handle) => {
+                    ctx.store
+                        .bot_state(&ctx.bot.name, &query_key(handle))
+                        .await?
+                }
+            };
+            match text {
+                Some(text) => user_search(ctx, admin.id, &text, *offset, lang).await?,
+                None => tracing::debug!("a user page button whose search is gone"),
             }
             Ok(None)
         }
-        _ => Ok(None),
+        Button::User { user_id } => {
+            user_card(ctx, admin.id, *user_id, lang).await?;
+            Ok(None)
+        }
+        Button::Buy { .. } | Button::Setting(_) => Ok(None),
     }
 }

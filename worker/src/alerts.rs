@@ -16,17 +16,19 @@ fn cooldown(ctx: &Context) -> i64 {
 }
 
 async fn alert(ctx: &Context, kind: &str, text: &str) {
-    match ctx.store.claim_alert(kind, cooldown(ctx)).await {
+    match ctx.store.claim_window(kind, cooldown(ctx)).await {
         Ok(true) => notify_admins(ctx, text, None).await,
         Ok(false) => tracing::debug!(kind, "alert within its cooldown; not repeated"),
-        Err(error) => tracing::warn!(%error, kind, "alert state unavailable"),
+        Err(error) => {
+            tracing::warn!(error = %scribe_core::telemetry::chain(&error), kind, "alert state unavailable")
+        }
     }
 }
 
 /// A job succeeded: the failure streak ends.
 pub async fn job_succeeded(ctx: &Context) {
     if let Err(error) = ctx.store.reset_streak(STREAK).await {
-        tracing::warn!(%error, "could not reset the failure streak");
+        tracing::warn!(error = %scribe_core::telemetry::chain(&error), "could not reset the failure streak");
     }
 }
 
@@ -41,17 +43,25 @@ pub async fn job_failed(ctx: &Context, kind: &str) {
             alert(ctx, "failures", &text).await;
         }
         Ok(_) => {}
-        Err(error) => tracing::warn!(%error, "could not count the failure streak"),
+        Err(error) => {
+            tracing::warn!(error = %scribe_core::telemetry::chain(&error), "could not count the failure streak")
+        }
     }
 }
 
-/// A job used up its attempts because the recogniser kept failing.
-pub async fn provider_down(ctx: &Context, job: &Job) {
+/// A job used up its attempts: the recogniser kept failing (`provider`), or attempts ended
+/// without an answer — crashes, kills, panics (`exhausted`).
+pub async fn job_given_up(ctx: &Context, job: &Job, kind: &'static str) {
+    let why = if kind == "provider" {
+        "The speech recogniser keeps failing"
+    } else {
+        "A job keeps ending its worker's attempts (crash, kill or panic)"
+    };
     let text = format!(
-        "🚨 The speech recogniser keeps failing: job {} of user <code>{}</code> was given up after {} attempts and moved to the dead-letter queue (hold released, user told).",
+        "🚨 {why}: job {} of user <code>{}</code> was given up after {} attempts and moved to the dead-letter queue (hold released, user told).",
         job.id, job.user_id, job.attempts
     );
-    alert(ctx, "provider", &text).await;
+    alert(ctx, kind, &text).await;
 }
 
 /// Every `ALERT_CHECK_SECONDS`: records this worker as alive and checks the jobs backlog. Ends
@@ -64,7 +74,7 @@ pub async fn monitor(ctx: Context, role: &'static str, shutdown: CancellationTok
             _ = tick.tick() => {}
         }
         if let Err(error) = ctx.store.worker_seen(&ctx.worker_id, role).await {
-            tracing::warn!(%error, "could not record presence");
+            tracing::warn!(error = %scribe_core::telemetry::chain(&error), "could not record presence");
         }
         if role == "updates" {
             continue;
@@ -78,7 +88,9 @@ pub async fn monitor(ctx: Context, role: &'static str, shutdown: CancellationTok
                 alert(&ctx, "backlog", &text).await;
             }
             Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "could not read the queue depth"),
+            Err(error) => {
+                tracing::warn!(error = %scribe_core::telemetry::chain(&error), "could not read the queue depth")
+            }
         }
     }
 }

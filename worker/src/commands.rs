@@ -1,27 +1,29 @@
-//! User commands. `/cmd@ThisBot` works; `/cmd@OtherBot` is not ours and is ignored. Wrong
-//! arguments get a usage line; unknown commands get a short answer.
+//! User commands, dispatched on [`Command`]. `/cmd@ThisBot` works; `/cmd@OtherBot` is not ours
+//! and is ignored. Wrong arguments get the command's usage; unknown commands — and admin
+//! commands sent by anyone but an admin — get the same short answer.
 
 use scribe_core::billing::TrialMode;
+use scribe_core::commands::{Audience, Command};
 use scribe_core::i18n::{ASR_LANGUAGES, HistoryLine, Msg, NextStep};
 use scribe_core::time::now_secs;
-use scribe_store::{LongOutput, User};
+use scribe_store::{LongOutput, TrialState, User};
 use scribe_telegram::Message;
 
 use crate::context::Context;
+use crate::error::Result;
 use crate::replies::reply;
-use crate::updates::Result;
 use crate::{admin, payments, settings, trials};
 
-/// A command addressed to this bot.
+/// A command addressed to this bot, as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command<'a> {
+pub struct Invocation<'a> {
     /// Lowercase, without the slash and the `@username`.
     pub name: String,
     pub args: Vec<&'a str>,
 }
 
 /// Parses `/name[@username] args…`; `None` when the text is not a command or names another bot.
-pub fn parse<'a>(text: &'a str, username: &str) -> Option<Command<'a>> {
+pub fn parse<'a>(text: &'a str, username: &str) -> Option<Invocation<'a>> {
     let mut words = text.split_whitespace();
     let head = words.next()?.strip_prefix('/')?;
     let (name, addressee) = match head.split_once('@') {
@@ -31,7 +33,7 @@ pub fn parse<'a>(text: &'a str, username: &str) -> Option<Command<'a>> {
     if addressee.is_some_and(|a| !a.eq_ignore_ascii_case(username)) || name.is_empty() {
         return None;
     }
-    Some(Command {
+    Some(Invocation {
         name: name.to_ascii_lowercase(),
         args: words.collect(),
     })
@@ -45,26 +47,37 @@ pub async fn handle(
     text: &str,
     new_trial: Option<i64>,
 ) -> Result<()> {
-    let Some(command) = parse(text, &ctx.username) else {
+    let Some(invocation) = parse(text, &ctx.username) else {
         return Ok(());
     };
     let lang = ctx.lang_of(user);
     let chat = message.chat.id;
-    let args = command.args.as_slice();
-    let name = command.name.as_str();
-    if ctx.bot.is_admin(user.id) && admin::handle(ctx, user, update_id, name, args, lang).await? {
-        return Ok(());
+    let Some((command, package)) = Command::parse(&invocation.name) else {
+        return reply(ctx, chat, &Msg::UnknownCommand.render(lang)).await;
+    };
+    let args = invocation.args.as_slice();
+    if command.audience() == Audience::Admins {
+        if !ctx.bot.is_admin(user.id) {
+            return reply(ctx, chat, &Msg::UnknownCommand.render(lang)).await;
+        }
+        return admin::handle(ctx, user, update_id, command, args, lang).await;
     }
-    let html = match (name, args) {
-        ("start", _) => Msg::Start {
+    let usage = || {
+        Msg::Usage {
+            usage: command.usage(),
+        }
+        .render(lang)
+    };
+    let html = match (command, args) {
+        (Command::Start, _) => Msg::Start {
             name: &user.first_name,
             balance: user.balance,
             new_trial,
             next: next_step(ctx, user),
         }
         .render(lang),
-        ("help", _) => Msg::Help.render(lang),
-        ("balance", []) => {
+        (Command::Help, _) => Msg::Help.render(lang),
+        (Command::Balance, []) => {
             let recent = ctx
                 .store
                 .usage_since(user.id, now_secs() - 30 * 86_400)
@@ -76,14 +89,14 @@ pub async fn handle(
             }
             .render(lang)
         }
-        ("history", []) => {
+        (Command::History, []) => {
             let jobs = ctx.store.jobs_of_user(user.id, 10).await?;
             let lines: Vec<HistoryLine> = jobs
                 .iter()
                 .map(|j| HistoryLine {
                     created_at: j.created_at,
                     kind: &j.media_kind,
-                    state: &j.state,
+                    state: j.state.as_str(),
                     error: j.error_kind.as_deref(),
                     seconds: j
                         .audio_seconds
@@ -93,17 +106,17 @@ pub async fn handle(
                 .collect();
             Msg::History(&lines).render(lang)
         }
-        ("settings", []) => return settings::show(ctx, user, lang).await,
-        ("buy_minutes", []) => return payments::menu(ctx, user, lang).await,
-        ("trial", []) => return trials::request(ctx, user, lang).await,
-        (buy, []) if buy.starts_with("buy_") => {
-            return payments::invoice(ctx, user, &buy["buy_".len()..], lang).await;
+        (Command::Settings, []) => return settings::show(ctx, user, lang).await,
+        (Command::BuyMinutes, []) => return payments::menu(ctx, user, lang).await,
+        (Command::Trial, []) => return trials::request(ctx, user, lang).await,
+        (Command::BuyPackage, []) => {
+            return payments::invoice(ctx, user, package.unwrap_or_default(), lang).await;
         }
-        ("language", []) => Msg::LanguageUsage {
+        (Command::Language, []) => Msg::LanguageUsage {
             current: user.asr_language.as_deref(),
         }
         .render(lang),
-        ("language", [code]) => {
+        (Command::Language, [code]) => {
             let code = code.to_ascii_lowercase();
             if code == "auto" {
                 ctx.store.set_asr_language(user.id, None).await?;
@@ -118,17 +131,17 @@ pub async fn handle(
                 Msg::LanguageInvalid { given: &code }.render(lang)
             }
         }
-        ("code", []) | ("code", ["on" | "off"]) => {
-            let on = args.first().map_or(user.code_output == 0, |a| *a == "on");
+        (Command::Code, [] | ["on" | "off"]) => {
+            let on = args.first().map_or(!user.code_output, |a| *a == "on");
             ctx.store.set_code_output(user.id, on).await?;
             Msg::CodeSet { on }.render(lang)
         }
-        ("yo", []) | ("yo", ["keep" | "replace"]) => {
-            let keep = args.first().map_or(user.keep_yo == 0, |a| *a == "keep");
+        (Command::Yo, [] | ["keep" | "replace"]) => {
+            let keep = args.first().map_or(!user.keep_yo, |a| *a == "keep");
             ctx.store.set_keep_yo(user.id, keep).await?;
             Msg::YoSet { keep }.render(lang)
         }
-        ("output", [mode]) if LongOutput::parse(mode).is_some() => {
+        (Command::Output, [mode]) if LongOutput::parse(mode).is_some() => {
             let mode = LongOutput::parse(mode).unwrap_or(LongOutput::Auto);
             ctx.store.set_long_output(user.id, mode).await?;
             Msg::OutputSet {
@@ -136,17 +149,33 @@ pub async fn handle(
             }
             .render(lang)
         }
-        ("output", _) => Msg::OutputUsage.render(lang),
+        (Command::Output, _) => Msg::OutputUsage.render(lang),
         (
-            "balance" | "settings" | "history" | "buy_minutes" | "trial" | "language" | "code"
-            | "yo",
+            Command::Balance
+            | Command::History
+            | Command::Settings
+            | Command::BuyMinutes
+            | Command::Trial
+            | Command::BuyPackage
+            | Command::Language
+            | Command::Code
+            | Command::Yo,
             _,
-        ) => Msg::Usage { usage: usage(name) }.render(lang),
-        (buy, _) if buy.starts_with("buy_") => Msg::Usage {
-            usage: "/buy_<package>",
-        }
-        .render(lang),
-        _ => Msg::UnknownCommand.render(lang),
+        ) => usage(),
+        (
+            Command::Admin
+            | Command::User
+            | Command::Credit
+            | Command::Stat
+            | Command::Metrics
+            | Command::ReviewTrials
+            | Command::Export
+            | Command::Report
+            | Command::Status
+            | Command::Flush
+            | Command::Refund,
+            _,
+        ) => Msg::UnknownCommand.render(lang),
     };
     reply(ctx, chat, &html).await
 }
@@ -156,24 +185,10 @@ fn next_step(ctx: &Context, user: &User) -> NextStep {
     if user.balance > 0 {
         return NextStep::SendMedia;
     }
-    match (ctx.billing.trial_mode, user.trial_state.as_str()) {
-        (TrialMode::Review, "none") => NextStep::RequestTrial,
-        (TrialMode::Review, "requested") => NextStep::AwaitTrial,
+    match (ctx.billing.trial_mode, user.trial_state) {
+        (TrialMode::Review, TrialState::None) => NextStep::RequestTrial,
+        (TrialMode::Review, TrialState::Requested) => NextStep::AwaitTrial,
         _ => NextStep::Buy,
-    }
-}
-
-fn usage(command: &str) -> &'static str {
-    match command {
-        "balance" => "/balance",
-        "settings" => "/settings",
-        "history" => "/history",
-        "buy_minutes" => "/buy_minutes",
-        "trial" => "/trial",
-        "language" => "/language [code|auto]",
-        "code" => "/code [on|off]",
-        "yo" => "/yo [keep|replace]",
-        _ => "/help",
     }
 }
 
@@ -185,14 +200,14 @@ mod tests {
     fn commands_are_parsed_with_and_without_the_bot_name() {
         assert_eq!(
             parse("/start", "ScribeBot"),
-            Some(Command {
+            Some(Invocation {
                 name: "start".into(),
                 args: vec![]
             })
         );
         assert_eq!(
             parse("/Language@scribebot ru", "ScribeBot"),
-            Some(Command {
+            Some(Invocation {
                 name: "language".into(),
                 args: vec!["ru"]
             })
@@ -204,5 +219,18 @@ mod tests {
             parse("/output  split  now", "b").map(|c| c.args),
             Some(vec!["split", "now"])
         );
+    }
+
+    #[test]
+    fn every_command_name_dispatches_to_its_variant() {
+        for command in Command::ALL.iter().copied() {
+            let typed = match command {
+                Command::BuyPackage => "/buy_start@Bot".to_owned(),
+                other => format!("/{}@Bot", other.name().to_uppercase()),
+            };
+            let invocation = parse(&typed, "bot").expect("ours");
+            let (parsed, _) = Command::parse(&invocation.name).expect("known");
+            assert_eq!(parsed, command, "{typed}");
+        }
     }
 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use scribe_core::retry::Backoff;
+use scribe_core::telemetry::chain;
 use scribe_queue::{Delivery, Queue, QueueName};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -15,6 +17,12 @@ use tracing::Instrument;
 
 /// Time given to handlers to hand deliveries back once the grace period is over.
 const HAND_BACK: Duration = Duration::from_secs(5);
+/// Waits before consuming again after the queue failed.
+const RECONNECT: Backoff = Backoff {
+    attempts: u32::MAX,
+    base: Duration::from_millis(500),
+    cap: Duration::from_secs(15),
+};
 
 pub struct Budget {
     pub queue: QueueName,
@@ -37,17 +45,20 @@ pub async fn consume<H, Fut>(
     let hard_stop = CancellationToken::new();
     let tasks = TaskTracker::new();
     let slots = Arc::new(Semaphore::new(budget.concurrency.max(1)));
+    let mut failures = 0;
     'consumer: loop {
         let mut deliveries = match queue.consume(budget.queue, budget.prefetch).await {
             Ok(d) => d,
             Err(error) => {
-                tracing::warn!(%error, queue = name, "cannot consume; retrying");
-                tokio::select! {
-                    () = shutdown.cancelled() => break 'consumer,
-                    () = tokio::time::sleep(Duration::from_secs(1)) => continue 'consumer,
+                failures += 1;
+                tracing::warn!(error = %chain(&error), queue = name, attempt = failures, "cannot consume; retrying");
+                if !RECONNECT.pause(failures, None, &shutdown).await {
+                    break 'consumer;
                 }
+                continue 'consumer;
             }
         };
+        failures = 0;
         tracing::info!(queue = name, concurrency = budget.concurrency, "consuming");
         loop {
             let slot = tokio::select! {
@@ -80,11 +91,12 @@ pub async fn consume<H, Fut>(
                 Some(Err(error)) => {
                     // A broken consumer (lost connection, failed store read) is replaced whole:
                     // nothing of it is reused, and what it left unacknowledged is redelivered.
-                    tracing::warn!(%error, queue = name, "consumer failed; consuming again");
-                    tokio::select! {
-                        () = shutdown.cancelled() => break 'consumer,
-                        () = tokio::time::sleep(Duration::from_secs(1)) => continue 'consumer,
+                    failures += 1;
+                    tracing::warn!(error = %chain(&error), queue = name, "consumer failed; consuming again");
+                    if !RECONNECT.pause(failures, None, &shutdown).await {
+                        break 'consumer;
                     }
+                    continue 'consumer;
                 }
                 None => {
                     tracing::warn!(queue = name, "consumer stream ended; consuming again");
@@ -106,6 +118,12 @@ pub async fn consume<H, Fut>(
             "grace period over; handing work back"
         );
         hard_stop.cancel();
-        let _ = tokio::time::timeout(HAND_BACK, tasks.wait()).await;
+        if tokio::time::timeout(HAND_BACK, tasks.wait()).await.is_err() {
+            tracing::warn!(
+                queue = name,
+                in_flight = tasks.len(),
+                "handlers did not hand back in time; the broker redelivers what they held"
+            );
+        }
     }
 }

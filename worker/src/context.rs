@@ -3,14 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use scribe_core::config::{AlertsConfig, BillingConfig, BotConfig, JobsConfig};
+use scribe_core::config::{AlertsConfig, BillingConfig, BotConfig, JobsConfig, LimitsConfig};
 use scribe_core::i18n::Lang;
 use scribe_core::metrics::Metrics;
 use scribe_core::retry::Backoff;
 use scribe_queue::Queue;
 use scribe_store::{Store, User};
-use scribe_telegram::Telegram;
+use scribe_telegram::{self as telegram, Telegram};
 
+use crate::error::Result;
 use crate::pipeline::Pipeline;
 use crate::progress::Throttle;
 
@@ -34,6 +35,7 @@ pub struct Context {
     pub billing: Arc<BillingConfig>,
     pub jobs: Arc<JobsConfig>,
     pub alerts: Arc<AlertsConfig>,
+    pub limits: Arc<LimitsConfig>,
     pub delivery: Arc<DeliveryConfig>,
     pub metrics: Metrics,
     pub throttle: Throttle,
@@ -46,5 +48,19 @@ pub struct Context {
 impl Context {
     pub fn lang_of(&self, user: &User) -> Lang {
         Lang::pick(user.ui_lang.as_deref(), user.language_code.as_deref())
+    }
+
+    /// Records a contact from `from` (creating the user on first sight) and returns the user.
+    pub async fn contact(&self, from: &telegram::User) -> Result<User> {
+        let (user, _) = self
+            .store
+            .touch_user(
+                from.id,
+                &from.first_name,
+                from.username.as_deref(),
+                from.language_code.as_deref(),
+            )
+            .await?;
+        Ok(user)
     }
 }

@@ -1,6 +1,10 @@
 //! Delivering a result: a short text replaces the status message; a long one is split into
 //! messages at paragraph and sentence boundaries or sent as a `.txt` document, as the user chose.
 //! Text is HTML-escaped before it is measured, so no piece ends inside an entity or tag.
+//!
+//! Delivery is planned first ([`plan`], a pure function) and then sent part by part: the job
+//! records how many parts went out, so a worker that takes a job over after a crash sends only
+//! the parts that are missing.
 
 use std::future::Future;
 
@@ -14,36 +18,24 @@ use scribe_telegram::{self as telegram, Telegram, TextOptions};
 /// entity parsing; this leaves room for how clients count).
 pub const MESSAGE_LIMIT: usize = 4000;
 
-/// How the result went out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sent {
-    Edited,
-    Messages(usize),
-    Document,
+/// One thing sent to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// Replaces the status message (or is sent when there is none).
+    Status(String),
+    /// A further message.
+    Message(String),
+    /// The whole text as `transcript.txt`, replying to the media; the status message goes.
+    Document { caption: String, text: String },
 }
 
-impl Sent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sent::Edited => "edit",
-            Sent::Messages(_) => "split",
-            Sent::Document => "file",
-        }
+/// How the result goes out, for logs.
+pub fn shape(parts: &[Part]) -> &'static str {
+    match parts {
+        [Part::Status(_)] => "edit",
+        [.., Part::Document { .. }] => "file",
+        _ => "split",
     }
-}
-
-pub struct Recipient<'a> {
-    pub telegram: &'a Telegram,
-    pub backoff: Backoff,
-    pub chat_id: i64,
-    /// The user's media message (documents reply to it).
-    pub reply_to: i64,
-    pub status_message_id: Option<i64>,
-    pub lang: Lang,
-    pub settings: &'a UserSettings,
-    /// Above this many characters, `auto` sends a document.
-    pub file_threshold_chars: usize,
-    pub audio_seconds: i64,
 }
 
 fn render(piece: &str, code: bool) -> String {
@@ -52,6 +44,65 @@ fn render(piece: &str, code: bool) -> String {
     } else {
         text::escape_html(piece)
     }
+}
+
+/// The parts `result` is delivered in, for this user's settings.
+pub fn plan(
+    result: &str,
+    settings: &UserSettings,
+    file_threshold_chars: usize,
+    lang: Lang,
+    audio_seconds: i64,
+) -> Vec<Part> {
+    let result = if settings.keep_yo {
+        result.to_owned()
+    } else {
+        text::without_yo(result)
+    };
+    let code = settings.code_output;
+    let whole = render(&result, code);
+    if text::utf16_len(&whole) <= MESSAGE_LIMIT {
+        return vec![Part::Status(whole)];
+    }
+    let as_file = match settings.long_output {
+        LongOutput::File => true,
+        LongOutput::Split => false,
+        LongOutput::Auto => text::chars(&result) > file_threshold_chars,
+    };
+    if as_file {
+        let caption = Msg::TranscriptCaption {
+            seconds: audio_seconds,
+        }
+        .render(lang);
+        return vec![Part::Document {
+            caption,
+            text: result,
+        }];
+    }
+    let measure = |piece: &str| text::utf16_len(&render(piece, code));
+    let pieces = text::split(&result, MESSAGE_LIMIT, &measure);
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let html = render(piece, code);
+            if i == 0 {
+                Part::Status(html)
+            } else {
+                Part::Message(html)
+            }
+        })
+        .collect()
+}
+
+/// Where a result goes.
+pub struct Recipient<'a> {
+    pub telegram: &'a Telegram,
+    pub backoff: Backoff,
+    pub chat_id: i64,
+    /// The user's media message (documents and lost status messages reply to it).
+    pub reply_to: i64,
+    pub status_message_id: Option<i64>,
 }
 
 impl Recipient<'_> {
@@ -67,7 +118,41 @@ impl Recipient<'_> {
             .await
     }
 
+    /// Sends one part.
+    pub async fn send(&self, part: &Part) -> telegram::Result<()> {
+        match part {
+            Part::Status(html) => self.replace_status(html).await,
+            Part::Message(html) => {
+                let options = TextOptions::html();
+                self.retrying(|_| self.telegram.send_message(self.chat_id, html, &options))
+                    .await
+                    .map(drop)
+            }
+            Part::Document { caption, text } => {
+                let bytes = text.as_bytes().to_vec();
+                self.retrying(|_| {
+                    self.telegram.send_document(
+                        self.chat_id,
+                        "transcript.txt",
+                        "text/plain; charset=utf-8",
+                        bytes.clone(),
+                        Some(caption),
+                        Some(self.reply_to),
+                    )
+                })
+                .await?;
+                if let Some(id) = self.status_message_id
+                    && let Err(e) = self.telegram.delete_message(self.chat_id, id).await
+                {
+                    tracing::debug!(error = %e, "status message not deleted");
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Replaces the status message with `html`, or sends it when there is none any more.
+    /// Editing to the same text again (a resumed delivery) changes nothing.
     async fn replace_status(&self, html: &str) -> telegram::Result<()> {
         let options = TextOptions::html();
         if let Some(id) = self.status_message_id {
@@ -88,60 +173,61 @@ impl Recipient<'_> {
             .await
             .map(drop)
     }
+}
 
-    pub async fn deliver(&self, result: &str) -> telegram::Result<Sent> {
-        let result = if self.settings.keep_yo {
-            result.to_owned()
-        } else {
-            text::without_yo(result)
-        };
-        let code = self.settings.code_output;
-        let whole = render(&result, code);
-        if text::utf16_len(&whole) <= MESSAGE_LIMIT {
-            self.replace_status(&whole).await?;
-            return Ok(Sent::Edited);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(long_output: LongOutput) -> UserSettings {
+        UserSettings {
+            asr_language: None,
+            code_output: false,
+            keep_yo: true,
+            long_output,
         }
-        let as_file = match self.settings.long_output {
-            LongOutput::File => true,
-            LongOutput::Split => false,
-            LongOutput::Auto => text::chars(&result) > self.file_threshold_chars,
-        };
-        if as_file {
-            let caption = Msg::TranscriptCaption {
-                seconds: self.audio_seconds,
-            }
-            .render(self.lang);
-            let bytes = result.into_bytes();
-            self.retrying(|_| {
-                self.telegram.send_document(
-                    self.chat_id,
-                    "transcript.txt",
-                    "text/plain; charset=utf-8",
-                    bytes.clone(),
-                    Some(&caption),
-                    Some(self.reply_to),
-                )
-            })
-            .await?;
-            if let Some(id) = self.status_message_id
-                && let Err(e) = self.telegram.delete_message(self.chat_id, id).await
-            {
-                tracing::debug!(error = %e, "status message not deleted");
-            }
-            return Ok(Sent::Document);
-        }
-        let measure = |piece: &str| text::utf16_len(&render(piece, code));
-        let pieces = text::split(&result, MESSAGE_LIMIT, &measure);
-        let mut rest = pieces.iter();
-        if let Some(first) = rest.next() {
-            self.replace_status(&render(first, code)).await?;
-        }
-        let options = TextOptions::html();
-        for piece in rest {
-            let html = render(piece, code);
-            self.retrying(|_| self.telegram.send_message(self.chat_id, &html, &options))
-                .await?;
-        }
-        Ok(Sent::Messages(pieces.len()))
+    }
+
+    #[test]
+    fn a_short_text_replaces_the_status_message() {
+        let parts = plan(
+            "Привет <мир> & всё",
+            &settings(LongOutput::Auto),
+            8000,
+            Lang::En,
+            3,
+        );
+        assert_eq!(
+            parts,
+            vec![Part::Status("Привет &lt;мир&gt; &amp; всё".into())]
+        );
+        assert_eq!(shape(&parts), "edit");
+    }
+
+    #[test]
+    fn a_long_text_is_split_or_filed_as_chosen() {
+        let paragraph = "Word ".repeat(150);
+        let long = [paragraph.trim(); 12].join("\n\n");
+        let split = plan(&long, &settings(LongOutput::Split), 3000, Lang::En, 60);
+        assert!(split.len() >= 2);
+        assert!(matches!(split[0], Part::Status(_)));
+        assert!(split[1..].iter().all(|p| matches!(p, Part::Message(_))));
+        assert!(split.iter().all(|p| match p {
+            Part::Status(h) | Part::Message(h) => text::utf16_len(h) <= MESSAGE_LIMIT,
+            Part::Document { .. } => false,
+        }));
+        let filed = plan(&long, &settings(LongOutput::Auto), 3000, Lang::En, 60);
+        assert!(matches!(filed.as_slice(), [Part::Document { text, .. }] if *text == long));
+        assert_eq!(shape(&filed), "file");
+    }
+
+    #[test]
+    fn the_plan_is_the_same_every_time() {
+        let long = "Sentence one. ".repeat(700);
+        let s = settings(LongOutput::Split);
+        assert_eq!(
+            plan(&long, &s, 8000, Lang::Ru, 10),
+            plan(&long, &s, 8000, Lang::Ru, 10)
+        );
     }
 }

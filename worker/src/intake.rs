@@ -6,19 +6,13 @@ use scribe_core::billing::Package;
 use scribe_core::i18n::{Msg, Stage};
 use scribe_core::retry::{Classify, Retry};
 use scribe_queue::{Message as QueueMessage, QueueName};
-use scribe_store::{Intake, Job, JobStats, NewJob, User};
+use scribe_store::{Intake, Job, JobState, JobStats, NewJob, Owner, User};
 use scribe_telegram::{Media, Message, TextOptions};
-use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
+use crate::error::Result;
+use crate::messages::TranscribeJob;
 use crate::replies::reply;
-use crate::updates::Result;
-
-/// The message on the jobs queue.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct TranscribeJob {
-    pub job_id: i64,
-}
 
 /// Documents have no duration until probed; hold at most this much for them.
 const UNKNOWN_DURATION_CAP_SECONDS: i64 = 6 * 3600;
@@ -58,6 +52,7 @@ pub async fn handle(
         media,
         trace_id: trace_id.to_owned(),
         unknown_duration_cap: UNKNOWN_DURATION_CAP_SECONDS,
+        max_active: (!ctx.bot.is_admin(user.id)).then_some(ctx.limits.max_active_jobs),
     };
     let job = match ctx.store.create_job(&new).await? {
         Intake::Insufficient {
@@ -88,22 +83,32 @@ pub async fn handle(
             tracing::info!(job_id = job.id, held = job.held_seconds, "job created");
             job
         }
-        Intake::Existing(job) if job.state == "queued" => job,
+        Intake::TooMany { active } => {
+            ctx.metrics.job("too_many");
+            return reply(ctx, chat, &Msg::TooManyJobs { active }.render(lang)).await;
+        }
+        Intake::Existing(job) if job.state == JobState::Queued => job,
         Intake::Existing(_) => return Ok(()),
     };
     if job.status_message_id.is_none() && !send_status(ctx, &job, lang).await? {
         return Ok(());
     }
-    let payload = serde_json::to_vec(&TranscribeJob { job_id: job.id }).unwrap_or_default();
+    publish(ctx, job.id, trace_id).await
+}
+
+/// Publishes the job's message (intake, and the sweeper for a job whose message was lost) and
+/// records when.
+pub async fn publish(ctx: &Context, job_id: i64, trace_id: &str) -> Result<()> {
     ctx.queue
         .publish(
             QueueName::Jobs,
             QueueMessage {
-                payload,
+                payload: TranscribeJob { job_id }.to_bytes(),
                 trace_id: trace_id.to_owned(),
             },
         )
         .await?;
+    ctx.store.mark_published(job_id).await?;
     Ok(())
 }
 
@@ -130,7 +135,7 @@ async fn send_status(ctx: &Context, job: &Job, lang: scribe_core::i18n::Lang) ->
             tracing::warn!(error = %e, job_id = job.id, "user unreachable; failing the job");
             if let Some(released) = ctx
                 .store
-                .fail_job(job.id, "undeliverable", &JobStats::default())
+                .fail_job(job.id, Owner::Anyone, "undeliverable", &JobStats::default())
                 .await?
             {
                 ctx.metrics.balance("release", released);

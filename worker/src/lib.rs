@@ -5,13 +5,16 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod buttons;
 pub mod callbacks;
 pub mod commands;
 pub mod consumer;
 pub mod context;
 pub mod delivery;
+pub mod error;
 pub mod intake;
 pub mod jobs;
+pub mod messages;
 pub mod payments;
 pub mod pipeline;
 pub mod polling;
@@ -19,6 +22,7 @@ pub mod progress;
 pub mod replies;
 pub mod reports;
 pub mod settings;
+pub mod sweeper;
 pub mod trials;
 pub mod updates;
 
@@ -54,6 +58,9 @@ pub async fn run(
     let monitor = tokio::spawn(
         alerts::monitor(ctx.clone(), role, shutdown.clone())
             .instrument(tracing::info_span!("monitor", role)),
+    );
+    let sweeper = tokio::spawn(
+        sweeper::run(ctx.clone(), shutdown.clone()).instrument(tracing::info_span!("sweeper")),
     );
     let updates = matches!(queues, Queues::Updates | Queues::All).then(|| {
         let ctx = ctx.clone();
@@ -100,5 +107,9 @@ pub async fn run(
         (None, Some(j)) => j.await,
         (None, None) => {}
     }
-    let _ = monitor.await;
+    for (name, task) in [("monitor", monitor), ("sweeper", sweeper)] {
+        if let Err(error) = task.await {
+            tracing::error!(task = name, %error, "background task ended abnormally");
+        }
+    }
 }

@@ -4,14 +4,15 @@
 use scribe_core::billing::Package;
 use scribe_core::i18n::{Lang, Msg};
 use scribe_core::text::escape_html;
-use scribe_store::{Applied, Refund, User};
+use scribe_store::{Applied, PaymentState, Refund, User};
 use scribe_telegram::{
     InlineButton, InlineKeyboard, Invoice, PreCheckoutQuery, RefundedPayment, SuccessfulPayment,
 };
 
+use crate::buttons::Button;
 use crate::context::Context;
+use crate::error::Result;
 use crate::replies::{notify_admins, reply, reply_with, who};
-use crate::updates::Result;
 
 /// The invoice payload: version, package, buyer. At most 128 bytes.
 fn payload(package: &Package, user_id: i64) -> String {
@@ -46,7 +47,10 @@ pub async fn menu(ctx: &Context, user: &User, lang: Lang) -> Result<()> {
         .map(|p| {
             vec![InlineButton::callback(
                 format!("{} {} · {} ⭐", p.minutes, lang.t("min", "мин"), p.stars),
-                format!("buy:{}", p.id),
+                Button::Buy {
+                    package: p.id.clone(),
+                }
+                .data(),
             )]
         })
         .collect();
@@ -211,7 +215,7 @@ pub async fn successful(ctx: &Context, user: &User, payment: &SuccessfulPayment)
 
 /// Telegram tells us a payment was refunded (by `/refund` or outside the bot).
 pub async fn refunded(ctx: &Context, user: &User, refund: &RefundedPayment) -> Result<()> {
-    if let Refund::Refunded { seconds } = ctx
+    if let Refund::Refunded { seconds, .. } = ctx
         .store
         .refund_payment(&refund.telegram_payment_charge_id)
         .await?
@@ -237,7 +241,7 @@ pub async fn refund(ctx: &Context, charge_id: &str, force: bool, lang: Lang) -> 
             escape_html(charge_id)
         ));
     };
-    if payment.state == "refunded" {
+    if payment.state == PaymentState::Refunded {
         return Ok(lang.t("Already refunded.", "Уже возвращён.").into());
     }
     let balance = ctx
@@ -276,7 +280,7 @@ pub async fn refund(ctx: &Context, charge_id: &str, force: bool, lang: Lang) -> 
         }
     }
     let taken = match ctx.store.refund_payment(charge_id).await? {
-        Refund::Refunded { seconds } => {
+        Refund::Refunded { seconds, .. } => {
             ctx.metrics
                 .payments
                 .get_or_create(&[("result", "refunded")])

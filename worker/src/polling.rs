@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scribe_core::retry::{Backoff, Classify, Retry};
-use scribe_core::telemetry::new_trace_id;
+use scribe_core::telemetry::{chain, new_trace_id};
 use scribe_queue::{Message, Queue, QueueName};
 use scribe_store::Store;
 use scribe_telegram::Telegram;
@@ -23,18 +23,21 @@ pub struct Poller {
     pub queue: Arc<dyn Queue>,
     pub bot: String,
     pub timeout: Duration,
+    /// Remove a webhook that blocks polling.
+    pub delete_webhook: bool,
 }
 
 impl Poller {
     /// Polls until `shutdown`. Errors are retried with backoff (Telegram's `retry_after`
-    /// honoured); only shutdown ends the loop.
+    /// honoured); only shutdown ends the loop. A webhook set for the bot makes `getUpdates`
+    /// answer 409 Conflict: with `delete_webhook` it is removed, otherwise the log says how.
     pub async fn run(self, shutdown: CancellationToken) {
         let backoff = Backoff::new(u32::MAX, Duration::from_secs(1));
         let mut failures = 0;
         let mut offset = match self.store.bot_state(&self.bot, OFFSET_KEY).await {
             Ok(v) => v.and_then(|v| v.parse::<i64>().ok()),
             Err(error) => {
-                tracing::warn!(%error, "could not read the saved offset; starting from Telegram's");
+                tracing::warn!(error = %chain(&error), "could not read the saved offset; starting from Telegram's");
                 None
             }
         };
@@ -49,18 +52,35 @@ impl Poller {
                     failures = 0;
                     u
                 }
+                Err(error) if error.is_webhook_conflict() && self.delete_webhook => {
+                    match self.telegram.delete_webhook().await {
+                        Ok(()) => tracing::warn!("the bot's webhook was removed; polling instead"),
+                        Err(e) => tracing::warn!(error = %chain(&e), "deleteWebhook failed"),
+                    }
+                    failures += 1;
+                    if !backoff.pause(failures, None, &shutdown).await {
+                        break;
+                    }
+                    continue;
+                }
                 Err(error) => {
                     failures += 1;
                     let hint = match error.retry() {
                         Retry::Transient { after } => after,
                         Retry::Permanent => None,
                     };
-                    let wait = backoff.delay(failures, hint);
-                    tracing::warn!(%error, wait_ms = wait.as_millis() as u64, "getUpdates failed");
-                    tokio::select! {
-                        () = shutdown.cancelled() => break,
-                        () = tokio::time::sleep(wait) => continue,
+                    if error.is_webhook_conflict() {
+                        tracing::error!(
+                            "this bot has a webhook set, so Telegram refuses to let it poll (409 Conflict); \
+                             stop the webhook deployment, or run `scribe run --delete-webhook` to remove it"
+                        );
+                    } else {
+                        tracing::warn!(error = %chain(&error), attempt = failures, "getUpdates failed");
                     }
+                    if !backoff.pause(failures, hint, &shutdown).await {
+                        break;
+                    }
+                    continue;
                 }
             };
             for update in updates {
@@ -83,7 +103,7 @@ impl Poller {
                     .set_bot_state(&self.bot, OFFSET_KEY, &next.to_string())
                     .await
             {
-                tracing::warn!(%error, "could not save the offset; updates may repeat after a restart");
+                tracing::warn!(error = %chain(&error), "could not save the offset; updates may repeat after a restart");
             }
         }
         tracing::info!("long polling stopped");
@@ -91,7 +111,12 @@ impl Poller {
 
     /// Publishes until it works; false when shutdown came first.
     async fn publish(&self, message: Message, shutdown: &CancellationToken) -> bool {
-        let mut wait = Duration::from_millis(200);
+        let backoff = Backoff {
+            attempts: u32::MAX,
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(10),
+        };
+        let mut failures = 0;
         loop {
             match self
                 .queue
@@ -100,12 +125,11 @@ impl Poller {
             {
                 Ok(()) => return true,
                 Err(error) => {
-                    tracing::warn!(%error, "could not queue an update; retrying");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return false,
-                        () = tokio::time::sleep(wait) => {}
+                    failures += 1;
+                    tracing::warn!(error = %chain(&error), "could not queue an update; retrying");
+                    if !backoff.pause(failures, None, shutdown).await {
+                        return false;
                     }
-                    wait = (wait * 2).min(Duration::from_secs(10));
                 }
             }
         }

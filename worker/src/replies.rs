@@ -2,11 +2,11 @@
 //! server errors are retried; an admin who cannot be reached does not fail the update.
 
 use scribe_core::text::escape_html;
-use scribe_store::User;
-use scribe_telegram::{InlineKeyboard, TextOptions};
+use scribe_store::{Job, User};
+use scribe_telegram::{self as telegram, InlineKeyboard, TextOptions};
 
 use crate::context::Context;
-use crate::updates::Result;
+use crate::error::Result;
 
 /// Sends an HTML reply.
 pub async fn reply(ctx: &Context, chat_id: i64, html: &str) -> Result<()> {
@@ -57,5 +57,31 @@ pub fn who(user: &User) -> String {
     match &user.username {
         Some(u) => format!("{name} (@{}, id <code>{}</code>)", escape_html(u), user.id),
         None => format!("{name} (id <code>{}</code>)", user.id),
+    }
+}
+
+/// Puts `html` into a job's status message, or sends it as a reply to the job's media when the
+/// status message is gone. Failures are counted, never raised: the job's outcome is already
+/// recorded.
+pub async fn show_on_status(ctx: &Context, job: &Job, html: &str) {
+    let options = TextOptions::html();
+    let edited = match job.status_message_id {
+        Some(id) => {
+            ctx.telegram
+                .edit_message_text(job.chat_id, id, html, &options)
+                .await
+        }
+        None => Err(telegram::Error::Status {
+            method: "editMessageText",
+            status: 404,
+        }),
+    };
+    if edited.is_err()
+        && let Err(e) = ctx
+            .telegram
+            .send_message(job.chat_id, html, &options.replying_to(job.message_id))
+            .await
+    {
+        ctx.metrics.telegram_error("sendMessage", e.kind());
     }
 }

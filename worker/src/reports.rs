@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use scribe_core::i18n::{Lang, date_time};
+use scribe_core::retry::{Classify, Retry};
 use scribe_core::text::escape_html;
 use scribe_core::time::now_secs;
 use scribe_queue::{Queue, QueueName};
@@ -266,20 +267,41 @@ pub async fn export_csv(
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error(transparent)]
+    #[error("store error")]
     Store(#[from] scribe_store::Error),
     #[error("export file error")]
     Io(#[source] std::io::Error),
 }
 
-/// One CSV record (RFC 4180 quoting), with CRLF.
+impl Classify for ExportError {
+    fn retry(&self) -> Retry {
+        match self {
+            ExportError::Store(e) => e.retry(),
+            ExportError::Io(_) => Retry::Transient { after: None },
+        }
+    }
+}
+
+/// A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or CR first) gets
+/// a leading `'`; numbers (a negative ledger delta) stay numbers.
+fn neutralised(field: &str) -> std::borrow::Cow<'_, str> {
+    let formula = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && field.parse::<i64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    }
+}
+
+/// One CSV record (RFC 4180 quoting, formulas neutralised), with CRLF.
 fn csv_line<'a>(fields: impl Iterator<Item = &'a str>) -> Vec<u8> {
     let quoted: Vec<String> = fields
         .map(|f| {
+            let f = neutralised(f);
             if f.contains([',', '"', '\n', '\r']) {
                 format!("\"{}\"", f.replace('"', "\"\""))
             } else {
-                f.to_owned()
+                f.into_owned()
             }
         })
         .collect();
@@ -363,6 +385,24 @@ mod tests {
         assert_eq!(
             csv_line(["a", "b,c", "say \"hi\"", "x\ny"].into_iter()),
             b"a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\"\r\n".to_vec()
+        );
+    }
+
+    #[test]
+    fn formulas_in_text_cells_are_neutralised_and_numbers_kept() {
+        assert_eq!(
+            csv_line(
+                [
+                    "=HYPERLINK(\"http://x\")",
+                    "+1",
+                    "-60",
+                    "@SUM(A1)",
+                    "\tx",
+                    "plain"
+                ]
+                .into_iter()
+            ),
+            b"\"'=HYPERLINK(\"\"http://x\"\")\",+1,-60,'@SUM(A1),'\tx,plain\r\n".to_vec()
         );
     }
 }

@@ -5,9 +5,10 @@ use scribe_core::i18n::{Lang, Msg};
 use scribe_store::{LongOutput, User};
 use scribe_telegram::{InlineButton, InlineKeyboard, TextOptions};
 
+use crate::buttons::{Button, SettingToggle};
 use crate::context::Context;
+use crate::error::Result;
 use crate::replies::reply_with;
-use crate::updates::Result;
 
 /// Recognition languages the language button cycles through (`/language` sets any).
 const LANGUAGE_CYCLE: &[Option<&str>] = &[
@@ -40,7 +41,12 @@ fn keyboard(user: &User, lang: Lang) -> InlineKeyboard {
             lang.t("off", "выкл")
         }
     };
-    let row = |label: String, data: &str| vec![InlineButton::callback(label, data)];
+    let row = |label: String, toggle: SettingToggle| {
+        vec![InlineButton::callback(
+            label,
+            Button::Setting(toggle).data(),
+        )]
+    };
     InlineKeyboard {
         inline_keyboard: vec![
             row(
@@ -49,7 +55,7 @@ fn keyboard(user: &User, lang: Lang) -> InlineKeyboard {
                     lang.t("Language", "Язык"),
                     s.asr_language.as_deref().unwrap_or(lang.t("auto", "авто"))
                 ),
-                "set:lang",
+                SettingToggle::Language,
             ),
             row(
                 format!(
@@ -57,7 +63,7 @@ fn keyboard(user: &User, lang: Lang) -> InlineKeyboard {
                     lang.t("Monospace", "Моноширинный"),
                     on(s.code_output)
                 ),
-                "set:code",
+                SettingToggle::Code,
             ),
             row(
                 format!(
@@ -68,7 +74,7 @@ fn keyboard(user: &User, lang: Lang) -> InlineKeyboard {
                         lang.t("replace", "заменять")
                     }
                 ),
-                "set:yo",
+                SettingToggle::Yo,
             ),
             row(
                 format!(
@@ -76,7 +82,7 @@ fn keyboard(user: &User, lang: Lang) -> InlineKeyboard {
                     lang.t("Long text", "Длинный текст"),
                     s.long_output.as_str()
                 ),
-                "set:out",
+                SettingToggle::Output,
             ),
         ],
     }
@@ -87,12 +93,17 @@ pub async fn show(ctx: &Context, user: &User, lang: Lang) -> Result<()> {
 }
 
 /// Applies a settings button and redraws the message it belongs to.
-pub async fn toggle(ctx: &Context, user: &User, what: &str, message_id: Option<i64>) -> Result<()> {
+pub async fn toggle(
+    ctx: &Context,
+    user: &User,
+    toggle: SettingToggle,
+    message_id: Option<i64>,
+) -> Result<()> {
     let s = user.settings();
-    match what {
-        "code" => ctx.store.set_code_output(user.id, !s.code_output).await?,
-        "yo" => ctx.store.set_keep_yo(user.id, !s.keep_yo).await?,
-        "out" => {
+    match toggle {
+        SettingToggle::Code => ctx.store.set_code_output(user.id, !s.code_output).await?,
+        SettingToggle::Yo => ctx.store.set_keep_yo(user.id, !s.keep_yo).await?,
+        SettingToggle::Output => {
             let next = match s.long_output {
                 LongOutput::Auto => LongOutput::Split,
                 LongOutput::Split => LongOutput::File,
@@ -100,7 +111,7 @@ pub async fn toggle(ctx: &Context, user: &User, what: &str, message_id: Option<i
             };
             ctx.store.set_long_output(user.id, next).await?;
         }
-        "lang" => {
+        SettingToggle::Language => {
             let at = LANGUAGE_CYCLE
                 .iter()
                 .position(|l| *l == s.asr_language.as_deref())
@@ -108,7 +119,6 @@ pub async fn toggle(ctx: &Context, user: &User, what: &str, message_id: Option<i
             let next = LANGUAGE_CYCLE[(at + 1) % LANGUAGE_CYCLE.len()];
             ctx.store.set_asr_language(user.id, next).await?;
         }
-        _ => return Ok(()),
     }
     let Some(updated) = ctx.store.user(user.id).await? else {
         return Ok(());

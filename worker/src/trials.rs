@@ -4,30 +4,42 @@
 
 use scribe_core::billing::TrialMode;
 use scribe_core::i18n::{Lang, Msg};
-use scribe_store::User;
+use scribe_store::{TrialState, User};
 use scribe_telegram::{InlineButton, InlineKeyboard};
 
+use crate::buttons::{Button, TrialDecision};
 use crate::context::Context;
+use crate::error::Result;
 use crate::replies::{notify_admins, reply, who};
-use crate::updates::Result;
 
 /// First contact in `auto` mode: grants the trial and tells the admins. Returns the seconds
 /// granted now.
 pub async fn on_contact(ctx: &Context, user: &mut User) -> Result<Option<i64>> {
     let seconds = ctx.billing.trial_seconds;
-    if ctx.billing.trial_mode != TrialMode::Auto || user.trial_state != "none" || seconds == 0 {
+    if ctx.billing.trial_mode != TrialMode::Auto
+        || user.trial_state != TrialState::None
+        || seconds == 0
+    {
         return Ok(None);
     }
-    if !ctx.store.grant_trial(user.id, "none", seconds).await? {
+    if !ctx
+        .store
+        .grant_trial(user.id, TrialState::None, seconds)
+        .await?
+    {
         return Ok(None);
     }
     ctx.metrics.balance("credit", seconds);
     user.balance += seconds;
-    user.trial_state = "granted".into();
+    user.trial_state = TrialState::Granted;
     let keyboard = InlineKeyboard {
         inline_keyboard: vec![vec![InlineButton::callback(
             "↩️ Revoke trial",
-            format!("trial:revoke:{}", user.id),
+            Button::Trial {
+                decision: TrialDecision::Revoke,
+                user_id: user.id,
+            }
+            .data(),
         )]],
     };
     let text = format!(
@@ -41,17 +53,31 @@ pub async fn on_contact(ctx: &Context, user: &mut User) -> Result<Option<i64>> {
 
 /// `/trial` in `review` mode.
 pub async fn request(ctx: &Context, user: &User, lang: Lang) -> Result<()> {
-    let msg = match (ctx.billing.trial_mode, user.trial_state.as_str()) {
-        (TrialMode::Review, "none")
+    let msg = match (ctx.billing.trial_mode, user.trial_state) {
+        (TrialMode::Review, TrialState::None)
             if ctx
                 .store
-                .set_trial_state(user.id, "none", "requested")
+                .set_trial_state(user.id, TrialState::None, TrialState::Requested)
                 .await? =>
         {
             let keyboard = InlineKeyboard {
                 inline_keyboard: vec![vec![
-                    InlineButton::callback("✅ Approve", format!("trial:ok:{}", user.id)),
-                    InlineButton::callback("❌ Deny", format!("trial:no:{}", user.id)),
+                    InlineButton::callback(
+                        "✅ Approve",
+                        Button::Trial {
+                            decision: TrialDecision::Approve,
+                            user_id: user.id,
+                        }
+                        .data(),
+                    ),
+                    InlineButton::callback(
+                        "❌ Deny",
+                        Button::Trial {
+                            decision: TrialDecision::Deny,
+                            user_id: user.id,
+                        }
+                        .data(),
+                    ),
                 ]],
             };
             notify_admins(
@@ -62,14 +88,19 @@ pub async fn request(ctx: &Context, user: &User, lang: Lang) -> Result<()> {
             .await;
             Msg::TrialRequested
         }
-        (TrialMode::Review, "requested" | "none") => Msg::TrialPending,
+        (TrialMode::Review, TrialState::Requested | TrialState::None) => Msg::TrialPending,
         _ => Msg::TrialUnavailable,
     };
     reply(ctx, user.id, &msg.render(lang)).await
 }
 
-/// An admin's decision on `user_id`: `ok`, `no` or `revoke`. Returns what to tell the admin.
-pub async fn decide(ctx: &Context, action: &str, user_id: i64, admin_lang: Lang) -> Result<String> {
+/// An admin's decision on `user_id`. Returns what to tell the admin.
+pub async fn decide(
+    ctx: &Context,
+    decision: TrialDecision,
+    user_id: i64,
+    admin_lang: Lang,
+) -> Result<String> {
     let Some(user) = ctx.store.user(user_id).await? else {
         return Ok(format!(
             "{} {user_id}",
@@ -78,29 +109,37 @@ pub async fn decide(ctx: &Context, action: &str, user_id: i64, admin_lang: Lang)
     };
     let lang = ctx.lang_of(&user);
     let seconds = ctx.billing.trial_seconds;
-    let (to_user, to_admin) = match action {
-        "ok" if ctx.store.grant_trial(user_id, "requested", seconds).await? => {
+    let (to_user, to_admin) = match decision {
+        TrialDecision::Approve
+            if ctx
+                .store
+                .grant_trial(user_id, TrialState::Requested, seconds)
+                .await? =>
+        {
             ctx.metrics.balance("credit", seconds);
             (
                 Some(Msg::TrialApproved { seconds }),
                 admin_lang.t("approved", "одобрено"),
             )
         }
-        "no" if ctx
-            .store
-            .set_trial_state(user_id, "requested", "denied")
-            .await? =>
+        TrialDecision::Deny
+            if ctx
+                .store
+                .set_trial_state(user_id, TrialState::Requested, TrialState::Denied)
+                .await? =>
         {
             (Some(Msg::TrialDenied), admin_lang.t("denied", "отклонено"))
         }
-        "revoke" => match ctx.store.revoke_trial(user_id, seconds).await? {
+        TrialDecision::Revoke => match ctx.store.revoke_trial(user_id, seconds).await? {
             Some(taken) => (
                 Some(Msg::TrialRevoked { taken }),
                 admin_lang.t("revoked", "отозвано"),
             ),
             None => (None, admin_lang.t("already decided", "уже решено")),
         },
-        _ => (None, admin_lang.t("already decided", "уже решено")),
+        TrialDecision::Approve | TrialDecision::Deny => {
+            (None, admin_lang.t("already decided", "уже решено"))
+        }
     };
     if let Some(msg) = to_user {
         reply(ctx, user_id, &msg.render(lang)).await?;

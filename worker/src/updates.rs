@@ -1,55 +1,38 @@
-//! Handling one Telegram update: deduplicate on `(bot, update_id)`, then route it to commands,
-//! media intake or a hint. The same code runs behind the webhook's queue and behind long polling.
+//! Handling one Telegram update: deduplicate on `(bot, update_id)`, hold back a user who sends
+//! too much, then route it to commands, buttons, payments, media intake or a hint. The same code
+//! runs behind the webhook's queue and behind long polling. A payment is never given up on: it is
+//! retried until the store takes it.
 
 use std::time::Duration;
 
 use scribe_core::i18n::Msg;
-use scribe_core::retry::{Classify, Retry};
+use scribe_core::retry::{Backoff, Classify, Retry};
+use scribe_core::time::now_secs;
 use scribe_queue::Delivery;
-use scribe_store::{self as store, UpdateClaim, User};
-use scribe_telegram::{self as telegram, Message, Update};
+use scribe_store::{UpdateClaim, User};
+use scribe_telegram::{Message, Update};
 use tracing::Instrument;
 
 use crate::context::Context;
-use crate::replies::reply;
+use crate::error::{Error, Result};
+use crate::replies::{notify_admins, reply};
 use crate::{callbacks, commands, intake, payments, trials};
-
-/// Why handling an update failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Store(#[from] store::Error),
-    #[error(transparent)]
-    Telegram(#[from] telegram::Error),
-    #[error(transparent)]
-    Queue(#[from] scribe_queue::Error),
-    #[error("export failed")]
-    Export(#[from] crate::reports::ExportError),
-    #[error("local file error")]
-    Io(#[from] std::io::Error),
-}
-
-impl Classify for Error {
-    fn retry(&self) -> Retry {
-        match self {
-            Error::Store(e) if e.is_unavailable() => Retry::Transient { after: None },
-            Error::Store(_) => Retry::Permanent,
-            Error::Telegram(e) => e.retry(),
-            Error::Queue(_) | Error::Io(_) => Retry::Transient { after: None },
-            Error::Export(crate::reports::ExportError::Store(e)) if e.is_unavailable() => {
-                Retry::Transient { after: None }
-            }
-            Error::Export(_) => Retry::Permanent,
-        }
-    }
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// An update claimed by one handler stays claimed this long.
 const CLAIM_MS: i64 = 5 * 60 * 1000;
-/// Redeliveries of an update whose handler keeps failing, before it is dead-lettered.
+/// Deliveries of an update whose handler keeps failing, before it is dead-lettered (payments
+/// excepted).
 const MAX_ATTEMPTS: u32 = 5;
+/// After this many failed deliveries of a payment, admins hear that it waits to be credited.
+const PAYMENT_ALERT_AFTER: u32 = 3;
+/// Waits between deliveries of a failing update.
+const RETRY: Backoff = Backoff {
+    attempts: u32::MAX,
+    base: Duration::from_secs(2),
+    cap: Duration::from_secs(600),
+};
+/// The window of the per-user update limit.
+const RATE_WINDOW_SECS: i64 = 60;
 
 /// Handles one delivery of the updates queue and finishes it (ack, retry, dead-letter).
 pub async fn handle(ctx: &Context, delivery: Delivery) {
@@ -70,9 +53,11 @@ pub async fn handle(ctx: &Context, delivery: Delivery) {
                 .get_or_create(&[("queue", "updates")])
                 .observe(delivery.waited_seconds());
         }
+        let expired_before = now_secs()
+            - i64::try_from(ctx.limits.dedupe_window.as_secs()).unwrap_or(i64::MAX / 2);
         match ctx
             .store
-            .claim_update(&ctx.bot.name, update.update_id, CLAIM_MS)
+            .claim_update(&ctx.bot.name, update.update_id, CLAIM_MS, expired_before)
             .await
         {
             Ok(UpdateClaim::Done) => {
@@ -87,33 +72,68 @@ pub async fn handle(ctx: &Context, delivery: Delivery) {
                         .complete_update(&ctx.bot.name, update.update_id)
                         .await
                     {
-                        tracing::warn!(%error, "could not mark the update done");
+                        // The claim lapses and a redelivery finds the work done (every
+                        // handler is idempotent), so this costs a repeat at most.
+                        tracing::warn!(error = %scribe_core::telemetry::chain(&error), "could not mark the update done");
                     }
                     finish(delivery.ack().await);
                 }
-                Err(error) => fail(ctx, delivery, update.update_id, error).await,
+                Err(error) => fail(ctx, delivery, &update, error).await,
             },
-            Err(error) => {
-                tracing::warn!(%error, "store unavailable; update will be retried");
-                finish(delivery.retry_later(Duration::from_secs(5)).await);
-            }
+            // The store is unavailable: the same path as a handler's failure, so a payment is
+            // never given up on and its admins hear about the wait.
+            Err(error) => fail(ctx, delivery, &update, Error::Store(error)).await,
         }
     }
     .instrument(span)
     .await;
 }
 
-async fn fail(ctx: &Context, delivery: Delivery, update_id: i64, error: Error) {
-    let transient = matches!(error.retry(), Retry::Transient { .. });
-    if transient && delivery.attempt < MAX_ATTEMPTS {
-        tracing::warn!(%error, attempt = delivery.attempt, "update failed; retrying later");
-        let _ = ctx.store.release_update(&ctx.bot.name, update_id).await;
-        let delay = Duration::from_secs(2u64.pow(delivery.attempt.min(6)));
+fn is_payment(update: &Update) -> bool {
+    update
+        .message
+        .as_ref()
+        .is_some_and(|m| m.successful_payment.is_some() || m.refunded_payment.is_some())
+}
+
+async fn fail(ctx: &Context, delivery: Delivery, update: &Update, error: Error) {
+    let chain = scribe_core::telemetry::chain(&error);
+    let attempt = delivery.attempt;
+    let hint = match error.retry() {
+        Retry::Transient { after } => Some(after),
+        Retry::Permanent => None,
+    };
+    let payment = is_payment(update);
+    if payment || (hint.is_some() && attempt < MAX_ATTEMPTS) {
+        tracing::warn!(error = %chain, attempt, payment, "update failed; retrying later");
+        if let Err(e) = ctx
+            .store
+            .release_update(&ctx.bot.name, update.update_id)
+            .await
+        {
+            // The claim then lapses by itself; the retry waits for it.
+            tracing::warn!(error = %scribe_core::telemetry::chain(&e), "could not release the update's claim");
+        }
+        if payment && attempt == PAYMENT_ALERT_AFTER {
+            let text = format!(
+                "⚠️ A Stars payment (update {}) could not be credited yet: {}. It is retried until it is.",
+                update.update_id,
+                scribe_core::text::escape_html(&chain.to_string())
+            );
+            notify_admins(ctx, &text, None).await;
+        }
+        let delay = RETRY.delay(attempt, hint.flatten());
         finish(delivery.retry_later(delay).await);
     } else {
-        tracing::error!(%error, attempt = delivery.attempt, "update failed for good");
+        tracing::error!(error = %chain, attempt, "update failed for good");
         ctx.metrics.dead_letters.inc();
-        let _ = ctx.store.complete_update(&ctx.bot.name, update_id).await;
+        if let Err(e) = ctx
+            .store
+            .complete_update(&ctx.bot.name, update.update_id)
+            .await
+        {
+            tracing::warn!(error = %scribe_core::telemetry::chain(&e), "could not mark the dead update done");
+        }
         finish(delivery.dead_letter().await);
     }
 }
@@ -121,7 +141,7 @@ async fn fail(ctx: &Context, delivery: Delivery, update_id: i64, error: Error) {
 fn finish(result: scribe_queue::Result<()>) {
     if let Err(error) = result {
         // The broker redelivers what it did not hear back about; deduplication absorbs it.
-        tracing::warn!(%error, "could not finish the delivery");
+        tracing::warn!(error = %scribe_core::telemetry::chain(&error), "could not finish the delivery");
     }
 }
 
@@ -131,9 +151,7 @@ fn kind(update: &Update) -> &'static str {
         &update.callback_query,
         &update.pre_checkout_query,
     ) {
-        (Some(m), _, _) if m.successful_payment.is_some() || m.refunded_payment.is_some() => {
-            "payment"
-        }
+        (Some(_), _, _) if is_payment(update) => "payment",
         (Some(m), _, _) if m.media().is_some() => "media",
         (Some(m), _, _) if m.text.as_deref().is_some_and(|t| t.starts_with('/')) => "command",
         (Some(_), _, _) => "message",
@@ -152,12 +170,43 @@ async fn dispatch(ctx: &Context, update: &Update, trace_id: &str) -> Result<()> 
         return payments::pre_checkout(ctx, query).await;
     }
     if let Some(query) = &update.callback_query {
+        if !within_rate(ctx, query.from.id, query.from.id).await? {
+            return Ok(());
+        }
         return callbacks::handle(ctx, query).await;
     }
     if let Some(message) = &update.message {
         return on_message(ctx, update.update_id, message, trace_id).await;
     }
     Ok(())
+}
+
+/// Counts the update against its sender's per-minute limit. False when the sender is over it
+/// (the update is then ignored; the first one over the limit gets one notice in `chat`).
+async fn within_rate(ctx: &Context, user_id: i64, chat: i64) -> Result<bool> {
+    if ctx.bot.is_admin(user_id) {
+        return Ok(true);
+    }
+    let limit = ctx.limits.updates_per_minute;
+    let hits = ctx
+        .store
+        .count_user_update(user_id, RATE_WINDOW_SECS)
+        .await?;
+    if hits <= limit {
+        return Ok(true);
+    }
+    ctx.metrics
+        .updates_rejected
+        .get_or_create(&[("reason", "user_rate")])
+        .inc();
+    if hits == limit + 1 {
+        let lang = match ctx.store.user(user_id).await? {
+            Some(user) => ctx.lang_of(&user),
+            None => scribe_core::i18n::Lang::En,
+        };
+        reply(ctx, chat, &Msg::SlowDown.render(lang)).await?;
+    }
+    Ok(false)
 }
 
 async fn on_message(
@@ -169,17 +218,23 @@ async fn on_message(
     let Some(from) = message.from.as_ref().filter(|f| !f.is_bot) else {
         return Ok(());
     };
-    if !message.chat.is_private() {
-        // Group support is a later feature; stay silent there.
-        return Ok(());
-    }
-    let mut user = contact(ctx, from).await?;
+    // Payment service messages count in every chat type, and are never rate limited.
     if let Some(payment) = &message.successful_payment {
+        let user = ctx.contact(from).await?;
         return payments::successful(ctx, &user, payment).await;
     }
     if let Some(refund) = &message.refunded_payment {
+        let user = ctx.contact(from).await?;
         return payments::refunded(ctx, &user, refund).await;
     }
+    if !message.chat.is_private() {
+        // Groups are answered only when the group features ask for it.
+        return Ok(());
+    }
+    if !within_rate(ctx, from.id, message.chat.id).await? {
+        return Ok(());
+    }
+    let mut user: User = ctx.contact(from).await?;
     let new_trial = trials::on_contact(ctx, &mut user).await?;
     if let Some(text) = message.text.as_deref().filter(|t| t.starts_with('/')) {
         return commands::handle(ctx, &user, update_id, message, text, new_trial).await;
@@ -191,16 +246,75 @@ async fn on_message(
     reply(ctx, message.chat.id, &Msg::MediaHint.render(lang)).await
 }
 
-/// Records a contact from `from` (creating the user on first sight) and returns the user.
-pub async fn contact(ctx: &Context, from: &telegram::User) -> Result<User> {
-    let (user, _) = ctx
-        .store
-        .touch_user(
-            from.id,
-            &from.first_name,
-            from.username.as_deref(),
-            from.language_code.as_deref(),
-        )
-        .await?;
-    Ok(user)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(value: serde_json::Value) -> Update {
+        serde_json::from_value(value).expect("an update")
+    }
+
+    #[test]
+    fn updates_are_classified_for_metrics() {
+        let chat = serde_json::json!({"id": 5, "type": "private"});
+        let from = serde_json::json!({"id": 5, "first_name": "A"});
+        let cases = [
+            (
+                serde_json::json!({"update_id": 1, "message": {"message_id": 1, "chat": chat, "from": from, "text": "/start"}}),
+                "command",
+            ),
+            (
+                serde_json::json!({"update_id": 2, "message": {"message_id": 1, "chat": chat, "from": from, "text": "hi"}}),
+                "message",
+            ),
+            (
+                serde_json::json!({"update_id": 3, "message": {"message_id": 1, "chat": chat, "from": from, "voice": {"file_id": "f", "file_unique_id": "u", "duration": 3}}}),
+                "media",
+            ),
+            (
+                serde_json::json!({"update_id": 4, "message": {"message_id": 1, "chat": {"id": -7, "type": "group"}, "from": from,
+                "successful_payment": {"currency": "XTR", "total_amount": 5, "invoice_payload": "p1:micro:5", "telegram_payment_charge_id": "c"}}}),
+                "payment",
+            ),
+            (
+                serde_json::json!({"update_id": 5, "callback_query": {"id": "q", "from": from, "data": "set:code"}}),
+                "callback",
+            ),
+            (
+                serde_json::json!({"update_id": 6, "pre_checkout_query": {"id": "q", "from": from, "currency": "XTR", "total_amount": 5, "invoice_payload": "p"}}),
+                "pre_checkout",
+            ),
+            (
+                serde_json::json!({"update_id": 7, "edited_message": {"message_id": 1, "chat": chat, "text": "x"}}),
+                "other",
+            ),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(kind(&update(value)), expected);
+        }
+    }
+
+    #[test]
+    fn payments_are_recognised_in_any_chat() {
+        let group_payment = update(
+            serde_json::json!({"update_id": 4, "message": {"message_id": 1,
+            "chat": {"id": -7, "type": "supergroup"}, "from": {"id": 5, "first_name": "A"},
+            "successful_payment": {"currency": "XTR", "total_amount": 5, "invoice_payload": "p1:micro:5", "telegram_payment_charge_id": "c"}}}),
+        );
+        assert!(is_payment(&group_payment));
+        let text = update(
+            serde_json::json!({"update_id": 5, "message": {"message_id": 1,
+            "chat": {"id": 5, "type": "private"}, "text": "hello"}}),
+        );
+        assert!(!is_payment(&text));
+    }
+
+    #[test]
+    fn update_retries_wait_longer_each_time_and_respect_hints() {
+        for _ in 0..50 {
+            assert!(RETRY.delay(1, None) <= Duration::from_secs(2));
+            assert!(RETRY.delay(20, None) <= Duration::from_secs(600));
+            assert!(RETRY.delay(1, Some(Duration::from_secs(30))) >= Duration::from_secs(30));
+        }
+    }
 }

@@ -1,15 +1,16 @@
 //! Alibaba Model Studio (DashScope), native protocol: `qwen3-asr-flash` through the multimodal
-//! generation endpoint and `qwen-plus` through text generation. Error bodies are flat
-//! `{"code","message","request_id"}`.
+//! generation endpoint (the audio streamed into the JSON body as a base64 data URI) and
+//! `qwen-plus` through text generation. Error bodies are flat `{"code","message","request_id"}`.
 
 use async_trait::async_trait;
-use base64::Engine;
-use serde::{Deserialize, Serialize};
+use futures::StreamExt;
+use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::{
-    Audio, ErrorBody, Formatted, Formatter, Result, Transcriber, Transcript, endpoint, send_json,
+use crate::http::{ErrorBody, endpoint, send_json};
+use crate::{
+    Audio, Error, Formatted, Formatter, Options, Refusal, Result, Transcriber, Transcript, audio,
 };
 use scribe_core::secret::Secret;
 
@@ -52,7 +53,7 @@ impl DashScope {
 }
 
 /// `{"code": "...", "message": "...", "request_id": "..."}`
-fn error_body(body: &[u8]) -> ErrorBody {
+fn error_body(status: u16, body: &[u8]) -> ErrorBody {
     #[derive(Deserialize)]
     struct Body {
         #[serde(default)]
@@ -61,12 +62,25 @@ fn error_body(body: &[u8]) -> ErrorBody {
         message: String,
     }
     match serde_json::from_slice::<Body>(body) {
-        Ok(b) => ErrorBody {
-            code: b.code,
-            message: b.message,
+        Ok(Body { code, message }) => ErrorBody {
+            refusal: refusal(status, &code),
+            code,
+            message,
             retry_after: None,
         },
-        Err(_) => ErrorBody::unparsed(body),
+        Err(_) => ErrorBody::unparsed(status, body),
+    }
+}
+
+/// What a DashScope error code means (`reference/apis.md` §1.8).
+fn refusal(status: u16, code: &str) -> Refusal {
+    let family = code.split('.').next().unwrap_or_default();
+    match family {
+        // `Throttling`, `.RateQuota`, `.BurstRate`, `.AllocationQuota`: all say "slower".
+        "Throttling" => Refusal::Throttled,
+        "Arrearage" => Refusal::QuotaExhausted,
+        "InvalidParameter" if status == 400 => Refusal::InvalidInput,
+        _ => Refusal::from_status(status),
     }
 }
 
@@ -111,11 +125,38 @@ pub struct DashScopeAsr {
     model: String,
 }
 
-#[derive(Serialize)]
-struct AsrRequest<'a> {
-    model: &'a str,
-    input: serde_json::Value,
-    parameters: serde_json::Value,
+impl DashScopeAsr {
+    /// The request body: the JSON up to the audio, the audio's base64 read from the file, and
+    /// the JSON after it. The audio is the body's last value, so the two ends are fixed text.
+    async fn body(&self, audio: Audio<'_>, options: Options<'_>) -> Result<(reqwest::Body, u64)> {
+        let mut asr_options = json!({ "enable_itn": true });
+        if let Some(lang) = options.language {
+            asr_options["language"] = json!(lang);
+        }
+        let system = json!({
+            "role": "system",
+            "content": [{ "text": options.context.unwrap_or_default() }],
+        });
+        let data_uri = json!(format!("data:{};base64,", audio.mime)).to_string();
+        // The data URI's JSON string, left open for the base64 to follow.
+        let open_uri = data_uri.strip_suffix('"').unwrap_or(&data_uri);
+        let head = format!(
+            r#"{{"model":{},"parameters":{{"asr_options":{}}},"input":{{"messages":[{},{{"role":"user","content":[{{"audio":{}"#,
+            json!(self.model),
+            asr_options,
+            system,
+            open_uri,
+        );
+        const TAIL: &str = r#""}]}]}}"#;
+        let file = audio.open(PROVIDER).await?;
+        let len = head.len() as u64 + audio.base64_len() + TAIL.len() as u64;
+        let stream = futures::stream::once(async move { Ok(bytes::Bytes::from(head)) })
+            .chain(audio::base64(file, audio.len))
+            .chain(futures::stream::once(async {
+                Ok(bytes::Bytes::from_static(TAIL.as_bytes()))
+            }));
+        Ok((reqwest::Body::wrap_stream(stream), len))
+    }
 }
 
 #[async_trait]
@@ -124,32 +165,15 @@ impl Transcriber for DashScopeAsr {
         PROVIDER
     }
 
-    async fn transcribe(&self, audio: Audio<'_>, language: Option<&str>) -> Result<Transcript> {
-        let data = format!(
-            "data:{};base64,{}",
-            audio.mime,
-            base64::engine::general_purpose::STANDARD.encode(audio.bytes)
-        );
-        let mut asr_options = json!({ "enable_itn": true });
-        if let Some(lang) = language {
-            asr_options["language"] = json!(lang);
-        }
-        let body = AsrRequest {
-            model: &self.model,
-            input: json!({
-                "messages": [
-                    { "role": "system", "content": [{ "text": "" }] },
-                    { "role": "user", "content": [{ "audio": data }] }
-                ]
-            }),
-            parameters: json!({ "asr_options": asr_options }),
-        };
-        let response: Response<Vec<TextPart>> = send_json(
-            PROVIDER,
-            self.account.post(ASR_PATH).json(&body),
-            error_body,
-        )
-        .await?;
+    async fn transcribe(&self, audio: Audio<'_>, options: Options<'_>) -> Result<Transcript> {
+        let (body, len) = self.body(audio, options).await?;
+        let request = self
+            .account
+            .post(ASR_PATH)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .body(body);
+        let response: Response<Vec<TextPart>> = send_json(PROVIDER, request, error_body).await?;
         let text = response
             .output
             .choices
@@ -166,6 +190,7 @@ impl Transcriber for DashScopeAsr {
             .unwrap_or_default();
         Ok(Transcript {
             text: text.trim().to_owned(),
+            segments: None,
         })
     }
 }
@@ -218,7 +243,7 @@ impl Formatter for DashScopeLlm {
             None => match plain {
                 Some(t) => (t, finish_reason),
                 None => {
-                    return Err(super::Error::NoAnswer {
+                    return Err(Error::NoAnswer {
                         provider: PROVIDER,
                         reason: "no choices".into(),
                     });

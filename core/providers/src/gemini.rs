@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::{Error, ErrorBody, Formatted, Formatter, Result, endpoint, send_json};
+use crate::http::{ErrorBody, endpoint, send_json};
+use crate::{Error, Formatted, Formatter, Refusal, Result};
 use scribe_core::secret::Secret;
 
 const PROVIDER: &str = "gemini";
@@ -34,7 +35,7 @@ impl Gemini {
 }
 
 /// `{"error": {"code", "message", "status", "details": [..RetryInfo {retryDelay: "26s"}..]}}`
-fn error_body(body: &[u8]) -> ErrorBody {
+fn error_body(status: u16, body: &[u8]) -> ErrorBody {
     #[derive(Deserialize)]
     struct Body {
         error: Inner,
@@ -61,13 +62,18 @@ fn error_body(body: &[u8]) -> ErrorBody {
                 .iter()
                 .filter_map(|d| d.get("retryDelay").and_then(|v| v.as_str()))
                 .find_map(parse_retry_delay);
+            let refusal = match error.status.as_str() {
+                "RESOURCE_EXHAUSTED" => Refusal::Throttled,
+                _ => Refusal::from_status(status),
+            };
             ErrorBody {
+                refusal,
                 code: error.status,
                 message: error.message,
                 retry_after: retry,
             }
         }
-        Err(()) => ErrorBody::unparsed(body),
+        Err(()) => ErrorBody::unparsed(status, body),
     }
 }
 
@@ -188,7 +194,8 @@ mod tests {
     fn retry_info_is_read_from_error_details() {
         let body = br#"{"error":{"code":429,"message":"Quota exceeded. Please retry in 26.3s.","status":"RESOURCE_EXHAUSTED",
             "details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"26s"}]}}"#;
-        let parsed = error_body(body);
+        let parsed = error_body(429, body);
+        assert_eq!(parsed.refusal, Refusal::Throttled);
         assert_eq!(parsed.code, "RESOURCE_EXHAUSTED");
         assert!(parsed.message.starts_with("Quota exceeded"));
         assert_eq!(parsed.retry_after, Some(Duration::from_secs(26)));

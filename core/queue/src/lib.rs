@@ -43,6 +43,20 @@ pub enum Error {
     Unreachable(Duration),
 }
 
+impl scribe_core::retry::Classify for Error {
+    /// Every queue failure passes: the broker or the store comes back, a confirm arrives.
+    fn retry(&self) -> scribe_core::retry::Retry {
+        match self {
+            Error::Store(_)
+            | Error::Broker(_)
+            | Error::NotConfirmed
+            | Error::Returned
+            | Error::ConfirmTimeout(_)
+            | Error::Unreachable(_) => scribe_core::retry::Retry::Transient { after: None },
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A message as published.

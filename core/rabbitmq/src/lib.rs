@@ -6,17 +6,20 @@
 //!   with a delivery limit whose overflow the broker dead-letters to `scribe.<bot>.dead`;
 //! - delay queues `scribe.<bot>.retry.<queue>.<seconds>s` (message TTL, dead-lettered back to the
 //!   exchange with the target's routing key): a retry goes to the shortest step that is long
-//!   enough, so no delayed-message plugin is needed;
+//!   enough, so no delayed-message plugin is needed. The steps are [`RETRY_STEPS`] plus every delay
+//!   of the configured job retry ladder, so a configured delay is the delay a job waits;
 //! - quorum queue `scribe.<bot>.dead`.
 //!
 //! Publishing waits for a positive, non-returned publisher confirm (persistent, `mandatory`) on
-//! a small pool of confirm channels shared by all callers. The connection is re-established on
+//! a small pool of confirm channels shared by all callers, for at most the confirm timeout: a
+//! broker that stops confirming (a memory or disk alarm blocks publishers) fails the publish
+//! instead of holding the caller, and makes the queue not ready until a probe gets through. The connection is re-established on
 //! demand after any failure (a tested reconnect loop instead of lapin's auto-recovery, so no
 //! delivery or half-open state survives a reconnect: what was unacknowledged is redelivered).
 #![forbid(unsafe_code)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -35,7 +38,7 @@ use scribe_core::secret::Secret;
 use scribe_core::time::now_millis;
 use scribe_queue::{Acker, Deliveries, Delivery, Error, Message, Queue, QueueName, Result};
 
-/// Delay steps of the retry queues, in seconds.
+/// Delay steps of the retry queues, in seconds (the job retry ladder adds its own).
 pub const RETRY_STEPS: &[u64] = &[1, 5, 30, 120, 600, 3600];
 /// Redeliveries (crashes, requeues) after which the broker dead-letters a message.
 const DELIVERY_LIMIT: i64 = 50;
@@ -52,17 +55,44 @@ pub struct Names {
     pub updates: String,
     pub jobs: String,
     pub dead: String,
+    /// Delay steps of the retry queues, ascending.
+    pub steps: Vec<u64>,
 }
 
 impl Names {
+    /// Names with the default delay steps.
     pub fn new(bot: &str) -> Self {
+        Self::with_delays(bot, &[])
+    }
+
+    /// Names whose delay steps also hold `delays` (the job retry ladder, whole seconds).
+    pub fn with_delays(bot: &str, delays: &[Duration]) -> Self {
         let exchange = format!("scribe.{bot}");
+        let mut steps: Vec<u64> = RETRY_STEPS
+            .iter()
+            .copied()
+            .chain(delays.iter().map(|d| d.as_secs().max(1)))
+            .collect();
+        steps.sort_unstable();
+        steps.dedup();
         Names {
             updates: format!("{exchange}.updates"),
             jobs: format!("{exchange}.jobs"),
             dead: format!("{exchange}.dead"),
             exchange,
+            steps,
         }
+    }
+
+    /// The shortest delay step at least `delay` long (the longest one for longer delays).
+    pub fn step_for(&self, delay: Duration) -> u64 {
+        let secs = delay.as_secs_f64();
+        self.steps
+            .iter()
+            .copied()
+            .find(|s| *s as f64 >= secs)
+            .or(self.steps.last().copied())
+            .unwrap_or(1)
     }
 
     pub fn queue(&self, queue: QueueName) -> &str {
@@ -80,20 +110,10 @@ impl Names {
     pub fn all_queues(&self) -> Vec<String> {
         let mut all = vec![self.updates.clone(), self.jobs.clone(), self.dead.clone()];
         for queue in [QueueName::Updates, QueueName::Jobs] {
-            all.extend(RETRY_STEPS.iter().map(|s| self.retry(queue, *s)));
+            all.extend(self.steps.iter().map(|s| self.retry(queue, *s)));
         }
         all
     }
-}
-
-/// The shortest retry step at least `delay` long (the longest one for longer delays).
-pub fn retry_step(delay: Duration) -> u64 {
-    let secs = delay.as_secs_f64();
-    RETRY_STEPS
-        .iter()
-        .copied()
-        .find(|s| *s as f64 >= secs)
-        .unwrap_or(RETRY_STEPS[RETRY_STEPS.len() - 1])
 }
 
 fn broker(e: lapin::Error) -> Error {
@@ -120,6 +140,23 @@ struct Inner {
     link: Mutex<Option<Link>>,
     next: AtomicUsize,
     connection_name: String,
+    confirm_timeout: Duration,
+    /// A publish found no confirm within the timeout; cleared by the next confirm or probe.
+    stalled: AtomicBool,
+}
+
+/// How a [`RabbitQueue`] is set up.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub url: Secret,
+    pub bot: String,
+    /// Confirm channels shared by all publishers.
+    pub publishers: usize,
+    /// Shown in the broker's management UI.
+    pub connection_name: String,
+    pub confirm_timeout: Duration,
+    /// The job retry ladder: each delay gets a delay queue of its own.
+    pub retry_delays: Vec<Duration>,
 }
 
 /// RabbitMQ as the [`Queue`]. Cheap to clone; connects on first use.
@@ -130,15 +167,25 @@ pub struct RabbitQueue {
 
 impl RabbitQueue {
     /// No I/O: the connection is made (and remade) when needed.
-    pub fn new(url: Secret, bot: &str, publishers: usize, connection_name: &str) -> Self {
+    pub fn new(settings: Settings) -> Self {
+        let Settings {
+            url,
+            bot,
+            publishers,
+            connection_name,
+            confirm_timeout,
+            retry_delays,
+        } = settings;
         RabbitQueue {
             inner: Arc::new(Inner {
                 url,
-                names: Names::new(bot),
+                names: Names::with_delays(&bot, &retry_delays),
                 publishers: publishers.max(1),
                 link: Mutex::new(None),
                 next: AtomicUsize::new(0),
-                connection_name: connection_name.to_owned(),
+                connection_name,
+                confirm_timeout,
+                stalled: AtomicBool::new(false),
             }),
         }
     }
@@ -155,7 +202,9 @@ impl RabbitQueue {
         }
         if let Some(old) = current.take() {
             // Whatever state the old connection had is gone; its unacked deliveries return.
-            let _ = old.connection.close(320, "reconnecting".into()).await;
+            if let Err(error) = old.connection.close(320, "reconnecting".into()).await {
+                tracing::debug!(%error, "the old connection was already gone");
+            }
         }
         let link = tokio::time::timeout(CONNECT_TIMEOUT, self.connect())
             .await
@@ -173,7 +222,9 @@ impl RabbitQueue {
             .map_err(broker)?;
         let setup = connection.create_channel().await.map_err(broker)?;
         declare(&setup, &self.inner.names).await?;
-        let _ = setup.close(200, "declared".into()).await;
+        if let Err(error) = setup.close(200, "declared".into()).await {
+            tracing::debug!(%error, "could not close the declaring channel");
+        }
         let mut publishers = Vec::with_capacity(self.inner.publishers);
         for _ in 0..self.inner.publishers {
             let channel = connection.create_channel().await.map_err(broker)?;
@@ -212,7 +263,8 @@ impl RabbitQueue {
             mandatory: true,
             ..BasicPublishOptions::default()
         };
-        let confirmed = async {
+        let timeout = self.inner.confirm_timeout;
+        let confirmed = tokio::time::timeout(timeout, async {
             channel
                 .basic_publish(
                     exchange.into(),
@@ -223,8 +275,15 @@ impl RabbitQueue {
                 )
                 .await?
                 .await
-        }
+        })
         .await;
+        let Ok(confirmed) = confirmed else {
+            self.inner.stalled.store(true, Ordering::Relaxed);
+            return Err(Error::ConfirmTimeout(timeout));
+        };
+        if confirmed.is_ok() {
+            self.inner.stalled.store(false, Ordering::Relaxed);
+        }
         match confirmed {
             Ok(Confirmation::Ack(None)) => Ok(()),
             Ok(Confirmation::Ack(Some(_))) => Err(Error::Returned),
@@ -238,8 +297,10 @@ impl RabbitQueue {
 
     /// Closes the connection; unacknowledged deliveries go back to their queues.
     pub async fn close(&self) {
-        if let Some(link) = self.inner.link.lock().await.take() {
-            let _ = link.connection.close(200, "shutdown".into()).await;
+        if let Some(link) = self.inner.link.lock().await.take()
+            && let Err(error) = link.connection.close(200, "shutdown".into()).await
+        {
+            tracing::debug!(%error, "the connection was already gone at shutdown");
         }
     }
 
@@ -254,7 +315,9 @@ impl RabbitQueue {
         let declared = channel
             .queue_declare(name.into(), options, FieldTable::default())
             .await;
-        let _ = channel.close(200, "checked".into()).await;
+        if let Err(error) = channel.close(200, "checked".into()).await {
+            tracing::debug!(%error, "could not close the checking channel");
+        }
         Ok(declared.map(|q| u64::from(q.message_count())).unwrap_or(0))
     }
 }
@@ -395,13 +458,17 @@ impl RabbitAcker {
         {
             Ok(()) => self.ack_original().await,
             Err(e) => {
-                let _ = self
+                if let Err(error) = self
                     .acker
                     .nack(BasicNackOptions {
                         requeue: true,
                         multiple: false,
                     })
-                    .await;
+                    .await
+                {
+                    // The channel is gone: the broker requeues the message itself.
+                    tracing::debug!(%error, "could not hand the message back");
+                }
                 Err(e)
             }
         }
@@ -415,7 +482,8 @@ impl Acker for RabbitAcker {
     }
 
     async fn retry_later(self: Box<Self>, delay: Duration) -> Result<()> {
-        let name = self.queue.names().retry(self.target, retry_step(delay));
+        let names = self.queue.names();
+        let name = names.retry(self.target, names.step_for(delay));
         self.move_to(&name, self.attempt.saturating_add(1)).await
     }
 
@@ -506,10 +574,26 @@ impl Queue for RabbitQueue {
         self.ready_messages(&name).await
     }
 
+    /// Connected, not blocked by a resource alarm, and confirming: after a confirm timed out,
+    /// only a probe that gets an answer in time makes the queue ready again.
     async fn ready(&self) -> bool {
-        tokio::time::timeout(Duration::from_secs(2), self.link())
+        let probe = async {
+            let link = self.link().await.ok()?;
+            if link.connection.status().blocked() {
+                return None;
+            }
+            if self.inner.stalled.load(Ordering::Relaxed) {
+                let name = self.inner.names.updates.clone();
+                self.ready_messages(&name).await.ok()?;
+                self.inner.stalled.store(false, Ordering::Relaxed);
+            }
+            Some(())
+        };
+        tokio::time::timeout(Duration::from_secs(2), probe)
             .await
-            .is_ok_and(|r| r.is_ok())
+            .ok()
+            .flatten()
+            .is_some()
     }
 }
 
@@ -519,11 +603,20 @@ mod tests {
 
     #[test]
     fn retries_take_the_shortest_long_enough_step() {
-        assert_eq!(retry_step(Duration::from_millis(200)), 1);
-        assert_eq!(retry_step(Duration::from_secs(1)), 1);
-        assert_eq!(retry_step(Duration::from_secs(2)), 5);
-        assert_eq!(retry_step(Duration::from_secs(100)), 120);
-        assert_eq!(retry_step(Duration::from_secs(90_000)), 3600);
+        let n = Names::new("demo");
+        assert_eq!(n.step_for(Duration::from_millis(200)), 1);
+        assert_eq!(n.step_for(Duration::from_secs(1)), 1);
+        assert_eq!(n.step_for(Duration::from_secs(2)), 5);
+        assert_eq!(n.step_for(Duration::from_secs(100)), 120);
+        assert_eq!(n.step_for(Duration::from_secs(90_000)), 3600);
+    }
+
+    #[test]
+    fn a_configured_job_delay_gets_its_own_step() {
+        let n = Names::with_delays("demo", &[Duration::from_secs(45), Duration::from_secs(120)]);
+        assert_eq!(n.step_for(Duration::from_secs(45)), 45);
+        assert_eq!(n.step_for(Duration::from_secs(31)), 45);
+        assert_eq!(n.steps, vec![1, 5, 30, 45, 120, 600, 3600]);
     }
 
     #[test]

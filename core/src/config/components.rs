@@ -63,6 +63,7 @@ pub struct ProcessConfig {
     pub log_json: bool,
     pub log_level: String,
     pub listen_addr: SocketAddr,
+    pub http_timeouts: crate::ops::Timeouts,
     pub shutdown_grace: Duration,
 }
 
@@ -81,6 +82,10 @@ impl ProcessConfig {
             log_json,
             log_level: env.string(LOG_LEVEL),
             listen_addr: env.parse::<SocketAddrSetting>(LISTEN_ADDR).0,
+            http_timeouts: crate::ops::Timeouts {
+                header_read: env.seconds(HTTP_HEADER_TIMEOUT_SECONDS),
+                request: env.seconds(HTTP_REQUEST_TIMEOUT_SECONDS),
+            },
             shutdown_grace: env.seconds(SHUTDOWN_GRACE_SECONDS),
         }
     }
@@ -109,6 +114,8 @@ pub struct TelegramConfig {
     pub api_url: Url,
     pub max_file_bytes: u64,
     pub poll_timeout: Duration,
+    /// A local Bot API server's files directory (its paths are used only inside it).
+    pub local_root: Option<PathBuf>,
 }
 
 impl TelegramConfig {
@@ -126,6 +133,7 @@ impl TelegramConfig {
             poll_timeout: Duration::from_secs(u64::from(
                 env.parse::<u32>(TELEGRAM_POLL_TIMEOUT_SECONDS),
             )),
+            local_root: env.optional(TELEGRAM_LOCAL_ROOT).map(PathBuf::from),
         }
     }
 }
@@ -194,6 +202,8 @@ pub struct BrokerConfig {
     pub url: Secret,
     pub prefetch_updates: u16,
     pub publish_channels: usize,
+    /// How long a publish waits for the broker's confirm.
+    pub confirm_timeout: Duration,
 }
 
 impl BrokerConfig {
@@ -207,6 +217,9 @@ impl BrokerConfig {
             prefetch_updates: u16::try_from(env.positive(AMQP_PREFETCH_UPDATES))
                 .unwrap_or(u16::MAX),
             publish_channels: env.positive(AMQP_PUBLISH_CHANNELS) as usize,
+            confirm_timeout: Duration::from_millis(u64::from(
+                env.positive(AMQP_CONFIRM_TIMEOUT_MS),
+            )),
         }
     }
 }
@@ -252,6 +265,35 @@ pub enum AsrBackend {
     },
 }
 
+/// Which service formats (or summarises) text in one slot of the formatter chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmBackend {
+    DashScope,
+    Gemini,
+    /// Any `/v1/chat/completions` server (`OPENAI_LLM_BASE_URL`).
+    OpenAi,
+}
+
+impl LlmBackend {
+    /// `None` for `none` (the slot is off).
+    fn parse(text: &str) -> Result<Option<LlmBackend>, ()> {
+        match text {
+            "dashscope" => Ok(Some(LlmBackend::DashScope)),
+            "gemini" => Ok(Some(LlmBackend::Gemini)),
+            "openai" => Ok(Some(LlmBackend::OpenAi)),
+            "none" => Ok(None),
+            _ => Err(()),
+        }
+    }
+}
+
+/// One link of the formatter chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlmSlot {
+    pub backend: LlmBackend,
+    pub model: String,
+}
+
 /// ASR and LLM providers.
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
@@ -259,10 +301,12 @@ pub struct ProviderConfig {
     pub dashscope_url: Url,
     pub asr: AsrBackend,
     pub asr_model: String,
-    pub llm_model: Option<String>,
-    pub fallback_model: Option<String>,
+    /// The formatter chain: primary, then fallback (slots that are off are left out).
+    pub formatters: Vec<LlmSlot>,
     pub gemini_key: Option<Secret>,
     pub gemini_url: Url,
+    pub openai_llm_url: Url,
+    pub openai_llm_key: Option<Secret>,
     pub timeout: Duration,
     pub attempts: u32,
     pub retry_base: Duration,
@@ -289,28 +333,64 @@ impl ProviderConfig {
                 AsrBackend::DashScope
             }
         };
-        let llm_model = env.optional(LLM_MODEL).or_else(|| {
-            // An explicitly empty LLM_MODEL disables the primary formatter.
-            let set_empty = env.is_set(LLM_MODEL);
-            (!set_empty).then(|| super::settings::default_of(LLM_MODEL).to_owned())
-        });
-        // The DashScope key is needed by the DashScope recogniser and by the primary formatter.
-        let dashscope_key = if matches!(asr, AsrBackend::DashScope) || llm_model.is_some() {
+        let gemini_key = env.optional_secret(GEMINI_API_KEY);
+        let slot = |env: &mut Env, provider: &'static str, model: &'static str| {
+            let backend = match LlmBackend::parse(&env.string(provider)) {
+                Ok(b) => b,
+                Err(()) => {
+                    let given = env.string(provider);
+                    env.error(format!(
+                        "{provider}={given:?} must be dashscope, gemini, openai or none"
+                    ));
+                    None
+                }
+            };
+            // An explicitly empty model turns the slot off (as `LLM_MODEL=` always did).
+            let model = env
+                .optional(model)
+                .or_else(|| (!env.is_set(model)).then(|| env.string(model)))?;
+            Some(LlmSlot {
+                backend: backend?,
+                model,
+            })
+        };
+        let primary = slot(env, LLM_PROVIDER, LLM_MODEL);
+        let fallback = slot(env, LLM_FALLBACK_PROVIDER, LLM_FALLBACK_MODEL);
+        // Gemini without a key: the primary slot cannot work (an error); a fallback slot is
+        // simply not there, as it always was.
+        if primary
+            .as_ref()
+            .is_some_and(|s| s.backend == LlmBackend::Gemini)
+            && gemini_key.is_none()
+        {
+            env.error(format!("{LLM_PROVIDER}=gemini needs {GEMINI_API_KEY}"));
+        }
+        let fallback = fallback.filter(|s| s.backend != LlmBackend::Gemini || gemini_key.is_some());
+        let formatters: Vec<LlmSlot> = primary.into_iter().chain(fallback).collect();
+        // The DashScope key is needed only by what runs on DashScope.
+        let uses_dashscope = matches!(asr, AsrBackend::DashScope)
+            || formatters
+                .iter()
+                .any(|s| s.backend == LlmBackend::DashScope);
+        let dashscope_key = if uses_dashscope {
             env.required_secret(DASHSCOPE_API_KEY)
         } else {
             env.optional_secret(DASHSCOPE_API_KEY)
                 .unwrap_or_else(|| Secret::new(""))
         };
-        let gemini_key = env.optional_secret(GEMINI_API_KEY);
+        let uses_openai_llm = formatters.iter().any(|s| s.backend == LlmBackend::OpenAi);
         Self {
             dashscope_key,
             dashscope_url,
             asr,
             asr_model: env.string(ASR_MODEL),
-            llm_model,
-            fallback_model: Some(env.string(LLM_FALLBACK_MODEL)).filter(|m| !m.is_empty()),
+            formatters,
             gemini_key,
             gemini_url: env.url(GEMINI_BASE_URL),
+            openai_llm_url: env.url(OPENAI_LLM_BASE_URL),
+            openai_llm_key: uses_openai_llm
+                .then(|| env.optional_secret(OPENAI_LLM_API_KEY))
+                .flatten(),
             timeout: env.seconds(PROVIDER_TIMEOUT_SECONDS),
             attempts: env.positive(PROVIDER_ATTEMPTS),
             retry_base: Duration::from_millis(u64::from(env.positive(PROVIDER_RETRY_BASE_MS))),
@@ -322,7 +402,14 @@ impl ProviderConfig {
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     pub chunk_seconds: u32,
-    pub asr_concurrency: usize,
+    /// Longest audio accepted (decoded), seconds.
+    pub max_audio_seconds: u32,
+    /// Largest recognition request body, bytes.
+    pub max_request_bytes: u64,
+    /// Recognition requests in flight at once, for the whole process.
+    pub max_inflight: usize,
+    /// Recognition requests started per minute, for the whole process.
+    pub requests_per_minute: u32,
     pub passthrough: bool,
     pub format_chunk_chars: usize,
     pub progress_interval: Duration,
@@ -340,9 +427,16 @@ impl PipelineConfig {
         if format_chunk_chars < 500 {
             env.error(format!("{FORMAT_CHUNK_CHARS} must be at least 500"));
         }
+        let max_request_bytes = u64::from(env.positive(ASR_MAX_REQUEST_BYTES));
+        if max_request_bytes < 256 * 1024 {
+            env.error(format!("{ASR_MAX_REQUEST_BYTES} must be at least 262144"));
+        }
         Self {
             chunk_seconds: chunk_seconds.max(10),
-            asr_concurrency: env.positive(ASR_CONCURRENCY) as usize,
+            max_audio_seconds: env.positive(MAX_AUDIO_SECONDS),
+            max_request_bytes: max_request_bytes.max(256 * 1024),
+            max_inflight: env.positive(ASR_MAX_INFLIGHT) as usize,
+            requests_per_minute: env.positive(ASR_REQUESTS_PER_MINUTE),
             passthrough: env.parse::<bool>(ASR_PASSTHROUGH),
             format_chunk_chars: format_chunk_chars.max(500),
             progress_interval: Duration::from_secs(u64::from(
@@ -403,7 +497,25 @@ impl AlertsConfig {
     }
 }
 
-/// Concurrency budgets and the job retry ladder.
+/// What one user may do: active jobs, updates per minute; how long update ids are remembered.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    pub max_active_jobs: i64,
+    pub updates_per_minute: i64,
+    pub dedupe_window: Duration,
+}
+
+impl LimitsConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        Self {
+            max_active_jobs: i64::from(env.positive(MAX_ACTIVE_JOBS_PER_USER)),
+            updates_per_minute: i64::from(env.positive(USER_UPDATES_PER_MINUTE)),
+            dedupe_window: Duration::from_secs(u64::from(env.positive(UPDATE_DEDUPE_HOURS)) * 3600),
+        }
+    }
+}
+
+/// Concurrency budgets, the job retry ladder, deadlines and the sweeper.
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
     pub worker_concurrency: usize,
@@ -412,6 +524,11 @@ pub struct JobsConfig {
     pub retry_delays: Vec<Duration>,
     pub heartbeat: Duration,
     pub stale_after: Duration,
+    /// A job's deadline before the audio's length is added.
+    pub timeout: Duration,
+    pub sweep_every: Duration,
+    pub republish_after: Duration,
+    pub max_age: Duration,
 }
 
 impl JobsConfig {
@@ -437,7 +554,17 @@ impl JobsConfig {
             retry_delays,
             heartbeat,
             stale_after,
+            timeout: env.seconds(JOB_TIMEOUT_SECONDS),
+            sweep_every: env.seconds(SWEEP_INTERVAL_SECONDS),
+            republish_after: env.seconds(JOB_REPUBLISH_AFTER_SECONDS),
+            max_age: Duration::from_secs(u64::from(env.positive(JOB_MAX_AGE_HOURS)) * 3600),
         }
+    }
+
+    /// How long a job of `audio_seconds` may take in all: the base timeout plus twice the
+    /// audio's length.
+    pub fn deadline(&self, audio_seconds: f64) -> Duration {
+        self.timeout + Duration::from_secs_f64(audio_seconds.max(0.0) * 2.0)
     }
 
     /// Delay before retry number `attempt` (1-based); the last value repeats.
@@ -537,6 +664,7 @@ mod tests {
         let _ = PipelineConfig::from_env(&mut e);
         let _ = BillingConfig::from_env(&mut e);
         let _ = JobsConfig::from_env(&mut e);
+        let _ = LimitsConfig::from_env(&mut e);
         let _ = WebhookConfig::from_env(&mut e);
         let _ = BrokerConfig::from_env(&mut e);
         let _ = AlertsConfig::from_env(&mut e);

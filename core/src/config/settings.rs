@@ -34,7 +34,6 @@ pub const PROVIDER_TIMEOUT_SECONDS: &str = "PROVIDER_TIMEOUT_SECONDS";
 pub const PROVIDER_ATTEMPTS: &str = "PROVIDER_ATTEMPTS";
 pub const PROVIDER_RETRY_BASE_MS: &str = "PROVIDER_RETRY_BASE_MS";
 pub const ASR_CHUNK_SECONDS: &str = "ASR_CHUNK_SECONDS";
-pub const ASR_CONCURRENCY: &str = "ASR_CONCURRENCY";
 pub const ASR_PASSTHROUGH: &str = "ASR_PASSTHROUGH";
 pub const FORMAT_CHUNK_CHARS: &str = "FORMAT_CHUNK_CHARS";
 pub const PROGRESS_INTERVAL_SECONDS: &str = "PROGRESS_INTERVAL_SECONDS";
@@ -66,6 +65,8 @@ pub struct Setting {
     pub used_by: &'static str,
     pub doc: &'static str,
 }
+pub const HTTP_HEADER_TIMEOUT_SECONDS: &str = "HTTP_HEADER_TIMEOUT_SECONDS";
+pub const HTTP_REQUEST_TIMEOUT_SECONDS: &str = "HTTP_REQUEST_TIMEOUT_SECONDS";
 pub const MAX_AUDIO_SECONDS: &str = "MAX_AUDIO_SECONDS";
 pub const ASR_MAX_INFLIGHT: &str = "ASR_MAX_INFLIGHT";
 pub const ASR_REQUESTS_PER_MINUTE: &str = "ASR_REQUESTS_PER_MINUTE";
@@ -119,6 +120,18 @@ pub const SETTINGS: &[Setting] = &[
         default: "0.0.0.0:8080",
         used_by: ALL,
         doc: "HTTP address for `/metrics`, `/healthz`, `/readyz` (and `POST /telegram` on the webhook).",
+    },
+    Setting {
+        name: HTTP_HEADER_TIMEOUT_SECONDS,
+        default: "10",
+        used_by: ALL,
+        doc: "A client of the HTTP listener must send a request's headers within this time, or the connection is closed.",
+    },
+    Setting {
+        name: HTTP_REQUEST_TIMEOUT_SECONDS,
+        default: "30",
+        used_by: ALL,
+        doc: "Longest an HTTP request may take, body and handling included (then 408).",
     },
     Setting {
         name: SHUTDOWN_GRACE_SECONDS,
@@ -244,13 +257,13 @@ pub const SETTINGS: &[Setting] = &[
         name: LLM_MODEL,
         default: "qwen-plus",
         used_by: WORKERS,
-        doc: "DashScope model that formats transcripts; empty disables formatting by DashScope.",
+        doc: "Model of the primary formatter (`LLM_PROVIDER`); empty turns the primary formatter off.",
     },
     Setting {
         name: LLM_FALLBACK_MODEL,
         default: "gemini-2.5-flash",
         used_by: WORKERS,
-        doc: "Gemini model used when the primary formatter fails (needs `GEMINI_API_KEY`).",
+        doc: "Model of the fallback formatter (`LLM_FALLBACK_PROVIDER`; a Gemini fallback needs `GEMINI_API_KEY`, without it there is none); empty turns the fallback off.",
     },
     Setting {
         name: GEMINI_API_KEY,
@@ -287,12 +300,6 @@ pub const SETTINGS: &[Setting] = &[
         default: "180",
         used_by: WORKERS,
         doc: "Longest audio sent in one ASR request; longer audio is split at pauses.",
-    },
-    Setting {
-        name: ASR_CONCURRENCY,
-        default: "4",
-        used_by: WORKERS,
-        doc: "Chunks of one job transcribed at once.",
     },
     Setting {
         name: ASR_PASSTHROUGH,
@@ -465,8 +472,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: AMQP_CONFIRM_TIMEOUT_MS,
         default: "5000",
-        used_by: "worker",
-        doc: "How long a worker waits for RabbitMQ's publisher confirm before the publish counts as failed.",
+        used_by: CLUSTER,
+        doc: "How long a publish waits for RabbitMQ's confirm before it counts as failed (the webhook then answers 503; a worker retries later).",
     },
     Setting {
         name: SWEEP_INTERVAL_SECONDS,

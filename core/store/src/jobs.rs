@@ -1,12 +1,93 @@
-//! Transcription jobs: one row per media update, a small state machine
-//! (`queued` → `running` with heartbeat → `done` | `failed`) and the money that moves with it.
-//! Every transition that touches money happens in the same transaction as the ledger rows.
+//! Transcription jobs: one row per transcribed message and a small state machine —
+//! `queued` → `running` (one worker, with a heartbeat) → `delivering` (the text is kept here
+//! until every part of it went out) → `done` | `failed` — and the money that moves with it.
+//! Every transition that touches money happens in the same transaction as its ledger rows, and
+//! every transition a worker makes checks that the worker still owns the job.
 
-use super::ledger::{Applied, apply};
-use super::{Error, Result, Store};
+use std::fmt;
+use std::str::FromStr;
+
 use scribe_core::billing::Reason;
 use scribe_core::media::Media;
 use scribe_core::time::{now_millis, now_secs};
+use sqlx::{Any, Transaction};
+
+use super::ledger::{Applied, apply};
+use super::{Error, Result, Store};
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobState {
+    /// Waiting for a worker (first time, or handed back for a retry).
+    Queued,
+    /// A worker downloads, recognises and formats it.
+    Running,
+    /// The text exists and is being sent; a worker taking over sends only what is missing.
+    Delivering,
+    /// Delivered and charged.
+    Done,
+    /// Given up; its whole hold was released.
+    Failed,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 5] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Delivering,
+        JobState::Done,
+        JobState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Delivering => "delivering",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    /// `done` or `failed`: nothing will happen to the job any more.
+    pub fn is_finished(self) -> bool {
+        matches!(self, JobState::Done | JobState::Failed)
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A state name the schema does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {kind} {value:?}")]
+pub struct UnknownState {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+impl FromStr for JobState {
+    type Err = UnknownState;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownState {
+                kind: "job state",
+                value: s.to_owned(),
+            })
+    }
+}
+
+impl TryFrom<String> for JobState {
+    type Error = UnknownState;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
 
 /// What intake knows about a new job.
 #[derive(Debug, Clone)]
@@ -15,11 +96,16 @@ pub struct NewJob {
     pub update_id: i64,
     pub user_id: i64,
     pub chat_id: i64,
+    /// The message the job transcribes; `(bot, chat_id, message_id)` identifies the job, so a
+    /// redelivered update finds its job however its update id was numbered.
     pub message_id: i64,
     pub media: Media,
     pub trace_id: String,
     /// Hold at most this much when the duration is unknown (documents).
     pub unknown_duration_cap: i64,
+    /// Refuse the job when the user already has this many queued or running jobs (`None`:
+    /// no limit, for admins).
+    pub max_active: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -38,7 +124,8 @@ pub struct Job {
     pub file_name: Option<String>,
     pub mime_type: Option<String>,
     pub reported_seconds: i64,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: JobState,
     pub attempts: i64,
     pub held_seconds: i64,
     pub charged_seconds: i64,
@@ -53,6 +140,12 @@ pub struct Job {
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// The text being delivered (only while `delivering`).
+    pub result_text: Option<String>,
+    /// Parts of the text already sent.
+    pub delivered_parts: i64,
+    /// When the job's queue message was last published (seconds).
+    pub published_at: Option<i64>,
 }
 
 macro_rules! job_columns {
@@ -60,32 +153,45 @@ macro_rules! job_columns {
         "id, bot, update_id, user_id, chat_id, message_id, status_message_id, media_kind, file_id, \
      file_unique_id, file_size, file_name, mime_type, reported_seconds, state, attempts, held_seconds, \
      charged_seconds, released_seconds, audio_seconds, chunks, error_kind, formatter, trace_id, worker, heartbeat_at, created_at, \
-     started_at, finished_at"
+     started_at, finished_at, result_text, delivered_parts, published_at"
     };
 }
-pub(super) use job_columns;
+
+/// States in which a job holds balance and may still change.
+const ACTIVE: &str = "('queued', 'running', 'delivering')";
 
 /// Result of intake.
 #[derive(Debug, Clone)]
 pub enum Intake {
     /// A new job with its hold.
     Created(Job),
-    /// This update already produced a job (a redelivery).
+    /// This message already has its job (a redelivery).
     Existing(Job),
     /// Not enough balance; nothing was written. `needed` is unknown for documents.
     Insufficient { balance: i64, needed: Option<i64> },
+    /// The user already has `active` queued or running jobs; nothing was written.
+    TooMany { active: i64 },
 }
 
 /// Result of trying to take a job.
 #[derive(Debug, Clone)]
 pub enum Claim {
-    /// Ours to run now.
+    /// Ours to run now (`attempts` already counts this one; the caller checks the limit).
     Run(Job),
     /// Already finished (`done` or `failed`): acknowledge without work.
     Finished(Job),
     /// Another worker is running it and its heartbeat is fresh.
     Busy,
     Missing,
+}
+
+/// Who may fail a job.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
+    /// Only the worker that runs it (a worker that lost the job changes nothing).
+    Worker(&'a str),
+    /// Whoever decides for the whole system: the sweeper, an admin's `/flush`, intake.
+    Anyone,
 }
 
 /// Measurements of a finished job.
@@ -106,16 +212,58 @@ fn job_key(job_id: i64) -> String {
     format!("job:{job_id}")
 }
 
+/// After `released` seconds of the user's holds went back to the balance: takes what a refund
+/// still owes from them (the refund could not take minutes that were on hold), and forgets debt
+/// that no remaining hold can pay.
+async fn settle_refund_debt(
+    tx: &mut Transaction<'static, Any>,
+    user_id: i64,
+    released: i64,
+    key: &str,
+) -> Result<()> {
+    let (pending, held): (i64, i64) =
+        sqlx::query_as("SELECT refund_pending, held FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    let take = pending.min(released).max(0);
+    if take > 0
+        && apply(
+            tx,
+            user_id,
+            Reason::Refund,
+            &format!("{key}:refund"),
+            -take,
+            0,
+            None,
+            Some("refund of minutes that were on hold"),
+        )
+        .await?
+            == Applied::Now
+    {
+        super::payments::collect_refund_debt(tx, user_id, take).await?;
+    }
+    let left = (pending - take).min(held).max(0);
+    if left != pending {
+        sqlx::query("UPDATE users SET refund_pending = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(left)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 impl Store {
-    /// Creates the job for a media update and holds its balance, in one transaction. A
+    /// Creates the job for a media message and holds its balance, in one transaction. A
     /// redelivered update finds its job and holds nothing more.
     pub async fn create_job(&self, new: &NewJob) -> Result<Intake> {
         let mut tx = self.begin().await?;
         let media = &new.media;
         let created = sqlx::query_as::<_, Job>(concat!("INSERT INTO jobs (bot, update_id, user_id, chat_id, message_id, media_kind, file_id, file_unique_id, \
-                 file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', $13, $14) \
-             ON CONFLICT (bot, update_id) DO NOTHING RETURNING ", job_columns!(), ""))
+                 file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at, published_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', $13, $14, $14) \
+             ON CONFLICT (bot, chat_id, message_id) DO NOTHING RETURNING ", job_columns!(), ""))
         .bind(&new.bot)
         .bind(new.update_id)
         .bind(new.user_id)
@@ -136,10 +284,11 @@ impl Store {
             let existing = sqlx::query_as::<_, Job>(concat!(
                 "SELECT ",
                 job_columns!(),
-                " FROM jobs WHERE bot = $1 AND update_id = $2"
+                " FROM jobs WHERE bot = $1 AND chat_id = $2 AND message_id = $3"
             ))
             .bind(&new.bot)
-            .bind(new.update_id)
+            .bind(new.chat_id)
+            .bind(new.message_id)
             .fetch_one(&mut *tx)
             .await?;
             return Ok(Intake::Existing(existing));
@@ -155,12 +304,13 @@ impl Store {
         if hold <= 0 || balance < hold {
             return Ok(Intake::Insufficient { balance, needed });
         }
-        let key = job_key(job.id);
+        // The hold updates the user's row first: on PostgreSQL that row lock serialises
+        // concurrent intakes of one user, so the count below sees every committed job.
         match apply(
             &mut tx,
             new.user_id,
             Reason::Hold,
-            &key,
+            &job_key(job.id),
             -hold,
             hold,
             Some(job.id),
@@ -173,6 +323,18 @@ impl Store {
                 return Ok(Intake::Insufficient { balance, needed });
             }
             Err(e) => return Err(e),
+        }
+        if let Some(max) = new.max_active {
+            let active: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM jobs WHERE user_id = $1 AND id <> $2 AND state IN {ACTIVE}"
+            )))
+            .bind(new.user_id)
+            .bind(job.id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if active >= max {
+                return Ok(Intake::TooMany { active });
+            }
         }
         sqlx::query("UPDATE jobs SET held_seconds = $2 WHERE id = $1")
             .bind(job.id)
@@ -204,8 +366,19 @@ impl Store {
         Ok(())
     }
 
-    /// Takes a job for `worker`: a queued job, or a running one whose heartbeat is older than
-    /// `stale_before_ms`. Counts the attempt.
+    /// Records that the job's queue message was published now.
+    pub async fn mark_published(&self, job_id: i64) -> Result<()> {
+        sqlx::query("UPDATE jobs SET published_at = $2 WHERE id = $1")
+            .bind(job_id)
+            .bind(now_secs())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes a job for `worker`: a queued job, or a running or delivering one whose heartbeat
+    /// is older than `stale_before_ms` (its worker died). Counts the attempt — however the
+    /// previous one ended, so a job that kills its worker is still counted.
     pub async fn claim_job(
         &self,
         job_id: i64,
@@ -213,9 +386,9 @@ impl Store {
         stale_before_ms: i64,
     ) -> Result<Claim> {
         let now = now_millis();
-        let claimed = sqlx::query_as::<_, Job>(concat!("UPDATE jobs SET state = 'running', worker = $2, heartbeat_at = $3, attempts = attempts + 1, \
-                 started_at = COALESCE(started_at, $4) \
-             WHERE id = $1 AND (state = 'queued' OR (state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < $5))) \
+        let claimed = sqlx::query_as::<_, Job>(concat!("UPDATE jobs SET state = CASE WHEN state = 'delivering' THEN 'delivering' ELSE 'running' END, \
+                 worker = $2, heartbeat_at = $3, attempts = attempts + 1, started_at = COALESCE(started_at, $4) \
+             WHERE id = $1 AND (state = 'queued' OR (state IN ('running', 'delivering') AND (heartbeat_at IS NULL OR heartbeat_at < $5))) \
              RETURNING ", job_columns!(), ""))
         .bind(job_id)
         .bind(worker)
@@ -229,7 +402,7 @@ impl Store {
         }
         Ok(match self.job(job_id).await? {
             None => Claim::Missing,
-            Some(job) if job.state == "done" || job.state == "failed" => Claim::Finished(job),
+            Some(job) if job.state.is_finished() => Claim::Finished(job),
             Some(_) => Claim::Busy,
         })
     }
@@ -237,7 +410,7 @@ impl Store {
     /// Proves `worker` still runs the job; false when it was taken over or finished.
     pub async fn heartbeat(&self, job_id: i64, worker: &str) -> Result<bool> {
         Ok(sqlx::query(
-            "UPDATE jobs SET heartbeat_at = $3 WHERE id = $1 AND worker = $2 AND state = 'running'",
+            "UPDATE jobs SET heartbeat_at = $3 WHERE id = $1 AND worker = $2 AND state IN ('running', 'delivering')",
         )
         .bind(job_id)
         .bind(worker)
@@ -248,14 +421,16 @@ impl Store {
             == 1)
     }
 
-    /// Moves the job's hold to exactly `seconds` (the probed duration): releases the excess or
-    /// holds the difference. Keyed by the target, so a retried attempt changes nothing.
-    pub async fn set_job_hold(&self, job_id: i64, seconds: i64) -> Result<()> {
+    /// Moves the hold of `worker`'s running job to exactly `seconds` (the decoded length):
+    /// releases the excess or holds the difference. Keyed by the target, so a retried attempt
+    /// changes nothing. Fails with [`Error::Insufficient`] when the balance cannot cover more.
+    pub async fn set_job_hold(&self, job_id: i64, worker: &str, seconds: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         let (user_id, held): (i64, i64) = sqlx::query_as(
-            "SELECT user_id, held_seconds FROM jobs WHERE id = $1 AND state = 'running'",
+            "SELECT user_id, held_seconds FROM jobs WHERE id = $1 AND state = 'running' AND worker = $2",
         )
         .bind(job_id)
+        .bind(worker)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound("running job"))?;
@@ -290,21 +465,61 @@ impl Store {
             .bind(held)
             .execute(&mut *tx)
             .await?;
+        if diff < 0 {
+            settle_refund_debt(&mut tx, user_id, -diff, &key).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
 
-    /// Finishes a job: charges its hold (the probed duration) and stores its measurements.
-    /// Returns the seconds charged now (0 when it was already finished).
-    pub async fn complete_job(&self, job_id: i64, stats: &JobStats) -> Result<i64> {
-        let mut tx = self.begin().await?;
-        let finished = sqlx::query_as::<_, (i64, i64)>(
-            "UPDATE jobs SET state = 'done', charged_seconds = held_seconds, held_seconds = 0, finished_at = $2, \
-                 audio_seconds = $3, chunks = $4, formatter = $5, download_ms = $6, prepare_ms = $7, asr_ms = $8, \
-                 llm_ms = $9, deliver_ms = $10, total_ms = $11, worker = NULL \
-             WHERE id = $1 AND state = 'running' RETURNING user_id, charged_seconds",
+    /// `worker`'s running job has its text: it is kept with the job until delivered. False
+    /// when the job is not `worker`'s any more.
+    pub async fn begin_delivery(&self, job_id: i64, worker: &str, text: &str) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE jobs SET state = 'delivering', result_text = $3, delivered_parts = 0 \
+             WHERE id = $1 AND worker = $2 AND state = 'running'",
         )
         .bind(job_id)
+        .bind(worker)
+        .bind(text)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// `parts` parts of the text have gone out. False when the job is not `worker`'s any more.
+    pub async fn delivered(&self, job_id: i64, worker: &str, parts: i64) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE jobs SET delivered_parts = $3 WHERE id = $1 AND worker = $2 AND state = 'delivering'",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .bind(parts)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// Finishes `worker`'s job: charges its hold (the decoded length) and stores its
+    /// measurements. Returns the seconds charged, or `None` when the job is not `worker`'s any
+    /// more (taken over, flushed): nothing changed.
+    pub async fn complete_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        stats: &JobStats,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.begin().await?;
+        let finished = sqlx::query_as::<_, (i64, i64)>(
+            "UPDATE jobs SET state = 'done', charged_seconds = held_seconds, held_seconds = 0, finished_at = $3, \
+                 audio_seconds = $4, chunks = $5, formatter = $6, download_ms = $7, prepare_ms = $8, asr_ms = $9, \
+                 llm_ms = $10, deliver_ms = $11, total_ms = $12, worker = NULL, result_text = NULL \
+             WHERE id = $1 AND worker = $2 AND state IN ('running', 'delivering') RETURNING user_id, charged_seconds",
+        )
+        .bind(job_id)
+        .bind(worker)
         .bind(now_secs())
         .bind(stats.audio_seconds)
         .bind(stats.chunks)
@@ -318,7 +533,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((user_id, charged)) = finished else {
-            return Ok(0);
+            return Ok(None);
         };
         if charged > 0 {
             apply(
@@ -332,26 +547,33 @@ impl Store {
                 None,
             )
             .await?;
+            settle_refund_debt(&mut tx, user_id, 0, &job_key(job_id)).await?;
         }
         tx.commit().await?;
-        Ok(charged)
+        Ok(Some(charged))
     }
 
     /// Fails a job that is not finished yet and releases its whole hold. Returns the seconds
-    /// released, or `None` when the job had already finished (nothing changed).
+    /// released, or `None` when nothing changed (finished already, or not `owner`'s).
     pub async fn fail_job(
         &self,
         job_id: i64,
+        owner: Owner<'_>,
         error_kind: &str,
         stats: &JobStats,
     ) -> Result<Option<i64>> {
         let mut tx = self.begin().await?;
-        let failed = sqlx::query_as::<_, (i64, i64)>(
+        let worker = match owner {
+            Owner::Worker(w) => Some(w),
+            Owner::Anyone => None,
+        };
+        let failed = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(format!(
             "UPDATE jobs SET state = 'failed', error_kind = $2, charged_seconds = 0, finished_at = $3, \
                  audio_seconds = COALESCE($4, audio_seconds), download_ms = $5, prepare_ms = $6, asr_ms = $7, \
-                 total_ms = $8, chunks = $9, worker = NULL, released_seconds = held_seconds, held_seconds = 0 \
-             WHERE id = $1 AND state IN ('queued', 'running') RETURNING user_id, released_seconds",
-        )
+                 total_ms = $8, chunks = $9, worker = NULL, released_seconds = held_seconds, held_seconds = 0, \
+                 result_text = NULL \
+             WHERE id = $1 AND state IN {ACTIVE} AND ($10 IS NULL OR worker = $10) RETURNING user_id, released_seconds"
+        )))
         .bind(job_id)
         .bind(error_kind)
         .bind(now_secs())
@@ -361,6 +583,7 @@ impl Store {
         .bind(stats.asr_ms)
         .bind(stats.total_ms)
         .bind(stats.chunks)
+        .bind(worker)
         .fetch_optional(&mut *tx)
         .await?;
         let Some((user_id, released)) = failed else {
@@ -378,31 +601,72 @@ impl Store {
                 None,
             )
             .await?;
+            settle_refund_debt(&mut tx, user_id, released, &job_key(job_id)).await?;
         }
         tx.commit().await?;
         Ok(Some(released))
     }
 
-    /// Hands a running job back to the queue (retry later, or shutdown).
+    /// Hands `worker`'s job back: a running job is queued again (retry later, shutdown); a
+    /// delivering one stays delivering without an owner, so the next worker resumes sending.
     pub async fn requeue_job(&self, job_id: i64, worker: &str) -> Result<bool> {
-        Ok(sqlx::query("UPDATE jobs SET state = 'queued', worker = NULL WHERE id = $1 AND state = 'running' AND worker = $2")
-            .bind(job_id)
-            .bind(worker)
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
+        Ok(sqlx::query(
+            "UPDATE jobs SET state = CASE WHEN state = 'delivering' THEN 'delivering' ELSE 'queued' END, \
+                 worker = NULL, heartbeat_at = NULL \
+             WHERE id = $1 AND state IN ('running', 'delivering') AND worker = $2",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
             == 1)
     }
 
-    /// All-in-one start-up: this process is the only worker, so every `running` job was
-    /// interrupted (crash, Ctrl-C) and is queued again.
+    /// All-in-one start-up: this process is the only worker, so every job a worker held was
+    /// interrupted (crash, Ctrl-C) and is handed back.
     pub async fn requeue_interrupted_jobs(&self) -> Result<u64> {
-        Ok(
-            sqlx::query("UPDATE jobs SET state = 'queued', worker = NULL WHERE state = 'running'")
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
+        Ok(sqlx::query(
+            "UPDATE jobs SET state = CASE WHEN state = 'delivering' THEN 'delivering' ELSE 'queued' END, \
+                 worker = NULL, heartbeat_at = NULL WHERE state IN ('running', 'delivering')",
         )
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Unfinished jobs whose queue message may be gone: queued and not published since
+    /// `published_before` (seconds), or held by a worker whose heartbeat stopped before
+    /// `stale_before_ms`.
+    pub async fn orphaned_jobs(
+        &self,
+        published_before: i64,
+        stale_before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Job>> {
+        Ok(sqlx::query_as::<_, Job>(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE (state = 'queued' AND COALESCE(published_at, created_at) < $1) \
+               OR (state IN ('running', 'delivering') AND COALESCE(heartbeat_at, 0) < $2) \
+             ORDER BY id LIMIT $3"
+        ))
+        .bind(published_before)
+        .bind(stale_before_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Unfinished jobs created before `before` (seconds), oldest first.
+    pub async fn stuck_jobs(&self, before: i64) -> Result<Vec<Job>> {
+        Ok(sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM jobs WHERE state IN {ACTIVE} AND created_at <= $1 ORDER BY id",
+            job_columns!()
+        )))
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The last `limit` jobs of a user, newest first.
@@ -416,5 +680,20 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_through_their_names() {
+        for state in JobState::ALL {
+            assert_eq!(state.as_str().parse::<JobState>().ok(), Some(state));
+        }
+        assert!("stuck".parse::<JobState>().is_err());
+        assert!(JobState::Done.is_finished() && JobState::Failed.is_finished());
+        assert!(!JobState::Delivering.is_finished());
     }
 }

@@ -22,16 +22,20 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Transaction};
 
+/// The database driver's error, inside [`Error::Db`].
+pub use sqlx::Error as DbError;
+
 pub use export::{ExportTable, Row};
-pub use jobs::{Claim, Intake, Job, JobStats, NewJob};
+pub use jobs::{Claim, Intake, Job, JobState, JobStats, NewJob, Owner, UnknownState};
 pub use ledger::{Applied, LedgerRow};
-pub use payments::{Payment, Refund};
+pub use payments::{Payment, PaymentState, Refund};
 pub use queue::StoreQueue;
 pub use queue_rows::QueueRow;
 pub use reports::{STAGES, Stats, Timings, UserTotals, percentile};
 pub use updates::UpdateClaim;
-pub use users::{LongOutput, User, UserSettings};
+pub use users::{LongOutput, TrialState, User, UserSettings};
 
+use scribe_core::retry::{Classify, Retry};
 use scribe_core::secret::Secret;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,37 +50,75 @@ pub enum Error {
     NotFound(&'static str),
 }
 
-impl Error {
-    /// The database could not be reached or is overloaded: worth retrying later.
-    pub fn is_unavailable(&self) -> bool {
-        match self {
-            Error::Db(e) => {
-                matches!(
-                    e,
-                    sqlx::Error::Io(_)
-                        | sqlx::Error::PoolTimedOut
-                        | sqlx::Error::PoolClosed
-                        | sqlx::Error::Tls(_)
-                        | sqlx::Error::Protocol(_)
-                ) || is_busy(e)
-            }
+impl Classify for Error {
+    /// The database could not be reached, is restarting, failing over or overloaded: worth
+    /// retrying later. Anything else (a constraint, a bug, low balance) is permanent.
+    fn retry(&self) -> Retry {
+        let transient = match self {
+            Error::Db(e) => is_transient(e),
             Error::Migrate(_) | Error::Insufficient { .. } | Error::NotFound(_) => false,
+        };
+        if transient {
+            Retry::Transient { after: None }
+        } else {
+            Retry::Permanent
         }
     }
 }
 
-fn is_busy(e: &sqlx::Error) -> bool {
+fn is_transient(e: &sqlx::Error) -> bool {
     match e {
-        // SQLite "database is locked" (5) and "busy snapshot" (517); PostgreSQL serialization
-        // failure and deadlock.
-        sqlx::Error::Database(d) => {
-            matches!(d.code().as_deref(), Some("5" | "517" | "40001" | "40P01"))
-        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().as_deref().is_some_and(is_transient_code),
         _ => false,
     }
 }
 
+/// SQLSTATE (PostgreSQL) and result codes (SQLite) of failures that pass: SQLite busy (5) and
+/// busy snapshot (517); PostgreSQL connection exceptions (class 08), serialization failure and
+/// deadlock, too many connections / out of resources (class 53), admin or crash shutdown and
+/// "cannot connect now" (57P01–57P03, a restart or failover), and a read-only transaction (a
+/// standby just promoted, or a connection that still points at the old primary).
+fn is_transient_code(code: &str) -> bool {
+    matches!(
+        code,
+        "5" | "517" | "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "25006"
+    ) || code.starts_with("08")
+        || code.starts_with("53")
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A SQLite URL that creates its file — and the file's directory — when missing, as every
+/// tool people know does (`sqlite:///var/lib/scribe/scribe.db` on a fresh machine).
+async fn sqlite_creating(url: &str) -> Result<String> {
+    let rest = url.trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = path.strip_prefix("//").unwrap_or(path);
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Ok(url.to_owned());
+    }
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| Error::Db(sqlx::Error::Io(e)))?;
+    }
+    Ok(if query.split('&').any(|p| p.starts_with("mode=")) {
+        url.to_owned()
+    } else if query.is_empty() {
+        format!("{url}?mode=rwc")
+    } else {
+        format!("{url}&mode=rwc")
+    })
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -95,7 +137,7 @@ static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 impl Store {
-    /// Connects (creating a SQLite file when missing). Does not migrate.
+    /// Connects (creating a SQLite file and its directory when missing). Does not migrate.
     pub async fn connect(url: &Secret, max_connections: u32) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let text = url.expose();
@@ -104,7 +146,11 @@ impl Store {
         } else {
             Backend::Postgres
         };
-        let options = AnyConnectOptions::from_str(text)?;
+        let text = match backend {
+            Backend::Sqlite => sqlite_creating(text).await?,
+            Backend::Postgres => text.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&text)?;
         let mut pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10));

@@ -50,9 +50,9 @@ impl Store {
         Ok(())
     }
 
-    /// True for exactly one caller per `cooldown_secs` window across all replicas: that caller
-    /// sends the alert.
-    pub async fn claim_alert(&self, kind: &str, cooldown_secs: i64) -> Result<bool> {
+    /// True for exactly one caller per `window_secs` across all replicas: that caller sends the
+    /// alert `kind`, or takes this turn of a periodic task.
+    pub async fn claim_window(&self, kind: &str, window_secs: i64) -> Result<bool> {
         let now = now_secs();
         sqlx::query("INSERT INTO alerts (kind, streak, last_sent_at) VALUES ($1, 0, 0) ON CONFLICT (kind) DO NOTHING")
             .bind(kind)
@@ -63,7 +63,7 @@ impl Store {
         )
         .bind(kind)
         .bind(now)
-        .bind(now - cooldown_secs)
+        .bind(now - window_secs)
         .execute(&self.pool)
         .await?
         .rows_affected()

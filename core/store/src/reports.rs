@@ -2,7 +2,7 @@
 //! the state of the job table. Everything is computed from rows, so every replica answers the
 //! same.
 
-use super::{Job, Result, Store};
+use super::{Result, Store};
 
 /// Numbers for `/stat` and the periodic report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -199,24 +199,12 @@ impl Store {
         )
     }
 
-    /// Creation time of the oldest job still queued or running.
+    /// Creation time of the oldest unfinished job.
     pub async fn oldest_unfinished(&self) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(
-            "SELECT MIN(created_at) FROM jobs WHERE state IN ('queued', 'running')",
+            "SELECT MIN(created_at) FROM jobs WHERE state IN ('queued', 'running', 'delivering')",
         )
         .fetch_one(&self.pool)
-        .await?)
-    }
-
-    /// Jobs queued or running, created at or before `before` (seconds since the epoch).
-    pub async fn stuck_jobs(&self, before: i64) -> Result<Vec<Job>> {
-        Ok(sqlx::query_as::<_, Job>(concat!(
-            "SELECT ",
-            super::jobs::job_columns!(),
-            " FROM jobs WHERE state IN ('queued', 'running') AND created_at <= $1 ORDER BY id"
-        ))
-        .bind(before)
-        .fetch_all(&self.pool)
         .await?)
     }
 }

@@ -1,8 +1,12 @@
 //! Users: identity, settings, balance columns (changed only through the ledger) and trial state.
 
-use super::{Result, Store};
+use std::fmt;
+
 use scribe_core::billing::Reason;
 use scribe_core::time::now_secs;
+
+use super::jobs::UnknownState;
+use super::{Result, Store};
 
 /// How a long result reaches the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +38,78 @@ impl LongOutput {
     }
 }
 
+impl TryFrom<String> for LongOutput {
+    type Error = UnknownState;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        LongOutput::parse(&s).ok_or(UnknownState {
+            kind: "long output mode",
+            value: s,
+        })
+    }
+}
+
+/// Where a user's trial stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrialState {
+    /// Never granted nor asked for.
+    None,
+    /// Asked for with `/trial` (review mode), waiting for an admin.
+    Requested,
+    Granted,
+    Denied,
+    Revoked,
+}
+
+impl TrialState {
+    pub const ALL: [TrialState; 5] = [
+        TrialState::None,
+        TrialState::Requested,
+        TrialState::Granted,
+        TrialState::Denied,
+        TrialState::Revoked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrialState::None => "none",
+            TrialState::Requested => "requested",
+            TrialState::Granted => "granted",
+            TrialState::Denied => "denied",
+            TrialState::Revoked => "revoked",
+        }
+    }
+}
+
+impl fmt::Display for TrialState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for TrialState {
+    type Error = UnknownState;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        TrialState::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or(UnknownState {
+                kind: "trial state",
+                value: s,
+            })
+    }
+}
+
+/// A boolean kept as a 0/1 integer column (one column type that both backends decode).
+#[derive(Debug, Clone, Copy, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct IntFlag(i64);
+
+impl From<IntFlag> for bool {
+    fn from(flag: IntFlag) -> bool {
+        flag.0 != 0
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
     pub id: i64,
@@ -42,14 +118,18 @@ pub struct User {
     pub language_code: Option<String>,
     pub ui_lang: Option<String>,
     pub asr_language: Option<String>,
-    /// 0 or 1 (flags are integers: the same type on both backends).
-    pub code_output: i64,
-    pub keep_yo: i64,
-    pub long_output: String,
+    #[sqlx(try_from = "IntFlag")]
+    pub code_output: bool,
+    #[sqlx(try_from = "IntFlag")]
+    pub keep_yo: bool,
+    #[sqlx(try_from = "String")]
+    pub long_output: LongOutput,
     pub balance: i64,
     pub held: i64,
-    /// `none`, `requested`, `granted`, `denied` or `revoked`.
-    pub trial_state: String,
+    /// Seconds a refund still takes from holds when they are released.
+    pub refund_pending: i64,
+    #[sqlx(try_from = "String")]
+    pub trial_state: TrialState,
     /// When the trial was requested or granted.
     pub trial_at: Option<i64>,
     pub created_at: i64,
@@ -60,9 +140,9 @@ impl User {
     pub fn settings(&self) -> UserSettings {
         UserSettings {
             asr_language: self.asr_language.clone(),
-            code_output: self.code_output != 0,
-            keep_yo: self.keep_yo != 0,
-            long_output: LongOutput::parse(&self.long_output).unwrap_or(LongOutput::Auto),
+            code_output: self.code_output,
+            keep_yo: self.keep_yo,
+            long_output: self.long_output,
         }
     }
 }
@@ -79,7 +159,7 @@ pub struct UserSettings {
 macro_rules! user_columns {
     () => {
         "id, first_name, username, language_code, ui_lang, asr_language, code_output, keep_yo, \
-     long_output, balance, held, trial_state, trial_at, created_at, last_seen_at"
+     long_output, balance, held, refund_pending, trial_state, trial_at, created_at, last_seen_at"
     };
 }
 
@@ -135,13 +215,13 @@ impl Store {
 
     /// Grants the trial once: moves `trial_state` from `from` to `granted` and credits
     /// `seconds` in one transaction. Returns false when the state was not `from` any more.
-    pub async fn grant_trial(&self, user_id: i64, from: &str, seconds: i64) -> Result<bool> {
+    pub async fn grant_trial(&self, user_id: i64, from: TrialState, seconds: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
         let moved = sqlx::query(
             "UPDATE users SET trial_state = 'granted', trial_at = $3 WHERE id = $1 AND trial_state = $2",
         )
         .bind(user_id)
-        .bind(from)
+        .bind(from.as_str())
         .bind(now_secs())
         .execute(&mut *tx)
         .await?
@@ -166,13 +246,18 @@ impl Store {
     }
 
     /// Moves the trial state `from` → `to` (stamping the time); false when it was not `from`.
-    pub async fn set_trial_state(&self, user_id: i64, from: &str, to: &str) -> Result<bool> {
+    pub async fn set_trial_state(
+        &self,
+        user_id: i64,
+        from: TrialState,
+        to: TrialState,
+    ) -> Result<bool> {
         Ok(sqlx::query(
             "UPDATE users SET trial_state = $3, trial_at = $4 WHERE id = $1 AND trial_state = $2",
         )
         .bind(user_id)
-        .bind(from)
-        .bind(to)
+        .bind(from.as_str())
+        .bind(to.as_str())
         .bind(now_secs())
         .execute(&self.pool)
         .await?
@@ -206,13 +291,13 @@ impl Store {
     }
 
     /// Users in trial state `state`, most recent first.
-    pub async fn users_in_trial_state(&self, state: &str, limit: i64) -> Result<Vec<User>> {
+    pub async fn users_in_trial_state(&self, state: TrialState, limit: i64) -> Result<Vec<User>> {
         Ok(sqlx::query_as::<_, User>(concat!(
             "SELECT ",
             user_columns!(),
             " FROM users WHERE trial_state = $1 ORDER BY trial_at DESC, id DESC LIMIT $2"
         ))
-        .bind(state)
+        .bind(state.as_str())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)

@@ -8,7 +8,7 @@ use proptest::strategy::ValueTree;
 use scribe_core::Secret;
 use scribe_core::billing::{Package, Reason};
 use scribe_core::media::{Media, MediaKind};
-use scribe_store::{Intake, JobStats, NewJob, Store};
+use scribe_store::{Intake, JobStats, NewJob, Owner, Store, TrialState};
 use scribe_testkit::database::TestDatabase;
 
 #[derive(Debug, Clone)]
@@ -112,7 +112,10 @@ async fn apply(store: &Store, op: &Op) {
                 .await;
         }
         Op::Trial { user } => {
-            let _ = store.grant_trial(*user, "none", 900).await.expect("trial");
+            let _ = store
+                .grant_trial(*user, TrialState::None, 900)
+                .await
+                .expect("trial");
         }
         Op::Revoke { user } => {
             let _ = store.revoke_trial(*user, 900).await.expect("revoke");
@@ -157,24 +160,29 @@ async fn apply(store: &Store, op: &Op) {
                 update_id: i64::from(*update),
                 user_id: *user,
                 chat_id: *user,
-                message_id: 1,
+                message_id: i64::from(*update),
                 media,
                 trace_id: "t".into(),
                 unknown_duration_cap: 1000,
+                max_active: Some(3),
             };
             let _: Intake = store.create_job(&new).await.expect("intake");
         }
         Op::Probe { update, seconds } => {
             if let Some(id) = job_id(store, *update).await {
                 let _ = store.claim_job(id, "w", i64::MAX).await.expect("claim");
-                let _ = store.set_job_hold(id, *seconds).await;
+                let _ = store.set_job_hold(id, "w", *seconds).await;
             }
         }
         Op::Complete { update } => {
             if let Some(id) = job_id(store, *update).await {
                 let _ = store.claim_job(id, "w", i64::MAX).await.expect("claim");
                 let _ = store
-                    .complete_job(id, &JobStats::default())
+                    .begin_delivery(id, "w", "text")
+                    .await
+                    .expect("deliver");
+                let _ = store
+                    .complete_job(id, "w", &JobStats::default())
                     .await
                     .expect("complete");
             }
@@ -182,7 +190,7 @@ async fn apply(store: &Store, op: &Op) {
         Op::Fail { update } => {
             if let Some(id) = job_id(store, *update).await {
                 let _ = store
-                    .fail_job(id, "test", &JobStats::default())
+                    .fail_job(id, Owner::Anyone, "test", &JobStats::default())
                     .await
                     .expect("fail");
             }
@@ -206,12 +214,16 @@ async fn check(store: &Store, after: &Op) {
             .await
             .expect("jobs")
             .iter()
-            .filter(|j| j.state == "queued" || j.state == "running")
+            .filter(|j| !j.state.is_finished())
             .map(|j| j.held_seconds)
             .sum();
         assert_eq!(
             u.held, held,
             "held seconds belong to unfinished jobs, after {after:?}"
+        );
+        assert!(
+            (0..=u.held).contains(&u.refund_pending),
+            "refund debt is owed only from holds, after {after:?}: {u:?}"
         );
     }
 }

@@ -1,80 +1,13 @@
 //! The store on both backends: every test runs the same SQL against a SQLite file and a fresh
 //! database on the real PostgreSQL server.
 
-use std::future::Future;
-
-use scribe_core::Secret;
 use scribe_core::billing::Reason;
-use scribe_core::media::{Media, MediaKind};
-use scribe_store::{Applied, Claim, Error, Intake, JobStats, NewJob, Store, UpdateClaim};
-use scribe_testkit::database::TestDatabase;
-
-async fn each_backend<F, Fut>(test: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    for db in [TestDatabase::sqlite(), TestDatabase::postgres().await] {
-        let store = Store::connect(&Secret::new(db.url.clone()), 5)
-            .await
-            .expect("connect");
-        store.migrate().await.expect("migrate");
-        // Migrating twice is a no-op (replicas starting at once).
-        store.migrate().await.expect("migrate again");
-        test(store.clone()).await;
-        assert!(
-            store.ledger_mismatches().await.expect("check").is_empty(),
-            "balances equal ledger sums"
-        );
-        store.close().await;
-        db.drop_database().await;
-    }
-}
-
-fn voice(duration: i64) -> Media {
-    Media {
-        kind: MediaKind::Voice,
-        file_id: "file".into(),
-        file_unique_id: "uniq".into(),
-        file_size: Some(1000),
-        duration: Some(duration),
-        mime_type: Some("audio/ogg".into()),
-        file_name: None,
-    }
-}
-
-fn new_job(update_id: i64, user_id: i64, media: Media) -> NewJob {
-    NewJob {
-        bot: "test".into(),
-        update_id,
-        user_id,
-        chat_id: user_id,
-        message_id: 10,
-        media,
-        trace_id: "t".into(),
-        unknown_duration_cap: 4 * 3600,
-    }
-}
-
-async fn user_with(store: &Store, id: i64, seconds: i64) {
-    let (_, created) = store
-        .touch_user(id, "Ann", Some("ann"), Some("ru"))
-        .await
-        .expect("touch");
-    assert!(created);
-    if seconds > 0 {
-        store
-            .adjust_balance(
-                id,
-                Reason::AdminCredit,
-                &format!("seed:{id}"),
-                seconds,
-                None,
-            )
-            .await
-            .expect("credit");
-    }
-}
+use scribe_core::media::MediaKind;
+use scribe_store::{
+    Applied, Claim, Error, Intake, JobState, JobStats, Owner, TrialState, UpdateClaim,
+};
+use scribe_testkit::database::each_backend;
+use scribe_testkit::seed::{new_job, user_with, voice};
 
 #[tokio::test]
 async fn users_are_created_once_and_refreshed() {
@@ -114,10 +47,15 @@ async fn users_are_created_once_and_refreshed() {
 async fn trial_is_granted_exactly_once() {
     each_backend(|store| async move {
         store.touch_user(2, "Bo", None, None).await.expect("touch");
-        assert!(store.grant_trial(2, "none", 900).await.expect("grant"));
+        assert!(
+            store
+                .grant_trial(2, TrialState::None, 900)
+                .await
+                .expect("grant")
+        );
         assert!(
             !store
-                .grant_trial(2, "none", 900)
+                .grant_trial(2, TrialState::None, 900)
                 .await
                 .expect("second grant")
         );
@@ -262,9 +200,12 @@ async fn settle_charges_the_probed_duration_exactly_once() {
         let Claim::Run(_) = store.claim_job(job.id, "w1", 0).await.expect("claim") else {
             panic!("claim")
         };
-        store.set_job_hold(job.id, 37).await.expect("shrink hold");
         store
-            .set_job_hold(job.id, 37)
+            .set_job_hold(job.id, "w1", 37)
+            .await
+            .expect("shrink hold");
+        store
+            .set_job_hold(job.id, "w1", 37)
             .await
             .expect("same hold again");
         let stats = JobStats {
@@ -272,19 +213,22 @@ async fn settle_charges_the_probed_duration_exactly_once() {
             ..JobStats::default()
         };
         assert_eq!(
-            store.complete_job(job.id, &stats).await.expect("complete"),
-            37
+            store
+                .complete_job(job.id, "w1", &stats)
+                .await
+                .expect("complete"),
+            Some(37)
         );
         assert_eq!(
             store
-                .complete_job(job.id, &stats)
+                .complete_job(job.id, "w1", &stats)
                 .await
                 .expect("complete again"),
-            0
+            None
         );
         assert_eq!(
             store
-                .fail_job(job.id, "late", &stats)
+                .fail_job(job.id, Owner::Anyone, "late", &stats)
                 .await
                 .expect("fail after done"),
             None
@@ -330,10 +274,13 @@ async fn a_longer_probe_holds_more_or_fails_for_lack_of_balance() {
         else {
             panic!("job");
         };
-        let Claim::Run(_) = store.claim_job(job.id, "w", 0).await.expect("claim") else {
+        let Claim::Run(_) = store.claim_job(job.id, "w1", 0).await.expect("claim") else {
             panic!("claim")
         };
-        store.set_job_hold(job.id, 90).await.expect("grow hold");
+        store
+            .set_job_hold(job.id, "w1", 90)
+            .await
+            .expect("grow hold");
         assert_eq!(
             store
                 .job(job.id)
@@ -344,7 +291,7 @@ async fn a_longer_probe_holds_more_or_fails_for_lack_of_balance() {
             90
         );
         let err = store
-            .set_job_hold(job.id, 200)
+            .set_job_hold(job.id, "w1", 200)
             .await
             .expect_err("needs 110 s more, has 10 s");
         assert!(
@@ -369,7 +316,7 @@ async fn a_longer_probe_holds_more_or_fails_for_lack_of_balance() {
         );
         assert_eq!(
             store
-                .fail_job(job.id, "provider", &JobStats::default())
+                .fail_job(job.id, Owner::Anyone, "provider", &JobStats::default())
                 .await
                 .expect("fail"),
             Some(90)
@@ -378,7 +325,7 @@ async fn a_longer_probe_holds_more_or_fails_for_lack_of_balance() {
         assert_eq!((u.balance, u.held), (100, 0));
         assert_eq!(
             store
-                .fail_job(job.id, "provider", &JobStats::default())
+                .fail_job(job.id, Owner::Anyone, "provider", &JobStats::default())
                 .await
                 .expect("again"),
             None
@@ -424,7 +371,7 @@ async fn stale_running_jobs_are_taken_over_and_fresh_ones_are_not() {
         assert!(store.requeue_job(job.id, "w2").await.expect("requeue"));
         assert_eq!(
             store.job(job.id).await.expect("job").expect("exists").state,
-            "queued"
+            JobState::Queued
         );
         assert!(matches!(
             store.claim_job(job.id, "w3", 0).await.expect("claim"),
@@ -443,25 +390,28 @@ async fn stale_running_jobs_are_taken_over_and_fresh_ones_are_not() {
 async fn updates_are_claimed_once() {
     each_backend(|store| async move {
         assert_eq!(
-            store.claim_update("b", 1, 60_000).await.expect("claim"),
+            store.claim_update("b", 1, 60_000, 0).await.expect("claim"),
             UpdateClaim::Fresh
         );
         assert_eq!(
-            store.claim_update("b", 1, 60_000).await.expect("claim"),
+            store.claim_update("b", 1, 60_000, 0).await.expect("claim"),
             UpdateClaim::Busy
         );
         assert_eq!(
-            store.claim_update("other", 1, 60_000).await.expect("claim"),
+            store
+                .claim_update("other", 1, 60_000, 0)
+                .await
+                .expect("claim"),
             UpdateClaim::Fresh
         );
         store.release_update("b", 1).await.expect("release");
         assert_eq!(
-            store.claim_update("b", 1, 60_000).await.expect("claim"),
+            store.claim_update("b", 1, 60_000, 0).await.expect("claim"),
             UpdateClaim::Fresh
         );
         store.complete_update("b", 1).await.expect("complete");
         assert_eq!(
-            store.claim_update("b", 1, 60_000).await.expect("claim"),
+            store.claim_update("b", 1, 60_000, 0).await.expect("claim"),
             UpdateClaim::Done
         );
     })
@@ -541,7 +491,9 @@ async fn concurrent_holds_never_overdraw() {
             match t.await.expect("task").expect("intake") {
                 Intake::Created(_) => created += 1,
                 Intake::Insufficient { .. } => {}
-                Intake::Existing(_) => panic!("distinct updates"),
+                Intake::Existing(_) | Intake::TooMany { .. } => {
+                    panic!("distinct messages, no limit")
+                }
             }
         }
         assert_eq!(created, 3, "100 s hold three 30 s jobs");

@@ -26,7 +26,7 @@ pub enum Error {
         retry_after: Option<u32>,
     },
     /// The request did not complete (connection, timeout, a body that did not arrive).
-    #[error("Telegram {method}: request failed")]
+    #[error("Telegram {method}: {}", scribe_core::http::failure(source))]
     Http {
         method: &'static str,
         #[source]
@@ -43,6 +43,10 @@ pub enum Error {
     },
     #[error("writing the downloaded file failed")]
     Io(#[source] std::io::Error),
+    /// A local Bot API server named a file outside the directory it may use (or no directory
+    /// is configured): the path is not opened.
+    #[error("Telegram gave a local file path outside the allowed root")]
+    LocalPath,
 }
 
 impl Error {
@@ -71,6 +75,19 @@ impl Error {
             || d.contains("message can't be edited")
     }
 
+    /// `getUpdates` refused because a webhook is set (409 Conflict).
+    pub fn is_webhook_conflict(&self) -> bool {
+        matches!(self, Error::Api { code: 409, .. }) && self.description().contains("webhook")
+    }
+
+    /// The Bot API server does not know the method (third-party emulators lack some).
+    pub fn is_unknown_method(&self) -> bool {
+        matches!(
+            self,
+            Error::Api { code: 404, .. } | Error::Status { status: 404, .. }
+        )
+    }
+
     /// The charge was refunded before.
     pub fn is_already_refunded(&self) -> bool {
         self.description().contains("CHARGE_ALREADY_REFUNDED")
@@ -92,6 +109,7 @@ impl Error {
             Error::Http { .. } => "transport",
             Error::Decode { .. } => "decode",
             Error::Io(_) => "io",
+            Error::LocalPath => "local_path",
         }
     }
 }
@@ -109,6 +127,7 @@ impl Classify for Error {
             Error::Http { source, .. } => Retry::from_reqwest(source),
             Error::Decode { .. } => Retry::Permanent,
             Error::Io(_) => Retry::Permanent,
+            Error::LocalPath => Retry::Permanent,
         }
     }
 }
@@ -193,6 +212,8 @@ pub struct Telegram {
     http: reqwest::Client,
     api_url: Url,
     token: Secret,
+    /// Where a local Bot API server keeps its files; its paths are used only inside it.
+    local_root: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Telegram {
@@ -209,7 +230,15 @@ impl Telegram {
             http,
             api_url,
             token,
+            local_root: None,
         }
+    }
+
+    /// Accepts a local Bot API server's absolute file paths when they resolve (symlinks
+    /// followed) inside `root`.
+    pub fn with_local_root(mut self, root: Option<PathBuf>) -> Self {
+        self.local_root = root;
+        self
     }
 
     fn method_url(&self, method: &str) -> String {
@@ -306,10 +335,11 @@ impl Telegram {
     }
 
     /// Downloads `file_path` (from `getFile`) into `dest`. An absolute path means a local Bot API
-    /// server already holds the file on a shared disk, so nothing is fetched.
+    /// server already holds the file on a shared disk, so nothing is fetched — but only a path
+    /// that resolves inside the configured local root is used.
     pub async fn download(&self, file_path: &str, dest: &Path) -> Result<Downloaded> {
         if Path::new(file_path).is_absolute() {
-            return Ok(Downloaded::Local(PathBuf::from(file_path)));
+            return self.local(file_path).await.map(Downloaded::Local);
         }
         let method = "download";
         let url = format!(
@@ -340,6 +370,22 @@ impl Telegram {
         }
         file.flush().await.map_err(Error::Io)?;
         Ok(Downloaded::Fetched(dest.to_path_buf()))
+    }
+
+    /// `path` resolved, with every symlink followed, when it lies inside the local root.
+    async fn local(&self, path: &str) -> Result<PathBuf> {
+        let root = self.local_root.as_deref().ok_or(Error::LocalPath)?;
+        let root = tokio::fs::canonicalize(root)
+            .await
+            .map_err(|_| Error::LocalPath)?;
+        let file = tokio::fs::canonicalize(path)
+            .await
+            .map_err(|_| Error::LocalPath)?;
+        if file.starts_with(&root) && file != root {
+            Ok(file)
+        } else {
+            Err(Error::LocalPath)
+        }
     }
 
     pub async fn send_message(

@@ -878,3 +878,90 @@ fn the_set_lists_served_kinds_and_fingerprints_stably() {
         }
     }
 }
+
+/// What a worker container sees: the ConfigMap, its plain env, and a stand-in for each
+/// credential it references.
+fn worker_environment(bot: &TranscriptionBot) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = config(bot).into_iter().collect();
+    let d = worker(bot);
+    let spec = d.spec.expect("spec");
+    for e in pod(&spec.template).containers[0].env.iter().flatten() {
+        let value = match (&e.value, &e.value_from) {
+            (Some(v), _) => v.clone(),
+            (None, Some(_)) if e.name == settings::AMQP_URL => "amqp://u:p@rabbit:5672/%2f".into(),
+            (None, Some(_)) if e.name == settings::DATABASE_URL => {
+                "postgres://u:p@db/scribe".into()
+            }
+            (None, Some(_)) if e.name == settings::TELEGRAM_BOT_TOKEN => "123456:AAH-token".into(),
+            (None, Some(_)) => "a-credential".into(),
+            (None, None) => String::new(),
+        };
+        vars.retain(|(k, _)| *k != e.name);
+        vars.push((e.name.clone(), value));
+    }
+    vars
+}
+
+/// The settings the operator renders are the ones the bot reads, with values it accepts.
+#[test]
+fn rendered_settings_pass_the_bots_own_configuration_reader() {
+    use scribe_core::config::{
+        AlertsConfig, BillingConfig, BotConfig, BrokerConfig, Env, JobsConfig, LimitsConfig,
+        PipelineConfig, ProcessConfig, ProviderConfig, StoreConfig, TelegramConfig,
+    };
+    let mut full = bot();
+    full.spec.limits = LimitsSpec {
+        max_active_jobs_per_user: Some(2),
+        user_updates_per_minute: Some(20),
+        max_audio_seconds: Some(7200),
+    };
+    full.spec.privacy.retention_days = Some(3);
+    full.spec.asr = Some(AsrSpec {
+        requests_per_minute: Some(600),
+        max_inflight: Some(8),
+        ..AsrSpec::default()
+    });
+    full.spec.gemini = Some(GeminiSpec {
+        api_key_secret_ref: key_ref("gemini", "key"),
+        base_url: None,
+    });
+    let mut self_hosted = bot();
+    self_hosted.spec.dashscope = None;
+    self_hosted.spec.asr = Some(AsrSpec {
+        provider: Some(AsrProvider::Openai),
+        model: Some("whisper".into()),
+        openai: Some(OpenAiServerSpec {
+            base_url: "http://whisper.ai:8000".into(),
+            api_key_secret_ref: None,
+        }),
+        ..AsrSpec::default()
+    });
+    self_hosted.spec.llm = Some(LlmSpec {
+        provider: Some(LlmProvider::None),
+        model: None,
+        openai: None,
+    });
+    for (what, bot) in [
+        ("default", bot()),
+        ("every option", full),
+        ("self-hosted", self_hosted),
+    ] {
+        let mut env = Env::from_pairs(worker_environment(&bot));
+        let _ = (
+            ProcessConfig::from_env(&mut env),
+            BotConfig::from_env(&mut env),
+            TelegramConfig::from_env(&mut env),
+            StoreConfig::from_env(&mut env),
+            BrokerConfig::from_env(&mut env),
+            ProviderConfig::from_env(&mut env),
+            PipelineConfig::from_env(&mut env),
+            BillingConfig::from_env(&mut env),
+            AlertsConfig::from_env(&mut env),
+            LimitsConfig::from_env(&mut env),
+            JobsConfig::from_env(&mut env),
+        );
+        if let Err(errors) = env.finish() {
+            panic!("{what}: the bot refuses what the operator renders:\n{errors}");
+        }
+    }
+}

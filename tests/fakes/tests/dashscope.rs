@@ -4,14 +4,14 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use scribe_fakes::dashscope::{ApiError, Endpoint, FakeDashScope, Protocol, Reply};
-use scribe_fakes::wait_until;
+use scribe_fakes::dashscope::{ApiError, FakeDashScope, Reply};
+use scribe_fakes::{RateLimit, wait_until};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-dashscope-test";
+const WAIT: Duration = Duration::from_secs(10);
 const ASR: &str = "/api/v1/services/aigc/multimodal-generation/generation";
 const LLM: &str = "/api/v1/services/aigc/text-generation/generation";
-const COMPATIBLE: &str = "/compatible-mode/v1/chat/completions";
 
 /// A plain-HTTP client; reqwest's `rustls-no-provider` needs a provider even for HTTP.
 fn client() -> reqwest::Client {
@@ -69,7 +69,7 @@ fn is_uuid(value: &Value) -> bool {
 }
 
 #[tokio::test]
-async fn auth_errors_are_flat_on_native_paths_and_openai_style_in_compatible_mode() {
+async fn auth_errors_are_flat() {
     let fake = FakeDashScope::start(KEY).await;
     let (status, body) = post(&fake, ASR, None, &asr_body(b"x", None)).await;
     assert_eq!(status, 401);
@@ -82,12 +82,9 @@ async fn auth_errors_are_flat_on_native_paths_and_openai_style_in_compatible_mod
     assert_eq!(status, 401);
     assert_eq!(body["message"], "Invalid API-key provided.");
 
-    let (status, body) = post(&fake, COMPATIBLE, Some("wrong"), &json!({})).await;
-    assert_eq!(status, 401);
-    assert_eq!(body["error"]["code"], "invalid_api_key");
-    assert_eq!(body["error"]["type"], "invalid_request_error");
-    assert!(body["error"]["param"].is_null());
-    assert!(fake.asr_calls().is_empty());
+    assert!(is_uuid(&body["request_id"]), "{body}");
+    assert!(fake.asr().calls().is_empty());
+    assert!(fake.llm().calls().is_empty());
 }
 
 #[tokio::test]
@@ -109,7 +106,7 @@ async fn asr_success_shape_and_recording() {
     assert!(body["usage"]["output_tokens_details"]["text_tokens"].as_u64() > Some(0));
     assert!(is_uuid(&body["request_id"]));
 
-    let calls = fake.asr_calls();
+    let calls = fake.asr().calls();
     assert_eq!(calls.len(), 1);
     let call = &calls[0].call;
     assert_eq!(call.audio, audio);
@@ -117,7 +114,6 @@ async fn asr_success_shape_and_recording() {
     assert_eq!(call.language.as_deref(), Some("ru"));
     assert_eq!(call.enable_itn, Some(false));
     assert_eq!(call.context.as_deref(), Some("Scribe, DashScope"));
-    assert_eq!(call.protocol, Protocol::Native);
     assert_eq!(calls[0].status, 200);
     assert!(calls[0].finished >= calls[0].started);
 }
@@ -150,7 +146,7 @@ async fn asr_validation() {
     let (status, _) = post(&fake, ASR, Some(KEY), &url).await;
     assert_eq!(status, 200);
     assert_eq!(
-        fake.asr_calls()[0].call.url.as_deref(),
+        fake.asr().calls()[0].call.url.as_deref(),
         Some("https://example.com/a.mp3")
     );
 
@@ -184,13 +180,14 @@ async fn asr_validation() {
     let (status, body) = post(&fake, ASR, Some(KEY), &asr_body(&[0u8; 2000], None)).await;
     assert_eq!(status, 400);
     invalid(&body);
-    assert_eq!(fake.asr_calls().len(), 1);
+    assert_eq!(fake.asr().calls().len(), 1);
 }
 
 #[tokio::test]
 async fn scripted_replies_and_injected_errors() {
     let fake = FakeDashScope::start(KEY).await;
-    fake.set_asr(|call| Reply::Truncated(format!("{} bytes", call.audio.len())));
+    fake.asr()
+        .set_reply(|call| Reply::Truncated(format!("{} bytes", call.audio.len())));
     let (_, body) = post(&fake, ASR, Some(KEY), &asr_body(b"abc", None)).await;
     assert_eq!(body["output"]["choices"][0]["finish_reason"], "length");
     assert_eq!(
@@ -202,7 +199,7 @@ async fn scripted_replies_and_injected_errors() {
         "ru"
     );
 
-    fake.fail_next(Endpoint::Asr, 2, ApiError::Throttling);
+    fake.asr().fail_next(2, Reply::Error(ApiError::Throttling));
     for _ in 0..2 {
         let (status, body) = post(&fake, ASR, Some(KEY), &asr_body(b"abc", None)).await;
         assert_eq!(status, 429);
@@ -212,22 +209,22 @@ async fn scripted_replies_and_injected_errors() {
     let (status, _) = post(&fake, ASR, Some(KEY), &asr_body(b"abc", None)).await;
     assert_eq!(status, 200);
 
-    fake.set_asr(|_| Reply::Error(ApiError::RateQuota));
+    fake.asr().set_reply(|_| Reply::Error(ApiError::RateQuota));
     let (status, body) = post(&fake, ASR, Some(KEY), &asr_body(b"abc", None)).await;
     assert_eq!(
         (status, body["code"].clone()),
         (429, json!("Throttling.RateQuota"))
     );
 
-    fake.set_down(Endpoint::Asr, true);
+    fake.asr().set_down(true);
     let (status, body) = post(&fake, ASR, Some(KEY), &asr_body(b"abc", None)).await;
     assert_eq!(
         (status, body["code"].clone()),
         (500, json!("InternalError"))
     );
-    fake.set_down(Endpoint::Asr, false);
+    fake.asr().set_down(false);
 
-    let statuses: Vec<_> = fake.asr_calls().iter().map(|c| c.status).collect();
+    let statuses: Vec<_> = fake.asr().calls().iter().map(|c| c.status).collect();
     assert_eq!(statuses, [200, 429, 429, 200, 429, 500]);
 }
 
@@ -248,7 +245,7 @@ async fn text_generation() {
                 + usage["output_tokens"].as_u64().unwrap_or(0)
         )
     );
-    let call = &fake.llm_calls()[0].call;
+    let call = &fake.llm().calls()[0].call;
     assert_eq!(call.system.as_deref(), Some("You format transcripts."));
     assert_eq!(call.user, "сырой текст");
     assert_eq!(call.max_tokens, Some(4096));
@@ -284,79 +281,129 @@ async fn text_generation() {
         (400, json!("Model not exist."))
     );
 
-    fake.set_llm(|_| Reply::Error(ApiError::Arrearage));
+    fake.llm().set_reply(|_| Reply::Error(ApiError::Arrearage));
     let (status, body) = post(&fake, LLM, Some(KEY), &llm_body("x")).await;
     assert_eq!(status, 400);
     assert_eq!(body["code"], "Arrearage");
 }
 
 #[tokio::test]
-async fn compatible_mode_speaks_openai() {
+async fn a_gate_holds_calls_in_flight_until_released() {
     let fake = FakeDashScope::start(KEY).await;
-    let asr = json!({
-        "model": "qwen3-asr-flash",
-        "messages": [
-            {"role": "system", "content": [{"text": "context"}]},
-            {"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": format!("data:audio/ogg;base64,{}", STANDARD.encode(b"ogg"))}}]},
-        ],
-        "stream": false,
-        "asr_options": {"language": "en"},
-    });
-    let (status, body) = post(&fake, COMPATIBLE, Some(KEY), &asr).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["object"], "chat.completion");
-    assert_eq!(
-        body["choices"][0]["message"]["content"],
-        "Привет, это тест."
-    );
-    assert_eq!(
-        body["choices"][0]["message"]["annotations"][0]["language"],
-        "en"
-    );
-    assert_eq!(body["usage"]["seconds"], 1);
-    assert_eq!(fake.asr_calls()[0].call.protocol, Protocol::Compatible);
-
-    let chat = json!({"model": "qwen-plus", "messages": [{"role": "user", "content": "hello"}]});
-    let (status, body) = post(&fake, COMPATIBLE, Some(KEY), &chat).await;
-    assert_eq!(status, 200);
-    assert_eq!(body["choices"][0]["message"]["content"], "hello");
-    assert_eq!(body["choices"][0]["finish_reason"], "stop");
-
-    fake.fail_next(Endpoint::Llm, 1, ApiError::Throttling);
-    let (status, body) = post(&fake, COMPATIBLE, Some(KEY), &chat).await;
-    assert_eq!(status, 429);
-    assert_eq!(body["error"]["code"], "limit_requests");
-    assert!(is_uuid(&body["request_id"]));
-
-    let unknown = json!({"model": "qwen-max", "messages": [{"role": "user", "content": "hello"}]});
-    let (status, body) = post(&fake, COMPATIBLE, Some(KEY), &unknown).await;
-    assert_eq!(
-        (status, body["error"]["code"].clone()),
-        (404, json!("model_not_found"))
-    );
-}
-
-#[tokio::test]
-async fn latency_and_the_concurrency_counter() {
-    let fake = FakeDashScope::start(KEY).await;
-    fake.set_latency(Endpoint::Asr, Duration::from_secs(2));
+    let gate = fake.asr().gate();
     let requests: Vec<_> = (0..3)
         .map(|_| {
             let fake = fake.clone();
             tokio::spawn(async move { post(&fake, ASR, Some(KEY), &asr_body(b"abc", None)).await })
         })
         .collect();
-    wait_until("three ASR calls in flight", Duration::from_secs(10), || {
-        (fake.in_flight(Endpoint::Asr) == 3).then_some(())
+    wait_until("three ASR calls at the gate", WAIT, || {
+        (gate.waiting() == 3).then_some(())
     })
     .await;
+    assert_eq!(fake.asr().traffic().in_flight, 3);
+    assert!(fake.asr().calls().is_empty(), "nothing answered yet");
+
+    gate.release(1);
+    wait_until("one call through", WAIT, || {
+        (fake.asr().calls().len() == 1).then_some(())
+    })
+    .await;
+    assert_eq!(gate.waiting(), 2);
+
+    gate.release_all();
     for request in requests {
         assert_eq!(request.await.expect("task").0, 200);
     }
-    assert_eq!(fake.max_concurrent(Endpoint::Asr), 3);
-    assert_eq!(fake.max_concurrent(Endpoint::Llm), 0);
-    assert_eq!(fake.in_flight(Endpoint::Asr), 0);
-    for recorded in fake.asr_calls() {
-        assert!(recorded.finished.duration_since(recorded.started) >= Duration::from_secs(2));
+    let traffic = fake.asr().traffic();
+    assert_eq!((traffic.in_flight, traffic.max_in_flight), (0, 3));
+    assert_eq!(fake.llm().traffic().requests, 0);
+    let (status, _) = post(&fake, ASR, Some(KEY), &asr_body(b"abc", None)).await;
+    assert_eq!(status, 200, "an opened gate stays open");
+}
+
+#[tokio::test]
+async fn dropping_a_gate_opens_it() {
+    let fake = FakeDashScope::start(KEY).await;
+    let gate = fake.llm().gate();
+    let request = {
+        let fake = fake.clone();
+        tokio::spawn(async move { post(&fake, LLM, Some(KEY), &llm_body("x")).await })
+    };
+    wait_until("the call at the gate", WAIT, || {
+        (gate.waiting() == 1).then_some(())
+    })
+    .await;
+    drop(gate);
+    assert_eq!(request.await.expect("task").0, 200);
+}
+
+#[tokio::test]
+async fn the_in_flight_limit_answers_rate_quota_and_the_traffic_shows_the_peak() {
+    let fake = FakeDashScope::start(KEY).await;
+    fake.asr().set_rate_limit(Some(RateLimit::in_flight(2)));
+    let gate = fake.asr().gate();
+    let held: Vec<_> = (0..2)
+        .map(|_| {
+            let fake = fake.clone();
+            tokio::spawn(async move { post(&fake, ASR, Some(KEY), &asr_body(b"abc", None)).await })
+        })
+        .collect();
+    wait_until("two calls at the gate", WAIT, || {
+        (gate.waiting() == 2).then_some(())
+    })
+    .await;
+    let (status, body) = post(&fake, ASR, Some(KEY), &asr_body(b"abc", None)).await;
+    assert_eq!(status, 429);
+    assert_eq!(body["code"], "Throttling.RateQuota");
+    assert_eq!(
+        body["message"],
+        "Requests rate limit exceeded, please try again later."
+    );
+    assert!(is_uuid(&body["request_id"]));
+    gate.release_all();
+    for request in held {
+        assert_eq!(request.await.expect("task").0, 200);
     }
+    let traffic = fake.asr().traffic();
+    assert_eq!((traffic.requests, traffic.max_in_flight), (3, 3));
+    let statuses: Vec<_> = fake.asr().calls().iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [429, 200, 200]);
+}
+
+#[tokio::test]
+async fn the_per_second_limit_refuses_what_exceeds_it() {
+    let fake = FakeDashScope::start(KEY).await;
+    fake.llm().set_rate_limit(Some(RateLimit::per_second(2)));
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let (status, body) = post(&fake, LLM, Some(KEY), &llm_body("x")).await;
+        if status == 429 {
+            assert_eq!(body["code"], "Throttling.RateQuota");
+        }
+        statuses.push(status);
+    }
+    // Three calls a few milliseconds apart; only a machine stalled for a second between them
+    // would spread them over two seconds, and then the third is rightly let through.
+    let busiest = fake.llm().traffic().max_per_second;
+    assert_eq!(statuses[..2], [200, 200]);
+    assert_eq!(
+        statuses[2] == 429,
+        busiest == 3,
+        "{statuses:?}, busiest {busiest}"
+    );
+
+    fake.llm().set_rate_limit(None);
+    let (status, _) = post(&fake, LLM, Some(KEY), &llm_body("x")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn latency_delays_answers() {
+    let fake = FakeDashScope::start(KEY).await;
+    fake.asr().set_latency(Duration::from_millis(200));
+    let (status, _) = post(&fake, ASR, Some(KEY), &asr_body(b"abc", None)).await;
+    assert_eq!(status, 200);
+    let recorded = &fake.asr().calls()[0];
+    assert!(recorded.finished.duration_since(recorded.started) >= Duration::from_millis(200));
 }

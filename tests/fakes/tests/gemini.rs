@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use scribe_fakes::gemini::{FakeGemini, GeminiReply};
+use scribe_fakes::{RateLimit, wait_until};
 use serde_json::{Value, json};
 
 const KEY: &str = "AIza-test";
@@ -54,7 +55,7 @@ async fn success_shape_and_recording() {
     assert_eq!(response["modelVersion"], "gemini-2.5-flash");
     assert!(response["responseId"].is_string());
 
-    let call = &fake.calls()[0].call;
+    let call = &fake.generate_content().calls()[0].call;
     assert_eq!(call.model, "gemini-2.5-flash");
     assert_eq!(call.system.as_deref(), Some("You format transcripts."));
     assert_eq!(call.user, "сырой текст");
@@ -69,7 +70,7 @@ async fn success_shape_and_recording() {
     });
     let (status, _) = post(&fake, &format!("{PATH}?key={KEY}"), None, &snake).await;
     assert_eq!(status, 200);
-    let call = &fake.calls()[1].call;
+    let call = &fake.generate_content().calls()[1].call;
     assert_eq!(call.system.as_deref(), Some("S"));
     assert_eq!(call.max_output_tokens, Some(10));
     assert_eq!(call.thinking_budget, Some(512));
@@ -122,7 +123,7 @@ async fn key_model_and_body_errors() {
         assert_eq!(status, 400, "{bad}");
         assert_eq!(response["error"]["status"], "INVALID_ARGUMENT");
     }
-    assert!(fake.calls().is_empty());
+    assert!(fake.generate_content().calls().is_empty());
 }
 
 #[tokio::test]
@@ -130,7 +131,8 @@ async fn scripted_edge_cases() {
     let fake = FakeGemini::start(KEY).await;
     let mut thinking = body("x");
     thinking["generationConfig"] = json!({"maxOutputTokens": 64});
-    fake.set_reply(|_| GeminiReply::MaxTokensNoParts);
+    fake.generate_content()
+        .set_reply(|_| GeminiReply::MaxTokensNoParts);
     let (status, response) = post(&fake, PATH, Some(KEY), &thinking).await;
     assert_eq!(status, 200);
     let candidate = &response["candidates"][0];
@@ -140,7 +142,8 @@ async fn scripted_edge_cases() {
     assert!(usage["thoughtsTokenCount"].as_u64() > Some(0));
     assert!(usage.get("candidatesTokenCount").is_none());
 
-    fake.set_reply(|_| GeminiReply::MaxTokens("partial".to_owned()));
+    fake.generate_content()
+        .set_reply(|_| GeminiReply::MaxTokens("partial".to_owned()));
     let (_, response) = post(&fake, PATH, Some(KEY), &body("x")).await;
     assert_eq!(response["candidates"][0]["finishReason"], "MAX_TOKENS");
     assert_eq!(
@@ -148,13 +151,14 @@ async fn scripted_edge_cases() {
         "partial"
     );
 
-    fake.set_reply(|_| GeminiReply::Blocked);
+    fake.generate_content().set_reply(|_| GeminiReply::Blocked);
     let (status, response) = post(&fake, PATH, Some(KEY), &body("x")).await;
     assert_eq!(status, 200);
     assert!(response.get("candidates").is_none());
     assert_eq!(response["promptFeedback"]["blockReason"], "SAFETY");
 
-    fake.set_reply(|_| GeminiReply::ModelGone);
+    fake.generate_content()
+        .set_reply(|_| GeminiReply::ModelGone);
     let (status, response) = post(&fake, PATH, Some(KEY), &body("x")).await;
     assert_eq!(status, 404);
     assert_eq!(
@@ -162,9 +166,10 @@ async fn scripted_edge_cases() {
         "This model models/gemini-2.5-flash is no longer available to new users. Please update your code to use a newer model for the latest features and improvements."
     );
 
-    fake.set_reply(|_| GeminiReply::Exhausted {
-        retry_delay_secs: 26,
-    });
+    fake.generate_content()
+        .set_reply(|_| GeminiReply::Exhausted {
+            retry_delay_secs: 26,
+        });
     let (status, response) = post(&fake, PATH, Some(KEY), &body("x")).await;
     assert_eq!(status, 429);
     assert_eq!(response["error"]["status"], "RESOURCE_EXHAUSTED");
@@ -181,40 +186,81 @@ async fn scripted_edge_cases() {
                 && d["retryDelay"] == "26s")
     );
 
-    fake.set_reply(|_| GeminiReply::Overloaded);
+    fake.generate_content()
+        .set_reply(|_| GeminiReply::Overloaded);
     let (status, response) = post(&fake, PATH, Some(KEY), &body("x")).await;
     assert_eq!(
         (status, response["error"]["status"].clone()),
         (503, json!("UNAVAILABLE"))
     );
-    fake.set_reply(|_| GeminiReply::Internal);
+    fake.generate_content().set_reply(|_| GeminiReply::Internal);
     let (status, response) = post(&fake, PATH, Some(KEY), &body("x")).await;
     assert_eq!(
         (status, response["error"]["status"].clone()),
         (500, json!("INTERNAL"))
     );
 
-    let statuses: Vec<_> = fake.calls().iter().map(|c| c.status).collect();
+    let statuses: Vec<_> = fake
+        .generate_content()
+        .calls()
+        .iter()
+        .map(|c| c.status)
+        .collect();
     assert_eq!(statuses, [200, 200, 200, 404, 429, 503, 500]);
 }
 
 #[tokio::test]
-async fn latency_and_concurrency() {
+async fn gate_failures_outage_and_rate_limit() {
     let fake = FakeGemini::start(KEY).await;
-    fake.set_latency(Duration::from_secs(2));
-    fake.fail_next(1, GeminiReply::Overloaded);
+    let endpoint = fake.generate_content();
+    let gate = endpoint.gate();
+    endpoint.fail_next(1, GeminiReply::Overloaded);
     let requests: Vec<_> = (0..2)
         .map(|_| {
             let fake = fake.clone();
             tokio::spawn(async move { post(&fake, PATH, Some(KEY), &body("x")).await.0 })
         })
         .collect();
+    wait_until("two calls at the gate", Duration::from_secs(10), || {
+        (gate.waiting() == 2).then_some(())
+    })
+    .await;
+    gate.release_all();
     let mut statuses = Vec::new();
     for request in requests {
         statuses.push(request.await.expect("task"));
     }
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 503]);
-    assert_eq!(fake.calls().len(), 2);
-    assert_eq!(fake.max_concurrent(), 2);
+    assert_eq!(endpoint.traffic().max_in_flight, 2);
+
+    endpoint.set_down(true);
+    let (status, response) = post(&fake, PATH, Some(KEY), &body("x")).await;
+    assert_eq!(
+        (status, response["error"]["status"].clone()),
+        (500, json!("INTERNAL"))
+    );
+    endpoint.set_down(false);
+
+    endpoint.set_rate_limit(Some(RateLimit::in_flight(1)));
+    let gate = endpoint.gate();
+    let held = {
+        let fake = fake.clone();
+        tokio::spawn(async move { post(&fake, PATH, Some(KEY), &body("x")).await.0 })
+    };
+    wait_until("one call at the gate", Duration::from_secs(10), || {
+        (gate.waiting() == 1).then_some(())
+    })
+    .await;
+    let (status, response) = post(&fake, PATH, Some(KEY), &body("x")).await;
+    assert_eq!(status, 429);
+    assert_eq!(response["error"]["status"], "RESOURCE_EXHAUSTED");
+    assert!(
+        response["error"]["details"]
+            .as_array()
+            .is_some_and(|details| details.iter().any(|d| d["retryDelay"] == "1s"))
+    );
+    drop(gate);
+    assert_eq!(held.await.expect("task"), 200);
+    assert_eq!(endpoint.calls().len(), 5);
 }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use scribe_fakes::{FakeDashScope, FakeGemini, FakeOpenAiAsr, FakeTelegram, wait_until_async};
+use scribe_fakes::{
+    FakeDashScope, FakeGemini, FakeOpenAiAsr, FakeOpenAiChat, FakeTelegram, wait_until_async,
+};
 
 /// Waits until nothing accepts connections at `url` any more.
 async fn wait_closed(url: String) {
@@ -45,5 +47,10 @@ async fn dropping_the_last_clone_stops_the_server() {
     let openai = FakeOpenAiAsr::start("k").await;
     let url = openai.base_url();
     drop(openai);
+    wait_closed(url).await;
+
+    let chat = FakeOpenAiChat::start("llama3", None).await;
+    let url = chat.base_url();
+    drop(chat);
     wait_closed(url).await;
 }

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use scribe_fakes::telegram::{Failure, FakeTelegram, FileKind, TgUser, update};
+use scribe_fakes::telegram::{
+    BOT_USERNAME, Failure, FakeTelegram, FileKind, ForwardedVoice, MemberStatus, Origin,
+    TEST_API_METHODS, TgGroup, TgUser, update,
+};
 use scribe_fakes::wait_until;
 use serde_json::{Value, json};
 
@@ -55,17 +58,16 @@ async fn envelope_auth_and_unknown_methods() {
         json!({"ok": false, "error_code": 401, "description": "Unauthorized"})
     );
 
+    // The Bot API server's wording for a method it does not know.
     let (status, body) = call(&tg, "sendTelepathy", json!({})).await;
     assert_eq!(status, 404);
     assert_eq!(
         body,
-        json!({"ok": false, "error_code": 404, "description": "Not Found"})
+        json!({"ok": false, "error_code": 404, "description": "Not Found: method not found"})
     );
 
     let methods: Vec<_> = tg.calls().into_iter().map(|c| c.method).collect();
     assert_eq!(methods, ["getMe", "getMe", "sendTelepathy"]);
-    assert!(tg.calls()[0].response_ok);
-    assert!(!tg.calls()[1].response_ok);
 }
 
 #[tokio::test]
@@ -79,8 +81,9 @@ async fn long_poll_returns_when_an_update_arrives_and_offset_confirms() {
         (!tg.calls_of("getUpdates").is_empty()).then_some(())
     })
     .await;
-    let id = tg.push_update(update::text(42, &user(), "/start"));
-    assert_eq!(id, 1);
+    let pushed = tg.push_update(update::text(42, &user(), "/start"));
+    assert_eq!(pushed.update_id, Some(1));
+    assert_eq!(pushed.message_id, Some(1));
     let (status, body) = tokio::time::timeout(WAIT, poller)
         .await
         .expect("poll answered before its timeout")
@@ -355,17 +358,13 @@ async fn send_document_records_the_upload() {
     assert_eq!(body["result"]["caption"], "Transcript");
 
     let call = &tg.calls_of("sendDocument")[0];
-    let upload = call.upload.as_ref().expect("upload");
-    assert_eq!(upload.field, "document");
-    assert_eq!(upload.file_name, "transcript.txt");
-    assert_eq!(upload.bytes, b"full transcript");
     assert_eq!(call.params["chat_id"], 42);
     let message = &tg.messages(42)[0];
     assert_eq!(message.caption.as_deref(), Some("<b>Transcript</b>"));
-    assert_eq!(
-        message.document.as_ref().map(|d| d.bytes.clone()),
-        Some(b"full transcript".to_vec())
-    );
+    let document = message.document.as_ref().expect("document");
+    assert_eq!(document.file_name, "transcript.txt");
+    assert_eq!(document.mime_type, "text/plain");
+    assert_eq!(document.text(), Some("full transcript"));
 
     let form = reqwest::multipart::Form::new()
         .text("chat_id", "42")
@@ -503,16 +502,15 @@ async fn injected_failures_and_outages() {
 }
 
 #[tokio::test]
-async fn hang_delays_the_call() {
+async fn chat_actions_are_checked() {
     let tg = FakeTelegram::start(TOKEN).await;
-    tg.fail_next("sendChatAction", Failure::Hang(Duration::from_secs(30)));
-    let outcome = client()
-        .post(format!("{}/bot{TOKEN}/sendChatAction", tg.api_url()))
-        .json(&json!({"chat_id": 1, "action": "typing"}))
-        .timeout(Duration::from_millis(200))
-        .send()
-        .await;
-    assert!(outcome.is_err_and(|error| error.is_timeout()));
+    let (status, _) = call(
+        &tg,
+        "sendChatAction",
+        json!({"chat_id": 1, "action": "typing"}),
+    )
+    .await;
+    assert_eq!(status, 200);
     let (status, body) = call(
         &tg,
         "sendChatAction",
@@ -796,4 +794,817 @@ async fn stars_payments() {
         })
         .collect();
     assert_eq!(kinds, ["other", "paid", "refunded"]);
+}
+
+/// The bot's user id, from [`TOKEN`].
+const BOT_ID: i64 = 123_456;
+
+fn ann() -> TgUser {
+    TgUser::new(42, "Ann").lang("ru")
+}
+
+fn bob() -> TgUser {
+    TgUser::new(43, "Bob").lang("en")
+}
+
+fn team() -> TgGroup {
+    TgGroup::supergroup(-1_002_471_352_452, "Team")
+}
+
+async fn member(tg: &FakeTelegram, chat_id: i64, user_id: i64) -> (u16, Value) {
+    call(
+        tg,
+        "getChatMember",
+        json!({"chat_id": chat_id, "user_id": user_id}),
+    )
+    .await
+}
+
+async fn poll(tg: &FakeTelegram) -> Vec<Value> {
+    let (status, body) = call(tg, "getUpdates", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    body["result"].as_array().expect("updates").clone()
+}
+
+#[tokio::test]
+async fn long_poll_in_flight_ends_with_409_when_a_webhook_is_set() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let poller = {
+        let tg = tg.clone();
+        tokio::spawn(async move { call(&tg, "getUpdates", json!({"timeout": 30})).await })
+    };
+    wait_until("the poll to reach the fake", WAIT, || {
+        (!tg.calls_of("getUpdates").is_empty()).then_some(())
+    })
+    .await;
+    let (status, _) = call(
+        &tg,
+        "setWebhook",
+        json!({"url": "https://example.com/hook"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = tokio::time::timeout(WAIT, poller)
+        .await
+        .expect("poll ended")
+        .expect("task");
+    assert_eq!(
+        (status, body),
+        (
+            409,
+            json!({"ok": false, "error_code": 409, "description": "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"})
+        )
+    );
+}
+
+#[tokio::test]
+async fn get_me_reports_the_configured_capabilities() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let (_, body) = call(&tg, "getMe", json!({})).await;
+    assert_eq!(
+        body["result"],
+        json!({
+            "id": BOT_ID,
+            "is_bot": true,
+            "first_name": "Scribe",
+            "username": BOT_USERNAME,
+            "can_join_groups": true,
+            "can_read_all_group_messages": false,
+            "supports_inline_queries": false,
+            "supports_guest_queries": false,
+            "can_connect_to_business": false,
+            "has_main_web_app": false,
+            "has_topics_enabled": false,
+            "allows_users_to_create_topics": false,
+            "can_manage_bots": false,
+        })
+    );
+    tg.set_privacy_mode(false);
+    tg.set_can_join_groups(false);
+    let (_, body) = call(&tg, "getMe", json!({})).await;
+    assert_eq!(body["result"]["can_read_all_group_messages"], true);
+    assert_eq!(body["result"]["can_join_groups"], false);
+}
+
+#[tokio::test]
+async fn get_chat_member_answers_every_status() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let team = team();
+    let cases = [
+        (TgUser::new(1, "Owner"), MemberStatus::Creator, "creator"),
+        (
+            TgUser::new(2, "Mod"),
+            MemberStatus::Administrator,
+            "administrator",
+        ),
+        (TgUser::new(3, "Max"), MemberStatus::Member, "member"),
+        (
+            TgUser::new(4, "Mute"),
+            MemberStatus::Restricted,
+            "restricted",
+        ),
+        (TgUser::new(5, "Gone"), MemberStatus::Left, "left"),
+        (TgUser::new(6, "Spam"), MemberStatus::Kicked, "kicked"),
+    ];
+    for (user, status, _) in &cases {
+        tg.set_member(&team, user, *status);
+    }
+    for (user, _, name) in &cases {
+        let (code, body) = member(&tg, team.id, user.id).await;
+        assert_eq!(code, 200, "{body}");
+        assert_eq!(body["result"]["status"], *name);
+        assert_eq!(body["result"]["user"]["id"], user.id);
+        assert_eq!(body["result"]["user"]["is_bot"], false);
+    }
+    let (_, creator) = member(&tg, team.id, 1).await;
+    assert_eq!(creator["result"]["is_anonymous"], false);
+    let (_, admin) = member(&tg, team.id, 2).await;
+    for right in [
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_restrict_members",
+    ] {
+        assert_eq!(admin["result"][right], true, "{right}");
+    }
+    assert_eq!(admin["result"]["can_be_edited"], false);
+    assert_eq!(admin["result"]["can_manage_topics"], false);
+    let (_, muted) = member(&tg, team.id, 4).await;
+    assert_eq!(muted["result"]["is_member"], true);
+    assert_eq!(muted["result"]["can_send_messages"], false);
+    assert_eq!(muted["result"]["until_date"], 0);
+    let (_, kicked) = member(&tg, team.id, 6).await;
+    assert_eq!(kicked["result"]["until_date"], 0);
+    let (_, member_) = member(&tg, team.id, 3).await;
+    assert_eq!(
+        member_["result"],
+        json!({"user": {"id": 3, "is_bot": false, "first_name": "Max"}, "status": "member"})
+    );
+
+    // Basic groups have no topics, and report restricted members without the details.
+    let club = TgGroup::group(-4_518_810_793, "Club");
+    tg.set_member(&club, &TgUser::new(2, "Mod"), MemberStatus::Administrator);
+    tg.set_member(&club, &TgUser::new(4, "Mute"), MemberStatus::Restricted);
+    let (_, admin) = member(&tg, club.id, 2).await;
+    assert!(admin["result"].get("can_manage_topics").is_none());
+    let (_, muted) = member(&tg, club.id, 4).await;
+    assert_eq!(
+        muted["result"],
+        json!({"user": {"id": 4, "is_bot": false, "first_name": "Mute"}, "status": "restricted"})
+    );
+
+    // Someone who posted is a member; someone the bot knows elsewhere has left; a stranger is
+    // not found; the bot answers for itself.
+    tg.push_update(update::text(&team, &ann(), "hello"));
+    tg.push_update(update::text(bob().id, &bob(), "/start"));
+    assert_eq!(
+        member(&tg, team.id, ann().id).await.1["result"]["status"],
+        "member"
+    );
+    assert_eq!(
+        member(&tg, team.id, bob().id).await.1["result"]["status"],
+        "left"
+    );
+    let (code, body) = member(&tg, team.id, 999).await;
+    assert_eq!(
+        (code, body["description"].clone()),
+        (400, json!("Bad Request: user not found"))
+    );
+    let (_, me) = member(&tg, team.id, BOT_ID).await;
+    assert_eq!(me["result"]["status"], "member");
+    assert_eq!(me["result"]["user"]["username"], BOT_USERNAME);
+    tg.set_bot_member(&team, MemberStatus::Administrator);
+    let (_, me) = member(&tg, team.id, BOT_ID).await;
+    assert_eq!(me["result"]["status"], "administrator");
+    assert_eq!(me["result"]["user"]["is_bot"], true);
+
+    let (code, body) = member(&tg, -1_009_999, 3).await;
+    assert_eq!(
+        (code, body["description"].clone()),
+        (400, json!("Bad Request: chat not found"))
+    );
+    let (code, body) = call(&tg, "getChatMember", json!({"chat_id": team.id})).await;
+    assert_eq!(
+        (code, body["description"].clone()),
+        (400, json!("Bad Request: Invalid user_id specified"))
+    );
+}
+
+#[tokio::test]
+async fn a_bot_removed_from_a_group_cannot_write_there() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let team = team();
+    let club = TgGroup::group(-4_518_810_793, "Club");
+    tg.set_bot_member(&team, MemberStatus::Kicked);
+    tg.set_bot_member(&club, MemberStatus::Left);
+    let cases = [
+        (
+            team.id,
+            "Forbidden: bot was kicked from the supergroup chat",
+        ),
+        (club.id, "Forbidden: bot is not a member of the group chat"),
+    ];
+    for (chat_id, description) in cases {
+        let (code, body) = call(
+            &tg,
+            "sendMessage",
+            json!({"chat_id": chat_id, "text": "hi"}),
+        )
+        .await;
+        assert_eq!(
+            (code, body),
+            (
+                403,
+                json!({"ok": false, "error_code": 403, "description": description})
+            )
+        );
+        let (code, _) = member(&tg, chat_id, BOT_ID).await;
+        assert_eq!(code, 403);
+        let (code, _) = call(
+            &tg,
+            "sendChatAction",
+            json!({"chat_id": chat_id, "action": "typing"}),
+        )
+        .await;
+        assert_eq!(code, 403);
+    }
+    tg.set_bot_member(&club, MemberStatus::Member);
+    let (code, _) = call(
+        &tg,
+        "sendMessage",
+        json!({"chat_id": club.id, "text": "hi"}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(tg.messages(club.id).len(), 1);
+    assert!(tg.messages(team.id).is_empty());
+}
+
+#[tokio::test]
+async fn privacy_mode_decides_which_group_messages_arrive() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let team = team();
+    let voice = tg.add_file(FileKind::Voice, b"OggS".to_vec());
+
+    // Privacy on, bot a plain member: a voice note stays in the group, unseen.
+    let hidden = tg.push_update(update::voice(&team, &ann(), &voice, 4));
+    assert_eq!(hidden.update_id, None);
+    let voice_id = hidden
+        .message_id
+        .expect("the voice is a message of the group");
+    assert_eq!(tg.pending_updates(), 0);
+
+    // A command meant for the bot, replying to it, arrives with the voice inside.
+    let asked = tg.push_update(update::replying_to(
+        update::text(&team, &bob(), &format!("/t@{BOT_USERNAME}")),
+        voice_id,
+    ));
+    assert_eq!(asked.update_id, Some(1));
+    let updates = poll(&tg).await;
+    let message = &updates[0]["message"];
+    assert_eq!(
+        message["chat"],
+        json!({"id": team.id, "title": "Team", "type": "supergroup"})
+    );
+    assert_eq!(message["from"]["id"], bob().id);
+    assert_eq!(message["reply_to_message"]["message_id"], voice_id);
+    assert_eq!(
+        message["reply_to_message"]["voice"]["file_id"],
+        voice.file_id.as_str()
+    );
+    assert_eq!(message["reply_to_message"]["from"]["id"], ann().id);
+
+    // Bare commands arrive; commands for another bot, and chatter, do not.
+    assert!(
+        tg.push_update(update::text(&team, &ann(), "/t"))
+            .update_id
+            .is_some()
+    );
+    assert!(
+        tg.push_update(update::text(&team, &ann(), "/t@other_bot"))
+            .update_id
+            .is_none()
+    );
+    assert!(
+        tg.push_update(update::text(&team, &ann(), "lunch?"))
+            .update_id
+            .is_none()
+    );
+    // Mentions and replies to the bot's own messages arrive.
+    let mention = format!("hey @{BOT_USERNAME}, what is this");
+    assert!(
+        tg.push_update(update::text(&team, &ann(), &mention))
+            .update_id
+            .is_some()
+    );
+    let (_, body) = call(
+        &tg,
+        "sendMessage",
+        json!({"chat_id": team.id, "text": "transcript"}),
+    )
+    .await;
+    let bot_message = body["result"]["message_id"].as_i64().expect("id");
+    let reply = tg.push_update(update::replying_to(
+        update::text(&team, &ann(), "thanks"),
+        bot_message,
+    ));
+    assert!(reply.update_id.is_some());
+
+    // As an administrator, or with privacy mode off, the bot sees everything.
+    tg.set_bot_member(&team, MemberStatus::Administrator);
+    assert!(
+        tg.push_update(update::voice(&team, &ann(), &voice, 4))
+            .update_id
+            .is_some()
+    );
+    tg.set_bot_member(&team, MemberStatus::Member);
+    assert!(
+        tg.push_update(update::voice(&team, &ann(), &voice, 4))
+            .update_id
+            .is_none()
+    );
+    tg.set_privacy_mode(false);
+    assert!(
+        tg.push_update(update::voice(&team, &ann(), &voice, 4))
+            .update_id
+            .is_some()
+    );
+    // Out of the group, nothing arrives, not even commands.
+    tg.set_bot_member(&team, MemberStatus::Left);
+    assert!(
+        tg.push_update(update::text(&team, &ann(), "/t"))
+            .update_id
+            .is_none()
+    );
+    // Private chats are never filtered.
+    assert!(
+        tg.push_update(update::text(ann().id, &ann(), "hi"))
+            .update_id
+            .is_some()
+    );
+}
+
+#[tokio::test]
+#[should_panic(expected = "which chat -1002471352452 never had")]
+async fn a_reply_to_a_message_the_chat_never_had_is_a_test_bug() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    tg.push_update(update::replying_to(update::text(&team(), &ann(), "/t"), 77));
+}
+
+#[tokio::test]
+async fn replies_into_a_group_are_recorded() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let team = team();
+    tg.set_privacy_mode(false);
+    let voice = tg.add_file(FileKind::Voice, b"OggS".to_vec());
+    let voice_id = tg
+        .push_update(update::voice(&team, &ann(), &voice, 4))
+        .message_id
+        .expect("message");
+
+    let (status, body) = call(
+        &tg,
+        "sendMessage",
+        json!({
+            "chat_id": team.id,
+            "text": "<b>Ann:</b> hello",
+            "parse_mode": "HTML",
+            "reply_parameters": {"message_id": voice_id, "allow_sending_without_reply": true},
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let sent = &body["result"];
+    assert_eq!(sent["chat"]["type"], "supergroup");
+    assert_eq!(sent["message_id"], voice_id + 1);
+    assert_eq!(sent["reply_to_message"]["message_id"], voice_id);
+    assert_eq!(sent["reply_to_message"]["voice"]["duration"], 4);
+
+    // A reply to nothing fails unless the bot allows sending without it.
+    let (status, body) = call(
+        &tg,
+        "sendMessage",
+        json!({"chat_id": team.id, "text": "x", "reply_parameters": {"message_id": 999}}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["description"].clone()),
+        (400, json!("Bad Request: message to be replied not found"))
+    );
+    let (status, body) = call(
+        &tg,
+        "sendMessage",
+        json!({"chat_id": team.id, "text": "x", "reply_parameters": {"message_id": 999, "allow_sending_without_reply": true}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body["result"].get("reply_to_message").is_none());
+
+    // Documents reply too (multipart: reply_parameters arrives as a JSON string).
+    let form = reqwest::multipart::Form::new()
+        .text("chat_id", team.id.to_string())
+        .text(
+            "reply_parameters",
+            json!({"message_id": voice_id}).to_string(),
+        )
+        .part(
+            "document",
+            reqwest::multipart::Part::bytes(b"1\n00:00:00,000 --> 00:00:02,000\nhello\n".to_vec())
+                .file_name("voice.srt")
+                .mime_str("application/octet-stream")
+                .expect("mime"),
+        );
+    let response = client()
+        .post(format!("{}/bot{TOKEN}/sendDocument", tg.api_url()))
+        .multipart(form)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["result"]["reply_to_message"]["message_id"], voice_id);
+    assert_eq!(
+        body["result"]["document"]["mime_type"],
+        "application/x-subrip"
+    );
+
+    let sent = tg.messages(team.id);
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[0].reply_to_message_id, Some(voice_id));
+    assert_eq!(sent[0].rendered_text.as_deref(), Some("Ann: hello"));
+    assert_eq!(sent[1].reply_to_message_id, None);
+    let srt = sent[2].document.as_ref().expect("document");
+    assert_eq!(
+        (srt.file_name.as_str(), srt.mime_type.as_str()),
+        ("voice.srt", "application/x-subrip")
+    );
+    assert!(
+        srt.text()
+            .is_some_and(|text| text.contains("00:00:00,000 --> 00:00:02,000"))
+    );
+    assert_eq!(sent[2].reply_to_message_id, Some(voice_id));
+
+    // A reply to a message the bot deleted arrives without `reply_to_message`.
+    let (status, _) = call(
+        &tg,
+        "deleteMessage",
+        json!({"chat_id": team.id, "message_id": voice_id}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    tg.push_update(update::replying_to(
+        update::text(&team, &bob(), "/t"),
+        voice_id,
+    ));
+    let updates = poll(&tg).await;
+    let last = &updates.last().expect("updates")["message"];
+    assert_eq!(last["text"], "/t");
+    assert!(last.get("reply_to_message").is_none());
+}
+
+#[tokio::test]
+async fn documents_by_file_id_are_recorded_with_their_bytes() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let file = tg.add_named_file(FileKind::Document, "notes.vtt", b"WEBVTT\n".to_vec());
+    let (status, body) = call(
+        &tg,
+        "sendDocument",
+        json!({"chat_id": 42, "document": file.file_id, "caption": "again"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let document = tg.messages(42)[0].document.clone().expect("document");
+    assert_eq!(document.mime_type, "text/vtt");
+    assert_eq!(document.text(), Some("WEBVTT\n"));
+}
+
+#[tokio::test]
+async fn forwards_carry_their_origin() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let voice = tg.add_file(FileKind::Voice, b"OggS".to_vec());
+    let club = TgGroup::group(-4_518_810_793, "Club");
+    let origins = [
+        Origin::User {
+            user: bob(),
+            date: 1_700_000_000,
+        },
+        Origin::HiddenUser {
+            name: "Ghost".to_owned(),
+            date: 1_700_000_060,
+        },
+        Origin::Chat {
+            chat: club.clone(),
+            date: 1_700_000_120,
+            author_signature: Some("Mod".to_owned()),
+        },
+        Origin::Channel {
+            chat_id: -1_001_234_567_890,
+            title: "News".to_owned(),
+            message_id: 77,
+            date: 1_700_000_180,
+            author_signature: None,
+        },
+    ];
+    let parts: Vec<_> = origins
+        .iter()
+        .map(|origin| ForwardedVoice {
+            origin: origin.clone(),
+            file: voice.clone(),
+            duration: 3,
+        })
+        .collect();
+    for update in update::forward_burst(ann().id, &ann(), &parts) {
+        tg.push_update(update);
+    }
+    let updates = poll(&tg).await;
+    assert_eq!(updates.len(), 4);
+    let messages: Vec<&Value> = updates.iter().map(|u| &u["message"]).collect();
+    assert_eq!(
+        messages
+            .iter()
+            .map(|m| m["message_id"].as_i64())
+            .collect::<Vec<_>>(),
+        [Some(1), Some(2), Some(3), Some(4)]
+    );
+    assert!(messages.iter().all(|m| m["date"] == messages[0]["date"]));
+    assert!(messages.iter().all(|m| m["from"]["id"] == ann().id));
+    assert!(
+        messages
+            .iter()
+            .all(|m| m["voice"]["file_id"] == voice.file_id.as_str())
+    );
+    assert!(messages.iter().all(|m| m.get("forward_from").is_none()));
+    assert_eq!(
+        messages[0]["forward_origin"],
+        json!({"type": "user", "date": 1_700_000_000, "sender_user": {"id": 43, "is_bot": false, "first_name": "Bob", "language_code": "en"}})
+    );
+    assert_eq!(
+        messages[1]["forward_origin"],
+        json!({"type": "hidden_user", "date": 1_700_000_060, "sender_user_name": "Ghost"})
+    );
+    assert_eq!(
+        messages[2]["forward_origin"],
+        json!({
+            "type": "chat",
+            "date": 1_700_000_120,
+            "sender_chat": {"id": club.id, "title": "Club", "type": "group", "all_members_are_administrators": false},
+            "author_signature": "Mod",
+        })
+    );
+    assert_eq!(
+        messages[3]["forward_origin"],
+        json!({
+            "type": "channel",
+            "date": 1_700_000_180,
+            "chat": {"id": -1_001_234_567_890_i64, "title": "News", "type": "channel"},
+            "message_id": 77,
+        })
+    );
+    let single = tg.register_update(update::forwarded(
+        update::text(ann().id, &ann(), "fwd"),
+        &origins[1],
+    ));
+    assert_eq!(single["message"]["forward_origin"]["type"], "hidden_user");
+}
+
+#[tokio::test]
+async fn a_group_upgraded_to_a_supergroup() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let club = TgGroup::group(-4_518_810_793, "Club");
+    tg.set_member(&club, &ann(), MemberStatus::Creator);
+    tg.set_bot_member(&club, MemberStatus::Administrator);
+    let (status, _) = call(
+        &tg,
+        "sendMessage",
+        json!({"chat_id": club.id, "text": "before"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let supergroup = tg.migrate_group(&club, -1_004_518_810_793, &ann());
+    assert_eq!(supergroup, TgGroup::supergroup(-1_004_518_810_793, "Club"));
+    let updates = poll(&tg).await;
+    assert_eq!(updates.len(), 2);
+    assert_eq!(
+        updates[1]["update_id"].as_i64(),
+        updates[0]["update_id"].as_i64().map(|id| id + 1)
+    );
+    assert_eq!(
+        updates[0]["message"],
+        json!({
+            "message_id": 2,
+            "from": {"id": 42, "is_bot": false, "first_name": "Ann", "language_code": "ru"},
+            "chat": {"id": club.id, "title": "Club", "type": "group", "all_members_are_administrators": false},
+            "date": updates[0]["message"]["date"],
+            "migrate_to_chat_id": supergroup.id,
+        })
+    );
+    let chat = json!({"id": supergroup.id, "title": "Club", "type": "supergroup"});
+    assert_eq!(
+        updates[1]["message"],
+        json!({
+            "message_id": 1,
+            "from": {"id": 1_087_968_824, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"},
+            "sender_chat": chat,
+            "chat": chat,
+            "date": updates[0]["message"]["date"],
+            "migrate_from_chat_id": club.id,
+        })
+    );
+
+    // The old id is gone for good; the supergroup has the members and the bot.
+    let (status, body) = call(
+        &tg,
+        "sendMessage",
+        json!({"chat_id": club.id, "text": "after"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({
+                "ok": false,
+                "error_code": 400,
+                "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                "parameters": {"migrate_to_chat_id": supergroup.id},
+            })
+        )
+    );
+    let (status, body) = member(&tg, club.id, ann().id).await;
+    assert_eq!(
+        (status, body["parameters"]["migrate_to_chat_id"].clone()),
+        (400, json!(supergroup.id))
+    );
+    assert_eq!(
+        member(&tg, supergroup.id, ann().id).await.1["result"]["status"],
+        "creator"
+    );
+    assert_eq!(
+        member(&tg, supergroup.id, BOT_ID).await.1["result"]["status"],
+        "administrator"
+    );
+    let (status, body) = call(
+        &tg,
+        "sendMessage",
+        json!({"chat_id": supergroup.id, "text": "after"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["result"]["message_id"], 2);
+    assert_eq!(tg.messages(club.id).len(), 1);
+}
+
+#[tokio::test]
+#[should_panic(expected = "became supergroup -1004518810793")]
+async fn posting_in_an_upgraded_group_is_a_test_bug() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let club = TgGroup::group(-4_518_810_793, "Club");
+    tg.migrate_group(&club, -1_004_518_810_793, &ann());
+    tg.push_update(update::text(&club, &ann(), "/t"));
+}
+
+#[tokio::test]
+async fn inline_keyboards_deep_links_and_callback_data_limits() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let team = team();
+    let deep_link = format!("https://t.me/{BOT_USERNAME}?start=topup_42");
+    let markup = json!({"inline_keyboard": [
+        [{"text": "Top up", "url": deep_link}],
+        [{"text": "Summary", "callback_data": "я".repeat(32)}, {"text": "Bad", "url": format!("https://t.me/{BOT_USERNAME}?start=no+spaces")}],
+    ]});
+    let (status, body) = call(
+        &tg,
+        "sendMessage",
+        json!({"chat_id": team.id, "text": "too little balance", "reply_markup": markup}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["reply_markup"], markup);
+    let buttons = &tg.messages(team.id)[0].buttons;
+    assert_eq!(buttons.len(), 3);
+    assert_eq!(buttons[0].url.as_deref(), Some(deep_link.as_str()));
+    assert_eq!(buttons[0].start_payload(), Some("topup_42"));
+    assert_eq!(
+        buttons[1].callback_data.as_deref(),
+        Some("я".repeat(32).as_str())
+    );
+    assert_eq!(buttons[1].start_payload(), None);
+    assert_eq!(
+        buttons[2].start_payload(),
+        None,
+        "invalid payload characters"
+    );
+
+    // The limit is 64 bytes, not characters: 33 Cyrillic letters are 66 bytes.
+    for data in [json!("я".repeat(33)), json!("")] {
+        let (status, body) = call_markup(
+            &tg,
+            json!({"inline_keyboard": [[{"text": "x", "callback_data": data}]]}),
+        )
+        .await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"ok": false, "error_code": 400, "description": "Bad Request: BUTTON_DATA_INVALID"})
+            )
+        );
+    }
+    let (status, body) = call_markup(
+        &tg,
+        json!({"inline_keyboard": [[{"text": "x", "callback_data": 7}]]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["description"].clone()),
+        (
+            400,
+            json!(
+                "Bad Request: can't parse inline keyboard button: Field \"callback_data\" must be of type String"
+            )
+        )
+    );
+
+    // A member presses a button under the bot's message in the group.
+    let message_id = tg.messages(team.id)[0].message_id;
+    let (update, query_id) = update::callback(&team, &bob(), message_id, "я".repeat(32).as_str());
+    assert!(tg.push_update(update).update_id.is_some());
+    let updates = poll(&tg).await;
+    let query = &updates[0]["callback_query"];
+    assert_eq!(query["from"]["id"], bob().id);
+    assert_eq!(query["message"]["chat"]["id"], team.id);
+    assert_eq!(query["message"]["text"], "too little balance");
+    let (status, _) = call(
+        &tg,
+        "answerCallbackQuery",
+        json!({"callback_query_id": query_id}),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn an_emulator_lacks_methods() {
+    let tg = FakeTelegram::start_emulator(TOKEN, TEST_API_METHODS).await;
+    let not_found = json!({"ok": false, "error_code": 404, "description": "Not Found"});
+    for method in [
+        "getWebhookInfo",
+        "getFile",
+        "getChatMember",
+        "sendDocument",
+        "sendTelepathy",
+    ] {
+        let (status, body) = call(&tg, method, json!({"chat_id": 1})).await;
+        assert_eq!((status, body), (404, not_found.clone()), "{method}");
+    }
+    let (status, _) = call(&tg, "getMe", json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &tg,
+        "setWebhook",
+        json!({"url": "https://example.com/hook"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = call(&tg, "getUpdates", json!({})).await;
+    assert_eq!(status, 409);
+    assert_eq!(
+        body["description"],
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+    );
+}
+
+#[tokio::test]
+async fn update_ids_restart_after_a_quiet_week() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    for text in ["one", "two", "three"] {
+        tg.push_update(update::text(42, &user(), text));
+    }
+    assert_eq!(poll(&tg).await.len(), 3);
+    let (_, body) = call(&tg, "getUpdates", json!({"offset": 4})).await;
+    assert_eq!(body["result"], json!([]));
+
+    // Telegram picks a new sequence; here it restarts below the last id the bot confirmed.
+    tg.reset_update_ids(100);
+    let (_, body) = call(&tg, "getUpdates", json!({"offset": 400})).await;
+    assert_eq!(body["result"], json!([]));
+    tg.reset_update_ids(2);
+    assert_eq!(
+        tg.push_update(update::text(42, &user(), "four")).update_id,
+        Some(2)
+    );
+    // The bot's old offset is now in the future: the server serves from the head anyway.
+    let (_, body) = call(&tg, "getUpdates", json!({"offset": 40})).await;
+    assert_eq!(body["result"][0]["update_id"], 2);
+    assert_eq!(body["result"][0]["message"]["text"], "four");
+    let (_, body) = call(&tg, "getUpdates", json!({"offset": 3})).await;
+    assert_eq!(body["result"], json!([]));
+}
+
+#[tokio::test]
+#[should_panic(expected = "1 updates are pending")]
+async fn update_ids_do_not_restart_while_updates_are_pending() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    tg.push_update(update::text(42, &user(), "one"));
+    tg.reset_update_ids(1);
 }

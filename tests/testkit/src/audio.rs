@@ -53,6 +53,8 @@ pub enum Format {
     Mp4Video,
     /// A round video note: square MP4.
     VideoNote,
+    /// Windows Media Audio (ASF): a codec the recogniser does not take as is.
+    Wma,
 }
 
 /// Encodes PCM into `format` with ffmpeg.
@@ -82,6 +84,7 @@ pub fn encode(pcm: &[i16], format: Format) -> Vec<u8> {
         ),
         Format::Mp3 => ("out.mp3", vec!["-c:a", "libmp3lame", "-b:a", "64k"]),
         Format::M4a => ("out.m4a", vec!["-c:a", "aac", "-b:a", "64k"]),
+        Format::Wma => ("out.wma", vec!["-c:a", "wmav2", "-b:a", "64k"]),
         Format::Mp4Video | Format::VideoNote => ("out.mp4", vec![]),
     };
     let out = dir.path().join(name);
@@ -234,4 +237,94 @@ pub fn locate(needle: &[i16], haystack: &[i16]) -> f64 {
         }
     }
     best.1 as f64 * frame as f64 / RATE as f64
+}
+
+/// An Ogg file whose last page claims `seconds` (granule position rewritten, checksum fixed):
+/// a container that lies about its length. Assumes a 48 kHz Opus stream with a pre-skip of
+/// 312 (what libopus writes).
+pub fn with_ogg_claim(ogg: &[u8], seconds: f64) -> Vec<u8> {
+    let mut out = ogg.to_vec();
+    let last = (0..out.len().saturating_sub(4))
+        .rev()
+        .find(|&i| &out[i..i + 4] == b"OggS")
+        .expect("an Ogg page");
+    let granule = (seconds * 48_000.0) as i64 + 312;
+    out[last + 6..last + 14].copy_from_slice(&granule.to_le_bytes());
+    out[last + 22..last + 26].fill(0);
+    let segments = usize::from(out[last + 26]);
+    let body: usize = out[last + 27..last + 27 + segments]
+        .iter()
+        .map(|&l| usize::from(l))
+        .sum();
+    let end = last + 27 + segments + body;
+    let crc = ogg_crc(&out[last..end]);
+    out[last + 22..last + 26].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+fn ogg_crc(bytes: &[u8]) -> u32 {
+    let mut crc = 0u32;
+    for &b in bytes {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// An MP3 whose Xing/Info header claims `seconds` (frame count rewritten): a container that lies
+/// about its length. Assumes what [`encode`] writes for [`Format::Mp3`] (16 kHz MPEG-2 layer
+/// III: 576 samples a frame).
+pub fn with_xing_claim(mp3: &[u8], seconds: f64) -> Vec<u8> {
+    let mut out = mp3.to_vec();
+    let tag = out[..out.len().min(8192)]
+        .windows(4)
+        .position(|w| w == b"Xing" || w == b"Info")
+        .expect("a Xing/Info header");
+    let flags = u32::from_be_bytes(out[tag + 4..tag + 8].try_into().expect("4 bytes"));
+    assert!(flags & 1 != 0, "the header carries a frame count");
+    let frames = (seconds * RATE as f64 / 576.0).round().max(1.0) as u32;
+    out[tag + 8..tag + 12].copy_from_slice(&frames.to_be_bytes());
+    out
+}
+
+/// `seconds` of digital silence as 8 kHz mono FLAC: hours fit in a few hundred KB.
+pub fn silent_flac(seconds: f64) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("silence.flac");
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("anullsrc=r=8000:cl=mono")
+        .args([
+            "-t",
+            &format!("{seconds:.3}"),
+            "-c:a",
+            "flac",
+            "-frame_size",
+            "16384",
+        ])
+        .arg(&out)
+        .stdin(Stdio::null())
+        .status()
+        .expect("ffmpeg is needed (apt install ffmpeg)");
+    assert!(status.success(), "ffmpeg failed to write FLAC");
+    std::fs::read(out).expect("read FLAC")
+}
+
+/// An HLS playlist (what an attacker names `.mp3`) whose one segment is `segment`.
+pub fn hls_playlist(segment: &std::path::Path) -> String {
+    format!(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n{}\n#EXT-X-ENDLIST\n",
+        segment.display()
+    )
+}
+
+/// An ffconcat script (what an attacker names `.mp3`) whose one entry is `entry`.
+pub fn ffconcat_script(entry: &std::path::Path) -> String {
+    format!("ffconcat version 1.0\nfile {}\n", entry.display())
 }

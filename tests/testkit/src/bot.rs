@@ -1,5 +1,6 @@
 //! Running the real `scribe` binary against the fakes: start, kill, restart, and read its store.
 
+use scribe_store::JobState;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -10,6 +11,8 @@ use scribe_fakes::gemini::FakeGemini;
 use scribe_fakes::telegram::{BotMessage, FakeTelegram, TgUser};
 use scribe_store::{LedgerRow, Store};
 use tokio::process::{Child, Command};
+
+use crate::listener;
 
 pub const TOKEN: &str = "123456:TEST-token";
 pub const DASHSCOPE_KEY: &str = "sk-test-dashscope";
@@ -189,19 +192,20 @@ impl Scribe {
         self.child = Some(child);
     }
 
-    /// The HTTP address of the current start, read from its log (waits for it).
+    /// The HTTP address of the current start (`LISTEN_ADDR=127.0.0.1:0`): the port the process
+    /// listens on, from `/proc`, once it listens — after migrating its store and meeting
+    /// Telegram, so this also waits for the process to be up.
+    ///
+    /// # Panics
+    /// If the process is not running, or ends before it listens.
     pub async fn http_addr(&self) -> std::net::SocketAddr {
-        let path = self.log_path();
-        wait_until("the HTTP listener", WAIT, || {
-            let log = std::fs::read_to_string(&path).ok()?;
-            log.lines()
-                .filter(|l| l.contains("serving /metrics"))
-                .find_map(|l| {
-                    serde_json::from_str::<serde_json::Value>(l).ok()?["addr"]
-                        .as_str()?
-                        .parse()
-                        .ok()
-                })
+        let pid = self.pid().expect("scribe is running");
+        scribe_fakes::wait_until_async("the HTTP listener", WAIT, || async move {
+            assert!(
+                !listener::exited(pid).await,
+                "scribe exited before it listened on LISTEN_ADDR"
+            );
+            listener::listening(pid).await.ok()?.into_iter().next()
         })
         .await
     }
@@ -237,9 +241,12 @@ impl Scribe {
         self.spawn();
     }
 
-    /// The process's store (the same SQLite file), once the process has migrated it.
+    /// The process's store (the same SQLite file), once the process has migrated it: a running
+    /// process has once it listens; a stopped one's file is opened as it left it.
     pub async fn store(&self) -> Store {
-        self.http_addr().await;
+        if self.child.is_some() {
+            self.http_addr().await;
+        }
         Store::connect(&Secret::new(self.database_url.clone()), 2)
             .await
             .expect("open store")
@@ -322,7 +329,7 @@ pub async fn finished_job(store: &Store, user: i64) -> scribe_store::Job {
             .await
             .ok()?
             .into_iter()
-            .find(|j| j.state == "done")
+            .find(|j| j.state == JobState::Done)
     })
     .await
 }

@@ -1,6 +1,10 @@
 //! Databases for tests: a fresh PostgreSQL database on the local server (dropped at the end) or
 //! a SQLite file in a temporary directory.
 
+use std::future::Future;
+
+use scribe_core::Secret;
+use scribe_store::Store;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
@@ -61,5 +65,29 @@ impl TestDatabase {
                 .execute(&mut conn)
                 .await;
         }
+    }
+}
+
+/// Runs `test` on a migrated store of each backend — a SQLite file, then a fresh database on the
+/// real PostgreSQL server — and checks afterwards that every balance equals its ledger sum.
+pub async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for db in [TestDatabase::sqlite(), TestDatabase::postgres().await] {
+        let store = Store::connect(&Secret::new(db.url.clone()), 5)
+            .await
+            .expect("connect");
+        store.migrate().await.expect("migrate");
+        // Migrating twice is a no-op (replicas starting at once).
+        store.migrate().await.expect("migrate again");
+        test(store.clone()).await;
+        assert!(
+            store.ledger_mismatches().await.expect("check").is_empty(),
+            "balances equal ledger sums"
+        );
+        store.close().await;
+        db.drop_database().await;
     }
 }

@@ -5,6 +5,9 @@
 
 pub mod audio;
 pub mod bot;
+pub mod cluster;
 pub mod database;
+pub mod listener;
 pub mod proxy;
 pub mod rabbit;
+pub mod seed;

@@ -56,3 +56,42 @@ pub async fn delete(exchange: &str, queues: &[String]) {
     }
     let _ = conn.close(200, "done".into()).await;
 }
+
+/// Removes every ready message of `queue`; returns how many.
+pub async fn purge(queue: &str) -> u32 {
+    let conn = connect().await;
+    let channel = conn.create_channel().await.expect("channel");
+    let purged = channel
+        .queue_purge(queue.into(), lapin::options::QueuePurgeOptions::default())
+        .await
+        .expect("purge");
+    let _ = conn.close(200, "done".into()).await;
+    purged
+}
+
+/// A memory alarm on the shared broker: while it lives, RabbitMQ blocks every publishing
+/// connection (as when a node runs out of memory). Dropping it clears the alarm, even when the
+/// test fails. Only a test binary of its own may raise one: other tests share the broker.
+pub struct MemoryAlarm;
+
+impl MemoryAlarm {
+    pub fn raise() -> MemoryAlarm {
+        rabbitmqctl(&["set_vm_memory_high_watermark", "absolute", "1"]);
+        MemoryAlarm
+    }
+}
+
+impl Drop for MemoryAlarm {
+    fn drop(&mut self) {
+        rabbitmqctl(&["set_vm_memory_high_watermark", "0.4"]);
+    }
+}
+
+fn rabbitmqctl(args: &[&str]) {
+    let status = std::process::Command::new("rabbitmqctl")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("rabbitmqctl (the broker's own tool) is needed for this test");
+    assert!(status.success(), "rabbitmqctl {args:?} failed");
+}

@@ -1,16 +1,18 @@
-//! Analyse → plan chunks at pauses → encode and recognise each chunk. Chunks run concurrently
-//! (bounded), each with the provider retry policy, and are reassembled in order; a chunk that
-//! still fails fails the whole recognition, so the text never has silent holes.
+//! Analyse → plan chunks at pauses (as they are, stream copy, or re-encode) → cut → recognise
+//! every chunk at once under the process's provider budget, each with the provider retry
+//! policy, reassembled in order. A chunk that still fails fails the whole recognition, so the
+//! text never has silent holes.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-use scribe_audio::{self as audio, Analysis, Probe, Span};
+use scribe_audio::{self as audio, Analysis, ChunkFile, Method};
 use scribe_core::i18n::Stage;
-use scribe_providers::{Audio, Transcript};
+use scribe_core::telemetry::chain;
+use scribe_providers::{Audio, JobBudget, Options, Transcript};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use super::{Error, Pipeline};
 
@@ -19,10 +21,19 @@ use super::{Error, Pipeline};
 pub struct Recognised {
     pub text: String,
     pub chunks: usize,
-    /// Sent to the recogniser as received (an Ogg/Opus voice note within the limit).
-    pub passthrough: bool,
-    /// Encoding and recognition, chunks overlapping.
+    /// How the audio reached the recogniser.
+    pub method: Method,
+    /// Cutting and recognition, chunks overlapping.
     pub asr_ms: i64,
+}
+
+/// What the recogniser is told besides the audio.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hints<'a> {
+    /// The language the user pinned.
+    pub language: Option<&'a str>,
+    /// Words and names to spell exactly (the user's glossary).
+    pub context: Option<&'a str>,
 }
 
 /// Phrases recognisers produce on silence or noise. Compared after lowercasing and dropping
@@ -54,12 +65,24 @@ fn millis(since: Instant) -> i64 {
     i64::try_from(since.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Whole seconds of the estimate of what is left, once enough parts are done to tell.
+fn eta(started: Instant, done: usize, parts: usize) -> Option<u64> {
+    (parts >= 4 && done >= 1 && done < parts).then(|| {
+        let per_part = started.elapsed().as_secs_f64() / done as f64;
+        (per_part * (parts - done) as f64).ceil() as u64
+    })
+}
+
 impl Pipeline {
-    /// One decode of the input: its duration and pauses. Silence is "no speech" already here,
-    /// before any provider is paid.
-    pub async fn analyse(&self, input: &Path, probe: &Probe) -> Result<Analysis, Error> {
+    /// Measures the input: its exact length (what is billed) and pauses. Silence is "no
+    /// speech" already here, before any provider is paid.
+    pub async fn analyse(
+        &self,
+        input: &Path,
+        cancel: &CancellationToken,
+    ) -> Result<Analysis, Error> {
         let started = Instant::now();
-        let analysis = audio::analyse(input, probe.duration).await?;
+        let analysis = audio::analyse(input, &self.limits, cancel).await?;
         self.metrics
             .stage("prepare", started.elapsed().as_secs_f64());
         if analysis.is_silent() {
@@ -68,55 +91,42 @@ impl Pipeline {
         Ok(analysis)
     }
 
-    /// Recognises the speech in `input`. Chunks are encoded straight from the input and each
-    /// goes to the recogniser as soon as it is ready, `ASR_CONCURRENCY` at a time, in order.
-    /// `progress` hears about stages (the caller decides how often to show them).
+    /// Recognises the speech of `input` (measured as `analysis`). `progress` hears about
+    /// parts as they finish (the caller decides how often to show them).
     pub async fn recognise(
         &self,
         input: &Path,
-        probe: &Probe,
         analysis: &Analysis,
-        language: Option<&str>,
+        hints: Hints<'_>,
         progress: &watch::Sender<Stage>,
+        cancel: &CancellationToken,
     ) -> Result<Recognised, Error> {
         let work = tempfile::Builder::new()
             .prefix("scribe-job-")
             .tempdir_in(&self.config.temp_dir)
             .map_err(Error::Io)?;
         let started = Instant::now();
-        let limit = f64::from(self.config.chunk_seconds);
-        let passthrough =
-            self.config.passthrough && probe.is_ogg_opus() && analysis.duration <= limit;
-        let spans = if passthrough {
-            vec![Span {
-                start: 0.0,
-                end: analysis.duration,
-            }]
-        } else {
-            audio::plan_spans(analysis.duration, &analysis.silences, limit)
-        };
-        let chunks = Chunks {
-            input,
-            dir: work.path(),
-            passthrough,
-        };
+        let budget = self.budget.job();
+        let plan = audio::plan(analysis, &self.limits, self.config.passthrough);
+        let chunks = audio::cut(input, &plan, work.path(), &self.limits, cancel).await?;
+        let mut method = plan.method;
         let texts = match self
-            .recognise_spans(&chunks, &spans, language, progress)
+            .recognise_chunks(chunks, &budget, hints, progress)
             .await
         {
-            // A provider that refuses the untouched voice note gets it transcoded, once.
-            Err(Error::Asr(e)) if passthrough && e.is_invalid_input() => {
-                tracing::warn!(error = %e, "recogniser refused the voice note as sent; transcoding");
-                let transcoded = Chunks {
-                    passthrough: false,
-                    ..chunks
-                };
-                self.recognise_spans(&transcoded, &spans, language, progress)
+            // A provider that refuses the untouched voice note gets it re-encoded, once.
+            Err(Error::Asr(e)) if method == Method::Passthrough && e.is_invalid_input() => {
+                tracing::warn!(error = %chain(&e), "recogniser refused the voice note as sent; re-encoding");
+                let plan = audio::plan(analysis, &self.limits, false);
+                method = plan.method;
+                let chunks = audio::cut(input, &plan, work.path(), &self.limits, cancel).await?;
+                self.recognise_chunks(chunks, &budget, hints, progress)
                     .await?
             }
             other => other?,
         };
         self.metrics.stage("asr", started.elapsed().as_secs_f64());
+        let parts = texts.len();
         let text = texts
             .iter()
             .map(|t| t.text.trim())
@@ -128,64 +138,74 @@ impl Pipeline {
         }
         Ok(Recognised {
             text,
-            chunks: spans.len(),
-            passthrough,
+            chunks: parts,
+            method,
             asr_ms: millis(started),
         })
     }
 
-    async fn recognise_spans(
+    /// Every chunk at once; the budget decides how many really go out together. Each chunk's
+    /// file is removed as soon as it is recognised.
+    async fn recognise_chunks(
         &self,
-        chunks: &Chunks<'_>,
-        spans: &[Span],
-        language: Option<&str>,
+        chunks: Vec<ChunkFile>,
+        budget: &JobBudget,
+        hints: Hints<'_>,
         progress: &watch::Sender<Stage>,
     ) -> Result<Vec<Transcript>, Error> {
-        let parts = spans.len();
-        progress.send_replace(Stage::Recognising { part: 1, parts });
+        let parts = chunks.len();
+        let started = Instant::now();
+        progress.send_replace(Stage::Recognising {
+            part: 1,
+            parts,
+            eta_seconds: None,
+        });
         let done = AtomicUsize::new(0);
-        // Two stages: chunks are encoded (as many at once as there are cores, ahead of the
-        // recogniser) and recognised (ASR_CONCURRENCY at once); order is kept by both. The
-        // streams walk indices and owned values, not borrowed items: a closure over a borrowed
-        // argument is higher-ranked, and rustc then cannot prove the job's future `Send`.
-        let encoders = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        let results: Vec<Result<Transcript, Error>> = futures::stream::iter(0..parts)
-            .map(|i| chunks.bytes(i, spans[i], parts))
-            .buffered(encoders)
-            .map(|bytes: Result<Vec<u8>, Error>| {
-                let done = &done;
-                async move {
-                    let transcript = self.recognise_one(&bytes?, language, progress).await?;
-                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    progress.send_replace(Stage::Recognising {
-                        part: (finished + 1).min(parts),
-                        parts,
-                    });
-                    Ok(transcript)
-                }
-            })
-            .buffered(self.config.asr_concurrency)
-            .collect()
-            .await;
+        let done = &done;
+        let results = futures::future::join_all(chunks.into_iter().map(|chunk| async move {
+            let transcript = self.recognise_one(&chunk, budget, hints, progress).await;
+            if let Err(error) = chunk.remove().await {
+                // The work directory goes with the job anyway.
+                tracing::debug!(error = %chain(&error), "could not remove a recognised chunk");
+            }
+            let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress.send_replace(Stage::Recognising {
+                part: (finished + 1).min(parts),
+                parts,
+                eta_seconds: eta(started, finished, parts),
+            });
+            transcript
+        }))
+        .await;
         results.into_iter().collect()
     }
 
     async fn recognise_one(
         &self,
-        bytes: &[u8],
-        language: Option<&str>,
+        chunk: &ChunkFile,
+        budget: &JobBudget,
+        hints: Hints<'_>,
         progress: &watch::Sender<Stage>,
     ) -> Result<Transcript, Error> {
         let provider = self.transcriber.provider();
+        let file_name = chunk.output.file_name();
         let audio = Audio {
-            bytes,
-            mime: "audio/ogg",
-            file_name: "audio.ogg",
+            path: &chunk.path,
+            mime: chunk.output.mime,
+            file_name: &file_name,
+            len: chunk.bytes,
+        };
+        let options = Options {
+            language: hints.language,
+            context: hints.context,
+            segments: false,
         };
         self.backoff
             .run(
                 |_| async move {
-                    let result = self.transcriber.transcribe(audio, language).await;
+                    let permit = budget.acquire().await;
+                    let result = self.transcriber.transcribe(audio, options).await;
+                    permit.finish(&result);
                     let outcome = match &result {
                         Ok(_) => "ok",
                         Err(e) => e.outcome(),
@@ -216,32 +236,9 @@ impl Pipeline {
     }
 }
 
-/// Where chunk audio comes from.
-#[derive(Clone, Copy)]
-struct Chunks<'a> {
-    input: &'a Path,
-    dir: &'a Path,
-    passthrough: bool,
-}
-
-impl Chunks<'_> {
-    /// The audio of chunk `i`: the input itself, or the span encoded as Opus.
-    async fn bytes(&self, i: usize, span: Span, parts: usize) -> Result<Vec<u8>, Error> {
-        if self.passthrough {
-            return tokio::fs::read(self.input).await.map_err(Error::Io);
-        }
-        let out = self.dir.join(format!("chunk{i:04}.ogg"));
-        let whole = parts == 1 && span.start == 0.0;
-        audio::encode(self.input, (!whole).then_some(span), &out).await?;
-        let bytes = tokio::fs::read(&out).await.map_err(Error::Io)?;
-        let _ = tokio::fs::remove_file(&out).await;
-        Ok(bytes)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::is_no_speech;
+    use super::*;
 
     #[test]
     fn silence_phrases_count_as_no_speech() {
@@ -251,5 +248,14 @@ mod tests {
         assert!(is_no_speech("Thanks for watching!"));
         assert!(!is_no_speech("Продолжение следует завтра в десять"));
         assert!(!is_no_speech("Привет"));
+    }
+
+    #[test]
+    fn the_estimate_appears_once_a_long_file_has_progress() {
+        let started = Instant::now();
+        assert_eq!(eta(started, 0, 20), None);
+        assert_eq!(eta(started, 3, 3), None);
+        assert_eq!(eta(started, 1, 2), None, "too short to estimate");
+        assert!(eta(started, 5, 20).is_some());
     }
 }

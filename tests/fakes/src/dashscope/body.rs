@@ -1,11 +1,8 @@
-//! Success bodies (`reference/apis.md` §1.3, §1.4, §2.1, §2.2).
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//! Native success bodies (`reference/apis.md` §1.3, §2.1).
 
 use serde_json::{Value, json};
 
 use super::request::ResultFormat;
-use crate::id;
 
 /// Rough token count of a text (the fake has no tokenizer).
 pub(crate) fn tokens(text: &str) -> u64 {
@@ -18,17 +15,11 @@ pub(crate) fn seconds(audio: &[u8]) -> u64 {
     (audio.len() as u64 / 4000).max(1)
 }
 
-fn created() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-}
-
 fn annotations(language: &str) -> Value {
     json!([{"type": "audio_info", "language": language, "emotion": "neutral"}])
 }
 
-pub(crate) fn asr_native(
+pub(crate) fn asr(
     text: &str,
     finish_reason: &str,
     language: &str,
@@ -55,41 +46,7 @@ pub(crate) fn asr_native(
     })
 }
 
-pub(crate) fn asr_compatible(
-    model: &str,
-    text: &str,
-    finish_reason: &str,
-    language: &str,
-    seconds: u64,
-) -> Value {
-    let audio_tokens = seconds * 25;
-    let completion = tokens(text);
-    json!({
-        "id": format!("chatcmpl-{}", id::uuid()),
-        "object": "chat.completion",
-        "created": created(),
-        "model": model,
-        "choices": [{
-            "index": 0,
-            "finish_reason": finish_reason,
-            "message": {
-                "role": "assistant",
-                "content": text,
-                "annotations": annotations(language),
-            },
-        }],
-        "usage": {
-            "prompt_tokens": audio_tokens,
-            "prompt_tokens_details": {"audio_tokens": audio_tokens, "text_tokens": 0},
-            "completion_tokens": completion,
-            "completion_tokens_details": {"text_tokens": completion},
-            "total_tokens": audio_tokens + completion,
-            "seconds": seconds,
-        },
-    })
-}
-
-pub(crate) fn llm_native(
+pub(crate) fn llm(
     text: &str,
     finish_reason: &str,
     format: ResultFormat,
@@ -123,32 +80,4 @@ pub(crate) fn llm_native(
             "request_id": request_id,
         }),
     }
-}
-
-pub(crate) fn llm_compatible(
-    model: &str,
-    text: &str,
-    finish_reason: &str,
-    prompt_tokens: u64,
-) -> Value {
-    let completion = tokens(text);
-    json!({
-        "id": format!("chatcmpl-{}", id::uuid()),
-        "object": "chat.completion",
-        "created": created(),
-        "model": model,
-        "system_fingerprint": null,
-        "choices": [{
-            "index": 0,
-            "finish_reason": finish_reason,
-            "logprobs": null,
-            "message": {"role": "assistant", "content": text},
-        }],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion,
-            "total_tokens": prompt_tokens + completion,
-            "prompt_tokens_details": {"cached_tokens": 0},
-        },
-    })
 }

@@ -1,5 +1,5 @@
-//! Fake DashScope / Model Studio: `qwen3-asr-flash` speech recognition and `qwen-plus` text
-//! generation (see `reference/apis.md` §1 and §2).
+//! Fake DashScope / Model Studio, native protocol: `qwen3-asr-flash` speech recognition and
+//! `qwen-plus` text generation (see `reference/apis.md` §1 and §2).
 
 mod body;
 mod fake;
@@ -7,6 +7,4 @@ mod fault;
 mod request;
 mod route;
 
-pub use fake::{
-    ApiError, AsrCall, DEFAULT_TRANSCRIPT, Endpoint, FakeDashScope, LlmCall, Protocol, Reply,
-};
+pub use fake::{ApiError, AsrCall, FakeDashScope, LlmCall, Reply};

@@ -1,11 +1,11 @@
-//! Validation of DashScope request bodies (`reference/apis.md` §1.2, §1.4, §2.1, §2.2).
+//! Validation of native DashScope request bodies (`reference/apis.md` §1.2, §2.1).
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
 use super::fault::Fault;
-use super::{AsrCall, LlmCall, Protocol};
+use super::{AsrCall, LlmCall};
 
 /// `asr_options.language` codes of the current reference.
 const LANGUAGES: &[&str] = &[
@@ -29,13 +29,6 @@ pub(crate) enum ResultFormat {
     Message,
     /// `output.text` + `output.finish_reason` (the fake's default when none is given).
     Text,
-}
-
-/// A validated request of either kind.
-#[derive(Debug, Clone)]
-pub(crate) enum Parsed {
-    Asr(AsrCall),
-    Llm(LlmCall, ResultFormat),
 }
 
 fn model(body: &Map<String, Value>) -> Result<String, Fault> {
@@ -167,7 +160,7 @@ fn system_and_user(messages: &[Value]) -> Result<(Option<String>, &Value), Fault
 }
 
 /// Native ASR: `{"model", "input": {"messages"}, "parameters": {"asr_options"}}`.
-pub(crate) fn native_asr(body: &Map<String, Value>, max_bytes: usize) -> Result<AsrCall, Fault> {
+pub(crate) fn asr(body: &Map<String, Value>, max_bytes: usize) -> Result<AsrCall, Fault> {
     let model = model(body)?;
     let Some(input) = body.get("input").and_then(Value::as_object) else {
         return Err(Fault::bad_request(
@@ -203,12 +196,11 @@ pub(crate) fn native_asr(body: &Map<String, Value>, max_bytes: usize) -> Result<
         enable_itn,
         model,
         context,
-        protocol: Protocol::Native,
     })
 }
 
 /// Native text generation: string contents, roles system/user/assistant.
-pub(crate) fn native_llm(body: &Map<String, Value>) -> Result<(LlmCall, ResultFormat), Fault> {
+pub(crate) fn llm(body: &Map<String, Value>) -> Result<(LlmCall, ResultFormat), Fault> {
     let model = model(body)?;
     let Some(input) = body.get("input").and_then(Value::as_object) else {
         return Err(Fault::bad_request(
@@ -234,7 +226,7 @@ pub(crate) fn native_llm(body: &Map<String, Value>) -> Result<(LlmCall, ResultFo
             )));
         }
     };
-    let (system, user) = conversation(messages, false)?;
+    let (system, user) = conversation(messages)?;
     Ok((
         LlmCall {
             model,
@@ -242,7 +234,6 @@ pub(crate) fn native_llm(body: &Map<String, Value>) -> Result<(LlmCall, ResultFo
             user,
             max_tokens: parameters.get("max_tokens").and_then(Value::as_u64),
             temperature: temperature(parameters.get("temperature"))?,
-            protocol: Protocol::Native,
         },
         format,
     ))
@@ -257,9 +248,8 @@ fn temperature(value: Option<&Value>) -> Result<Option<f64>, Fault> {
     }
 }
 
-/// Validates a chat and returns `(first system text, last user text)`. With `parts`, contents
-/// may also be arrays of `{"type":"text","text":…}` (OpenAI style).
-fn conversation(messages: &[Value], parts: bool) -> Result<(Option<String>, String), Fault> {
+/// Validates a chat (string contents) and returns `(first system text, last user text)`.
+fn conversation(messages: &[Value]) -> Result<(Option<String>, String), Fault> {
     let mut system = None;
     let mut user = None;
     for message in messages {
@@ -269,16 +259,11 @@ fn conversation(messages: &[Value], parts: bool) -> Result<(Option<String>, Stri
                 "Role must be in [system, user, assistant, tool]",
             ));
         }
-        let text = match message.get("content") {
-            Some(Value::String(text)) => Some(text.clone()),
-            Some(Value::Array(items)) if parts => items
-                .iter()
-                .map(|item| item.get("text").and_then(Value::as_str))
-                .collect::<Option<Vec<_>>>()
-                .map(|texts| texts.concat()),
-            _ => None,
-        };
-        let Some(text) = text else {
+        let Some(text) = message
+            .get("content")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
             return Err(Fault::invalid_parameter(
                 "Input should be a valid string: the content of a text-generation message.",
             ));
@@ -300,86 +285,4 @@ fn conversation(messages: &[Value], parts: bool) -> Result<(Option<String>, Stri
         ));
     };
     Ok((system, user))
-}
-
-/// The `input_audio.data` of an OpenAI-style user content list, if it is one.
-fn input_audio(message: &Value) -> Option<&Value> {
-    message
-        .get("content")?
-        .as_array()?
-        .iter()
-        .find_map(|part| part.get("input_audio"))
-}
-
-/// `/compatible-mode/v1/chat/completions`: ASR when a message carries `input_audio`, else chat.
-pub(crate) fn compatible(body: &Map<String, Value>, max_bytes: usize) -> Result<Parsed, Fault> {
-    let model = model(body)?;
-    let messages = messages(body.get("messages"), "messages")?;
-    let stream = body.get("stream") == Some(&Value::Bool(true));
-    if stream {
-        return Err(Fault::invalid_parameter(
-            "This fake serves non-streaming calls only (\"stream\": false).",
-        ));
-    }
-    if body
-        .get("stream_options")
-        .is_some_and(|options| !options.is_null())
-    {
-        return Err(Fault::invalid_parameter(
-            "The parameter stream_options is only allowed when stream is true.",
-        ));
-    }
-    if messages
-        .iter()
-        .any(|message| input_audio(message).is_some())
-    {
-        let (context, user) = system_and_user(messages)?;
-        let data = match user
-            .get("content")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-        {
-            Some([part]) if part.get("type").and_then(Value::as_str) == Some("input_audio") => part
-                .get("input_audio")
-                .and_then(|audio| audio.get("data"))
-                .and_then(Value::as_str),
-            _ => None,
-        };
-        let Some(data) = data else {
-            return Err(Fault::invalid_parameter(
-                "The user message must have exactly one {\"type\": \"input_audio\", \"input_audio\": {\"data\": ...}} element.",
-            ));
-        };
-        let (audio, mime, url) = audio(data, max_bytes)?;
-        let (language, enable_itn) = asr_options(body.get("asr_options"))?;
-        return Ok(Parsed::Asr(AsrCall {
-            audio,
-            mime,
-            url,
-            language,
-            enable_itn,
-            model,
-            context,
-            protocol: Protocol::Compatible,
-        }));
-    }
-    if body.get("enable_thinking") == Some(&Value::Bool(true)) {
-        return Err(Fault::invalid_parameter(THINKING_NEEDS_STREAM));
-    }
-    let (system, user) = conversation(messages, true)?;
-    let max_tokens = body
-        .get("max_tokens")
-        .or_else(|| body.get("max_completion_tokens"))
-        .and_then(Value::as_u64);
-    Ok(Parsed::Llm(
-        LlmCall {
-            model,
-            system,
-            user,
-            max_tokens,
-            temperature: temperature(body.get("temperature"))?,
-            protocol: Protocol::Compatible,
-        },
-        ResultFormat::Message,
-    ))
 }

@@ -1,195 +1,107 @@
-//! DashScope HTTP handlers: authenticate, validate, then answer as scripted.
+//! DashScope HTTP handlers: authenticate, validate, then answer through the endpoint's script.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::body;
-use super::fake::{Behaviour, Shared};
+use super::fake::Shared;
 use super::fault::Fault;
-use super::request::{self, Parsed, ResultFormat};
-use super::{ApiError, AsrCall, Endpoint, LlmCall, Protocol, Reply};
-use crate::recording::Recorded;
+use super::{Reply, body, request};
 use crate::{id, server};
 
-/// Which path a request came in on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Path {
-    NativeAsr,
-    NativeLlm,
-    Compatible,
+fn fail(fault: &Fault, request_id: &str) -> Response {
+    server::json(fault.status(), &fault.body(request_id))
 }
 
-pub(crate) async fn native_asr(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    serve(&shared, Path::NativeAsr, &headers, &body).await
-}
-
-pub(crate) async fn native_llm(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    serve(&shared, Path::NativeLlm, &headers, &body).await
-}
-
-pub(crate) async fn compatible(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    serve(&shared, Path::Compatible, &headers, &body).await
-}
-
-fn fail(fault: &Fault, protocol: Protocol, request_id: &str) -> Response {
-    server::json(fault.status(protocol), &fault.body(protocol, request_id))
-}
-
-async fn serve(shared: &Shared, path: Path, headers: &HeaderMap, body: &[u8]) -> Response {
-    let protocol = match path {
-        Path::NativeAsr | Path::NativeLlm => Protocol::Native,
-        Path::Compatible => Protocol::Compatible,
-    };
-    let request_id = id::uuid();
+/// The JSON object of an authenticated request, or why it is refused.
+fn admit(shared: &Shared, headers: &HeaderMap, raw: &[u8]) -> Result<Map<String, Value>, Fault> {
     match server::bearer(headers) {
-        None => return fail(&Fault::missing_key(), protocol, &request_id),
-        Some(key) if key != shared.api_key => {
-            return fail(&Fault::invalid_key(), protocol, &request_id);
-        }
+        None => return Err(Fault::missing_key()),
+        Some(key) if key != shared.api_key => return Err(Fault::invalid_key()),
         Some(_) => {}
     }
-    let Ok(Value::Object(json)) = serde_json::from_slice::<Value>(body) else {
-        let fault = Fault::invalid_parameter(
+    match serde_json::from_slice::<Value>(raw) {
+        Ok(Value::Object(json)) => Ok(json),
+        _ => Err(Fault::invalid_parameter(
             "Required body invalid, please check the request body format.",
-        );
-        return fail(&fault, protocol, &request_id);
-    };
-    let max_bytes = shared.book().max_audio_bytes;
-    let parsed = match path {
-        Path::NativeAsr => request::native_asr(&json, max_bytes).map(Parsed::Asr),
-        Path::NativeLlm => {
-            request::native_llm(&json).map(|(call, format)| Parsed::Llm(call, format))
-        }
-        Path::Compatible => request::compatible(&json, max_bytes),
-    };
-    match parsed {
-        Err(fault) => fail(&fault, protocol, &request_id),
-        Ok(Parsed::Asr(call)) => answer_asr(shared, call, &request_id).await,
-        Ok(Parsed::Llm(call, format)) => answer_llm(shared, call, format, &request_id).await,
+        )),
     }
 }
 
-/// What to do with a valid call: the endpoint's behaviour, consuming one queued failure.
-fn plan(shared: &Shared, endpoint: Endpoint) -> (Behaviour, Option<ApiError>) {
-    let mut book = shared.book();
-    let behaviour = book.behaviour(endpoint);
-    let failure = behaviour.failures.pop_front();
-    (behaviour.clone(), failure)
-}
-
-/// The reply to a valid call after the configured latency: down, queued failure, or script.
-async fn decide<C>(
-    behaviour: &Behaviour,
-    failure: Option<ApiError>,
-    call: &C,
-    script: impl FnOnce(&C) -> Reply,
-) -> Reply {
-    if !behaviour.latency.is_zero() {
-        tokio::time::sleep(behaviour.latency).await;
-    }
-    if behaviour.down {
-        Reply::Error(ApiError::Internal)
-    } else if let Some(error) = failure {
-        Reply::Error(error)
-    } else {
-        script(call)
-    }
-}
-
-async fn answer_asr(shared: &Shared, call: AsrCall, request_id: &str) -> Response {
-    let protocol = call.protocol;
-    if !shared
-        .book()
-        .behaviour(Endpoint::Asr)
-        .models
-        .contains(&call.model)
-    {
-        return fail(&Fault::model_not_found(&call.model), protocol, request_id);
-    }
-    let (behaviour, failure) = plan(shared, Endpoint::Asr);
-    let _in_flight = shared.flight(Endpoint::Asr).enter();
-    let started = Instant::now();
-    let script = Arc::clone(&shared.book().asr_script);
-    let reply = decide(&behaviour, failure, &call, |call| script(call)).await;
-    let language = call.language.clone().unwrap_or_else(|| "ru".to_owned());
-    let seconds = body::seconds(&call.audio);
-    let render = |text: &str, finish: &str| match protocol {
-        Protocol::Native => body::asr_native(text, finish, &language, seconds, request_id),
-        Protocol::Compatible => body::asr_compatible(&call.model, text, finish, &language, seconds),
-    };
-    let (status, json) = match &reply {
-        Reply::Text(text) => (200, render(text, "stop")),
-        Reply::Truncated(text) => (200, render(text, "length")),
+/// Status and body of a reply; `render` draws a success with its `finish_reason`.
+fn reply(reply: Reply, request_id: &str, render: impl FnOnce(&str, &str) -> Value) -> (u16, Value) {
+    match reply {
+        Reply::Text(text) => (200, render(&text, "stop")),
+        Reply::Truncated(text) => (200, render(&text, "length")),
         Reply::Error(error) => {
-            let fault = Fault::from(error);
-            (fault.status(protocol), fault.body(protocol, request_id))
+            let fault = Fault::from(&error);
+            (fault.status(), fault.body(request_id))
         }
+    }
+}
+
+pub(crate) async fn asr(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let request_id = id::uuid();
+    let json = match admit(&shared, &headers, &raw) {
+        Ok(json) => json,
+        Err(fault) => return fail(&fault, &request_id),
     };
-    shared.book().asr_calls.push(Recorded {
-        call,
-        started,
-        finished: Instant::now(),
-        status,
-    });
+    let max_bytes = shared.max_audio_bytes.load(Ordering::SeqCst);
+    let call = match request::asr(&json, max_bytes) {
+        Ok(call) => call,
+        Err(fault) => return fail(&fault, &request_id),
+    };
+    if !shared.asr.knows(&call.model) {
+        return fail(&Fault::model_not_found(), &request_id);
+    }
+    let (status, json) = shared
+        .asr
+        .answer(call, |call, answer| {
+            let language = call.language.as_deref().unwrap_or("ru");
+            let seconds = body::seconds(&call.audio);
+            reply(answer, &request_id, |text, finish| {
+                body::asr(text, finish, language, seconds, &request_id)
+            })
+        })
+        .await;
     server::json(status, &json)
 }
 
-async fn answer_llm(
-    shared: &Shared,
-    call: LlmCall,
-    format: ResultFormat,
-    request_id: &str,
+pub(crate) async fn llm(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    raw: Bytes,
 ) -> Response {
-    let protocol = call.protocol;
-    if !shared
-        .book()
-        .behaviour(Endpoint::Llm)
-        .models
-        .contains(&call.model)
-    {
-        return fail(&Fault::model_not_found(&call.model), protocol, request_id);
+    let request_id = id::uuid();
+    let json = match admit(&shared, &headers, &raw) {
+        Ok(json) => json,
+        Err(fault) => return fail(&fault, &request_id),
+    };
+    let (call, format) = match request::llm(&json) {
+        Ok(parsed) => parsed,
+        Err(fault) => return fail(&fault, &request_id),
+    };
+    if !shared.llm.knows(&call.model) {
+        return fail(&Fault::model_not_found(), &request_id);
     }
-    let (behaviour, failure) = plan(shared, Endpoint::Llm);
-    let _in_flight = shared.flight(Endpoint::Llm).enter();
-    let started = Instant::now();
-    let script = Arc::clone(&shared.book().llm_script);
-    let reply = decide(&behaviour, failure, &call, |call| script(call)).await;
-    let prompt_tokens = body::tokens(&call.user) + call.system.as_deref().map_or(0, body::tokens);
-    let render = |text: &str, finish: &str| match protocol {
-        Protocol::Native => body::llm_native(text, finish, format, prompt_tokens, request_id),
-        Protocol::Compatible => body::llm_compatible(&call.model, text, finish, prompt_tokens),
-    };
-    let (status, json) = match &reply {
-        Reply::Text(text) => (200, render(text, "stop")),
-        Reply::Truncated(text) => (200, render(text, "length")),
-        Reply::Error(error) => {
-            let fault = Fault::from(error);
-            (fault.status(protocol), fault.body(protocol, request_id))
-        }
-    };
-    shared.book().llm_calls.push(Recorded {
-        call,
-        started,
-        finished: Instant::now(),
-        status,
-    });
+    let (status, json) = shared
+        .llm
+        .answer(call, |call, answer| {
+            let prompt_tokens =
+                body::tokens(&call.user) + call.system.as_deref().map_or(0, body::tokens);
+            reply(answer, &request_id, |text, finish| {
+                body::llm(text, finish, format, prompt_tokens, &request_id)
+            })
+        })
+        .await;
     server::json(status, &json)
 }

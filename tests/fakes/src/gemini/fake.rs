@@ -1,16 +1,14 @@
 //! `FakeGemini`: the handle tests hold, and the public types it speaks in.
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 
 use super::route;
-use crate::recording::{Concurrency, Recorded};
+use crate::scripted::Scripted;
 use crate::server::Server;
 
 /// One `generateContent` request.
@@ -41,36 +39,18 @@ pub enum GeminiReply {
     Blocked,
     /// 404 NOT_FOUND "This model models/… is no longer available to new users…".
     ModelGone,
-    /// 429 RESOURCE_EXHAUSTED with `QuotaFailure` and `RetryInfo` details.
+    /// 429 RESOURCE_EXHAUSTED with `QuotaFailure` and `RetryInfo` details; also the rate-limit
+    /// mode's answer (one second).
     Exhausted { retry_delay_secs: u32 },
     /// 503 UNAVAILABLE "The model is overloaded. Please try again later."
     Overloaded,
-    /// 500 INTERNAL.
+    /// 500 INTERNAL; also the answer while the endpoint is down.
     Internal,
-}
-
-pub(crate) type Script = Arc<dyn Fn(&GeminiCall) -> GeminiReply + Send + Sync>;
-
-pub(crate) struct Book {
-    pub(crate) script: Script,
-    pub(crate) models: Vec<String>,
-    pub(crate) latency: Duration,
-    pub(crate) failures: VecDeque<GeminiReply>,
-    pub(crate) calls: Vec<Recorded<GeminiCall>>,
 }
 
 pub(crate) struct Shared {
     pub(crate) api_key: String,
-    pub(crate) flight: Concurrency,
-    book: Mutex<Book>,
-}
-
-impl Shared {
-    /// The mutable state. A poisoned lock means a scripted reply panicked (the test is already
-    /// failing); the data stays usable, so the poison is ignored.
-    pub(crate) fn book(&self) -> MutexGuard<'_, Book> {
-        self.book.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+    pub(crate) generate: Scripted<GeminiCall, GeminiReply>,
 }
 
 /// A fake Gemini API server. Cheap to clone; stops when the last clone drops.
@@ -93,14 +73,14 @@ impl FakeGemini {
     pub async fn start(api_key: &str) -> Self {
         let shared = Arc::new(Shared {
             api_key: api_key.to_owned(),
-            flight: Concurrency::default(),
-            book: Mutex::new(Book {
-                script: Arc::new(|call: &GeminiCall| GeminiReply::Text(call.user.clone())),
-                models: vec!["gemini-2.5-flash".to_owned()],
-                latency: Duration::ZERO,
-                failures: VecDeque::new(),
-                calls: Vec::new(),
-            }),
+            generate: Scripted::new(
+                &["gemini-2.5-flash"],
+                |call: &GeminiCall| GeminiReply::Text(call.user.clone()),
+                GeminiReply::Internal,
+                GeminiReply::Exhausted {
+                    retry_delay_secs: 1,
+                },
+            ),
         });
         let app = Router::new()
             .route("/v1beta/models/{model_action}", post(route::generate))
@@ -115,36 +95,9 @@ impl FakeGemini {
         self.server.url()
     }
 
-    /// Scripts replies (default: the user text unchanged).
-    pub fn set_reply(&self, script: impl Fn(&GeminiCall) -> GeminiReply + Send + Sync + 'static) {
-        self.shared.book().script = Arc::new(script);
-    }
-
-    /// The next `n` valid calls get `reply`, whatever the script says.
-    pub fn fail_next(&self, n: usize, reply: GeminiReply) {
-        self.shared
-            .book()
-            .failures
-            .extend(std::iter::repeat_n(reply, n));
-    }
-
-    /// Delays every response by `latency`.
-    pub fn set_latency(&self, latency: Duration) {
-        self.shared.book().latency = latency;
-    }
-
-    /// Replaces the known models (others get 404 NOT_FOUND).
-    pub fn set_models(&self, models: &[&str]) {
-        self.shared.book().models = models.iter().map(|&model| model.to_owned()).collect();
-    }
-
-    /// Valid calls, in completion order.
-    pub fn calls(&self) -> Vec<Recorded<GeminiCall>> {
-        self.shared.book().calls.clone()
-    }
-
-    /// The highest number of valid calls in flight at once.
-    pub fn max_concurrent(&self) -> usize {
-        self.shared.flight.max()
+    /// `generateContent`; replies default to the user text unchanged, the rate-limit answer is
+    /// 429 `RESOURCE_EXHAUSTED` with a one-second `RetryInfo`.
+    pub fn generate_content(&self) -> &Scripted<GeminiCall, GeminiReply> {
+        &self.shared.generate
     }
 }

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -12,7 +11,6 @@ use serde_json::Value;
 
 use super::fake::Shared;
 use super::{body, request};
-use crate::recording::Recorded;
 use crate::server;
 
 pub(crate) async fn generate(
@@ -50,34 +48,15 @@ async fn answer(
     let Ok(Value::Object(json)) = serde_json::from_slice::<Value>(raw) else {
         return body::invalid_argument("Invalid JSON payload received. Unexpected token.");
     };
-    if !shared.book().models.iter().any(|known| known == model) {
+    if !shared.generate.knows(model) {
         return body::model_not_found(model);
     }
     let call = match request::parse(model, &json) {
         Ok(call) => call,
         Err(request::InvalidArgument(message)) => return body::invalid_argument(&message),
     };
-
-    let _in_flight = shared.flight.enter();
-    let started = Instant::now();
-    let (latency, failure, script) = {
-        let mut book = shared.book();
-        (
-            book.latency,
-            book.failures.pop_front(),
-            Arc::clone(&book.script),
-        )
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let reply = failure.unwrap_or_else(|| script(&call));
-    let (status, json) = body::reply(&call, &reply);
-    shared.book().calls.push(Recorded {
-        call,
-        started,
-        finished: Instant::now(),
-        status,
-    });
-    (status, json)
+    shared
+        .generate
+        .answer(call, |call, reply| body::reply(call, &reply))
+        .await
 }

@@ -12,6 +12,7 @@ pub(crate) struct TgError {
     pub(crate) code: u16,
     pub(crate) description: String,
     pub(crate) retry_after: Option<u32>,
+    pub(crate) migrate_to_chat_id: Option<i64>,
 }
 
 /// The stale-or-unknown wording shared by callback and pre-checkout queries.
@@ -24,6 +25,7 @@ impl TgError {
             code,
             description: description.into(),
             retry_after: None,
+            migrate_to_chat_id: None,
         }
     }
 
@@ -40,8 +42,23 @@ impl TgError {
         Self::new(403, format!("Forbidden: {reason}"))
     }
 
+    /// What the server answers for a path that is no Bot API method, and what third-party
+    /// emulators answer for methods they lack.
     pub(crate) fn not_found() -> Self {
         Self::new(404, "Not Found")
+    }
+
+    /// What the Bot API server answers for a method name it does not know.
+    pub(crate) fn method_not_found() -> Self {
+        Self::new(404, "Not Found: method not found")
+    }
+
+    /// 400 for any write to a basic group that became the supergroup `supergroup_id`.
+    pub(crate) fn migrated(supergroup_id: i64) -> Self {
+        Self {
+            migrate_to_chat_id: Some(supergroup_id),
+            ..Self::bad_request("group chat was upgraded to a supergroup chat")
+        }
     }
 
     pub(crate) fn conflict(reason: &str) -> Self {
@@ -54,9 +71,8 @@ impl TgError {
 
     pub(crate) fn too_many_requests(retry_after: u32) -> Self {
         Self {
-            code: 429,
-            description: format!("Too Many Requests: retry after {retry_after}"),
             retry_after: Some(retry_after),
+            ..Self::new(429, format!("Too Many Requests: retry after {retry_after}"))
         }
     }
 
@@ -71,7 +87,10 @@ impl TgError {
             "description": self.description,
         });
         if let Some(retry_after) = self.retry_after {
-            body["parameters"] = json!({"retry_after": retry_after});
+            body["parameters"]["retry_after"] = json!(retry_after);
+        }
+        if let Some(chat_id) = self.migrate_to_chat_id {
+            body["parameters"]["migrate_to_chat_id"] = json!(chat_id);
         }
         body
     }

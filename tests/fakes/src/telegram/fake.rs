@@ -4,18 +4,38 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use super::chat::TgGroup;
+use super::keyboard::Button;
+use super::members::MemberStatus;
 use super::method::Method;
 use super::route;
 use super::state::Shared;
 use super::update::{self, TgUser};
 use crate::server::Server;
+
+/// The bot's username (`getMe.username`), as in `/t@scribe_fake_bot` and `https://t.me/…`.
+pub const BOT_USERNAME: &str = "scribe_fake_bot";
+
+/// The methods the third-party emulator `telegram-test-api` implements (`reference/apis.md`
+/// §6), for [`FakeTelegram::start_emulator`].
+pub const TEST_API_METHODS: &[&str] = &[
+    "getMe",
+    "getUpdates",
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "setWebhook",
+    "deleteWebhook",
+];
 
 /// A fault to inject into the next call of one method.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,12 +44,6 @@ pub enum Failure {
     TooManyRequests { retry_after: u32 },
     /// Any error envelope: HTTP `code`, `error_code: code`, `description`.
     Status { code: u16, description: String },
-    /// Hold the request for this long, then handle it normally. A client that gives up first
-    /// leaves the call without effect.
-    Hang(Duration),
-    /// Handle the request (its effect happens), then hold the response for this long: the
-    /// "sent but the client never heard back" case that breeds duplicates.
-    HangAfter(Duration),
 }
 
 /// What kind of media a registered file is; decides its `getFile` path.
@@ -83,13 +97,11 @@ pub struct FileRef {
 
 /// A file sent in a multipart request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upload {
-    /// The multipart field name (e.g. `document`).
-    pub field: String,
-    pub file_name: String,
-    pub bytes: Vec<u8>,
+pub(crate) struct Upload {
+    pub(crate) file_name: String,
+    pub(crate) bytes: Vec<u8>,
     /// The part's `Content-Type`, if the client sent one.
-    pub content_type: Option<String>,
+    pub(crate) content_type: Option<String>,
 }
 
 /// One Bot API request the fake received.
@@ -98,12 +110,27 @@ pub struct Call {
     /// Canonical camelCase name (`sendMessage`); unknown methods keep the requested spelling.
     pub method: String,
     /// All parameters as one JSON object, JSON-string fields decoded, numeric form fields typed.
+    /// A multipart upload is in the message it made ([`BotMessage::document`]).
     pub params: Value,
-    pub upload: Option<Upload>,
     /// When the request arrived.
     pub at: Instant,
-    /// Whether the answer was `{"ok":true,…}` (false while still in progress).
-    pub response_ok: bool,
+}
+
+/// A document the bot sent, as Telegram keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotDocument {
+    pub file_name: String,
+    /// As Telegram reports it: the part's `Content-Type`, or guessed from the file name when the
+    /// client sent none or `application/octet-stream`.
+    pub mime_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl BotDocument {
+    /// The content as UTF-8 text (`.txt`, `.srt`, `.vtt`), if it is.
+    pub fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.bytes).ok()
+    }
 }
 
 /// A message the bot sent, in its current state.
@@ -115,9 +142,14 @@ pub struct BotMessage {
     /// Current text as users see it: tags removed, entities decoded.
     pub rendered_text: Option<String>,
     pub parse_mode: Option<String>,
-    pub document: Option<Upload>,
+    /// An uploaded document, or one sent by the `file_id` of a file the fake holds.
+    pub document: Option<BotDocument>,
     pub caption: Option<String>,
     pub reply_markup: Option<Value>,
+    /// The inline keyboard's buttons, row by row.
+    pub buttons: Vec<Button>,
+    /// The message it replies to (`reply_parameters` that found their target).
+    pub reply_to_message_id: Option<i64>,
     /// The `Invoice` object of a `sendInvoice` message.
     pub invoice: Option<Value>,
     pub deleted: bool,
@@ -132,6 +164,17 @@ pub struct WebhookState {
     pub secret_token: Option<String>,
     pub allowed_updates: Option<Vec<String>>,
     pub max_connections: Option<u32>,
+}
+
+/// What [`FakeTelegram::push_update`] did with an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pushed {
+    /// The `update_id` it was queued under; `None` when Telegram would not deliver it to the bot
+    /// (a group message privacy mode hides, or a group the bot is not in).
+    pub update_id: Option<i64>,
+    /// The id of the message it carries (delivered or not: it exists in its chat and can be
+    /// replied to).
+    pub message_id: Option<i64>,
 }
 
 /// A fake Telegram Bot API server.
@@ -150,6 +193,7 @@ impl fmt::Debug for FakeTelegram {
         f.debug_struct("FakeTelegram")
             .field("api_url", &self.server.url())
             .field("local", &self.shared.local_dir.is_some())
+            .field("emulator", &self.shared.supported.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -157,17 +201,37 @@ impl fmt::Debug for FakeTelegram {
 impl FakeTelegram {
     /// Starts a fake of `api.telegram.org` for the bot with `token`.
     pub async fn start(token: &str) -> Self {
-        Self::launch(token, None).await
+        Self::launch(token, None, None).await
     }
 
     /// Starts a fake of a local Bot API server run with `--local`: `getFile` writes the file into
     /// `dir` and returns its absolute path; no 20 MB download limit, 2000 MB uploads.
     pub async fn start_local(token: &str, dir: PathBuf) -> Self {
-        Self::launch(token, Some(dir)).await
+        Self::launch(token, Some(dir), None).await
     }
 
-    async fn launch(token: &str, local_dir: Option<PathBuf>) -> Self {
-        let shared = Arc::new(Shared::new(token, local_dir));
+    /// Starts a fake of a third-party Bot API emulator that implements only `methods` (any case;
+    /// e.g. [`TEST_API_METHODS`]): every other method answers 404
+    /// `{"ok":false,"error_code":404,"description":"Not Found"}`.
+    ///
+    /// # Panics
+    /// If `methods` names a method the fake does not implement.
+    pub async fn start_emulator(token: &str, methods: &[&str]) -> Self {
+        let supported = methods
+            .iter()
+            .map(|name| {
+                Method::parse(name).unwrap_or_else(|| panic!("the fake does not implement {name}"))
+            })
+            .collect();
+        Self::launch(token, None, Some(supported)).await
+    }
+
+    async fn launch(
+        token: &str,
+        local_dir: Option<PathBuf>,
+        supported: Option<Vec<Method>>,
+    ) -> Self {
+        let shared = Arc::new(Shared::new(token, local_dir, supported));
         let app = Router::new()
             .fallback(route::handle)
             .layer(DefaultBodyLimit::disable())
@@ -179,16 +243,6 @@ impl FakeTelegram {
     /// `http://127.0.0.1:PORT`.
     pub fn api_url(&self) -> String {
         self.server.url()
-    }
-
-    /// The token the fake accepts.
-    pub fn token(&self) -> &str {
-        &self.shared.token
-    }
-
-    /// The bot's `User` object (`getMe` without the capability flags).
-    pub fn bot_user(&self) -> Value {
-        self.shared.bot.clone()
     }
 
     /// Makes the next call of `method` (any case) fail as described. Failures queue per method
@@ -209,39 +263,123 @@ impl FakeTelegram {
         self.shared.down.store(down, Ordering::SeqCst);
     }
 
-    /// While `blocked`, sending to `chat_id` fails with 403 `Forbidden: bot was blocked by the user`.
-    pub fn set_blocked(&self, chat_id: i64, blocked: bool) {
-        let mut book = self.shared.book();
-        if blocked {
-            book.blocked.insert(chat_id);
-        } else {
-            book.blocked.remove(&chat_id);
-        }
+    /// Privacy mode (on by default): while on, a bot that is not a group's administrator
+    /// receives only the group messages meant for it (`getMe.can_read_all_group_messages` is
+    /// `false`); while off, it receives them all.
+    pub fn set_privacy_mode(&self, enabled: bool) {
+        self.shared.book().privacy_mode = enabled;
     }
 
-    /// Queues an update for `getUpdates`. Assigns `update_id` (increasing from 1) when absent,
-    /// and `message.message_id` from the chat's sequence when absent; registers callback and
-    /// pre-checkout query ids and successful-payment charges. Returns the `update_id`.
+    /// `getMe.can_join_groups` (true by default).
+    pub fn set_can_join_groups(&self, can_join: bool) {
+        self.shared.book().can_join_groups = can_join;
+    }
+
+    /// Makes `user` a member of `group` with `status` (what `getChatMember` answers). Users who
+    /// post in a group become members by themselves; this sets anything else.
+    pub fn set_member(&self, group: &TgGroup, user: &TgUser, status: MemberStatus) {
+        let mut book = self.shared.book();
+        book.users.insert(user.id, user.to_json());
+        let chat = book.chat_mut(group.id);
+        chat.info = group.to_json();
+        chat.members.insert(user.id, status);
+    }
+
+    /// The bot's own status in `group` (`member` until set). `administrator` or `creator` means
+    /// it receives every message; `left` or `kicked` means none, and sending there fails with
+    /// 403 as the Bot API does.
+    pub fn set_bot_member(&self, group: &TgGroup, status: MemberStatus) {
+        let mut book = self.shared.book();
+        let chat = book.chat_mut(group.id);
+        chat.info = group.to_json();
+        chat.bot_status = status;
+    }
+
+    /// Upgrades basic `group` to the supergroup `supergroup_id`, as Telegram does when `by`
+    /// (a member) changes a setting that needs one: queues the two service messages
+    /// (`migrate_to_chat_id` in the group, `migrate_from_chat_id` as message 1 of the
+    /// supergroup), carries members and the bot over, and from then on answers any send to the
+    /// group's id with 400 `Bad Request: group chat was upgraded to a supergroup chat` and
+    /// `parameters.migrate_to_chat_id`. Returns the supergroup.
     ///
     /// # Panics
-    /// If `update` is not a JSON object.
-    pub fn push_update(&self, update: Value) -> i64 {
-        let update_id = self.shared.book().queue_update(update);
+    /// If `group` is already a supergroup or was upgraded before.
+    pub fn migrate_group(&self, group: &TgGroup, supergroup_id: i64, by: &TgUser) -> TgGroup {
+        assert!(!group.supergroup, "{} is a supergroup already", group.id);
+        let supergroup = TgGroup::supergroup(supergroup_id, &group.title);
+        let [in_group, in_supergroup] = update::migration(group, &supergroup, by);
+        {
+            let mut book = self.shared.book();
+            book.queue_update(in_group);
+            let old = book.chat_mut(group.id);
+            old.migrated_to = Some(supergroup_id);
+            let (members, bot_status) = (old.members.clone(), old.bot_status);
+            let new = book.chat_mut(supergroup_id);
+            new.info = supergroup.to_json();
+            new.members = members;
+            new.bot_status = bot_status;
+            book.queue_update(in_supergroup);
+        }
         self.shared.changed.notify_waiters();
-        update_id
+        supergroup
+    }
+
+    /// Restarts the `update_id` sequence at `start`, as Telegram does after a week without
+    /// updates (the next id is then random, often lower than the last one the bot saw). An
+    /// offset the bot sends from the old sequence is then "in the future" and confirms nothing,
+    /// as with the real server.
+    ///
+    /// # Panics
+    /// If updates are pending: the sequence only restarts after a week with none.
+    pub fn reset_update_ids(&self, start: i64) {
+        let mut book = self.shared.book();
+        assert!(
+            book.queue.is_empty(),
+            "{} updates are pending; Telegram restarts update ids only after a week without any",
+            book.queue.len()
+        );
+        book.next_update_id = start;
+    }
+
+    /// Queues an update for `getUpdates`, as Telegram would deliver it. Assigns `update_id`
+    /// (increasing from 1) when absent and `message.message_id` from the chat's sequence when
+    /// absent; fills in `reply_to_message`; registers members, callback and pre-checkout query
+    /// ids and successful-payment charges. A group message the bot would not receive (privacy
+    /// mode, or a group it is not in) is kept in its chat but not queued.
+    ///
+    /// # Panics
+    /// If `update` is not a JSON object, replies to a message its chat never had, or posts in a
+    /// group that became a supergroup.
+    pub fn push_update(&self, update: Value) -> Pushed {
+        let accepted = self.shared.book().queue_update(update);
+        self.shared.changed.notify_waiters();
+        Pushed {
+            update_id: accepted
+                .update
+                .get("update_id")
+                .and_then(Value::as_i64)
+                .filter(|_| accepted.delivered),
+            message_id: accepted.message_id,
+        }
     }
 
     /// Like [`push_update`](Self::push_update) without queueing: returns the completed update,
     /// e.g. to POST it to the bot's webhook yourself.
     ///
     /// # Panics
-    /// If `update` is not a JSON object.
+    /// As `push_update`, and if Telegram would not deliver the update to the bot (use
+    /// `push_update` to post a message the bot does not see).
     pub fn register_update(&self, update: Value) -> Value {
-        self.shared.book().accept_update(update)
+        let accepted = self.shared.book().accept_update(update);
+        assert!(
+            accepted.delivered,
+            "Telegram would not deliver this update to the bot: {}",
+            accepted.update
+        );
+        accepted.update
     }
 
-    /// Queues a `successful_payment` message in XTR (registering the charge); returns the
-    /// `update_id`.
+    /// Queues a `successful_payment` message in XTR (registering the charge).
     pub fn push_successful_payment(
         &self,
         chat_id: i64,
@@ -249,7 +387,7 @@ impl FakeTelegram {
         total_amount: i64,
         payload: &str,
         charge_id: &str,
-    ) -> i64 {
+    ) -> Pushed {
         self.push_update(update::successful_payment(
             chat_id,
             user,
@@ -258,20 +396,6 @@ impl FakeTelegram {
             payload,
             charge_id,
         ))
-    }
-
-    /// Registers a Stars charge that `refundStarPayment` may refund, without any update.
-    pub fn register_charge(&self, user_id: i64, charge_id: &str, total_amount: i64, payload: &str) {
-        self.shared.book().charges.insert(
-            charge_id.to_owned(),
-            super::state::Charge {
-                user: Value::Null,
-                user_id,
-                total_amount,
-                payload: payload.to_owned(),
-                refunded: false,
-            },
-        );
     }
 
     /// Registers a downloadable file of `kind`.

@@ -1,7 +1,5 @@
 //! `getFile` and the file download route.
 
-use std::time::Duration;
-
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -72,7 +70,7 @@ async fn materialise(dir: &std::path::Path, file: &StoredFile) -> std::io::Resul
 }
 
 /// `GET /file/bot<token>/<file_path>`; `rest` is what follows `/file/bot`.
-pub(crate) async fn download(shared: &Shared, rest: &str) -> Response {
+pub(crate) fn download(shared: &Shared, rest: &str) -> Response {
     let Some((token, path)) = rest.split_once('/') else {
         return TgError::not_found().into_response();
     };
@@ -84,20 +82,15 @@ pub(crate) async fn download(shared: &Shared, rest: &str) -> Response {
         .failures
         .get_mut(DOWNLOAD_KEY)
         .and_then(std::collections::VecDeque::pop_front);
-    let hold_after = match failure {
-        None => Duration::ZERO,
+    match failure {
+        None => {}
         Some(Failure::TooManyRequests { retry_after }) => {
             return TgError::too_many_requests(retry_after).into_response();
         }
         Some(Failure::Status { code, description }) => {
             return TgError::new(code, description).into_response();
         }
-        Some(Failure::Hang(delay)) => {
-            tokio::time::sleep(delay).await;
-            Duration::ZERO
-        }
-        Some(Failure::HangAfter(delay)) => delay,
-    };
+    }
     let bytes = {
         let mut book = shared.book();
         book.downloads.push(path.to_owned());
@@ -106,16 +99,12 @@ pub(crate) async fn download(shared: &Shared, rest: &str) -> Response {
             .and_then(|file_id| book.files.get(file_id))
             .and_then(|file| file.bytes.clone())
     };
-    let response = match bytes {
+    match bytes {
         Some(bytes) => (
             [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
             bytes,
         )
             .into_response(),
         None => TgError::not_found().into_response(),
-    };
-    if !hold_after.is_zero() {
-        tokio::time::sleep(hold_after).await;
     }
-    response
 }

@@ -1,10 +1,13 @@
-//! Sending, editing and deleting messages; chat actions; callback answers.
+//! Sending, editing and deleting messages (replies included); chat actions; callback answers.
 
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::error::{QUERY_TOO_OLD, TgError};
+use super::fake::BotDocument;
 use super::html::{self, Rendered};
+use super::keyboard::reply_markup;
+use super::members::check_access;
 use super::method::Answer;
 use super::params::Params;
 use super::state::{Shared, StoredMessage};
@@ -36,20 +39,6 @@ const CHAT_ACTIONS: &[&str] = &[
     "upload_video_note",
 ];
 
-/// Button fields that make an inline button do something.
-const BUTTON_ACTIONS: &[&str] = &[
-    "callback_data",
-    "url",
-    "web_app",
-    "login_url",
-    "switch_inline_query",
-    "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat",
-    "copy_text",
-    "callback_game",
-    "pay",
-];
-
 /// The target chat of a sending method.
 pub(crate) fn chat_id(params: &Params) -> Result<i64, TgError> {
     match params.get("chat_id") {
@@ -60,11 +49,49 @@ pub(crate) fn chat_id(params: &Params) -> Result<i64, TgError> {
     }
 }
 
-fn check_blocked(shared: &Shared, chat_id: i64) -> Result<(), TgError> {
-    if shared.book().blocked.contains(&chat_id) {
-        return Err(TgError::forbidden("bot was blocked by the user"));
+/// The target chat of a method that writes to it, once the bot may write there.
+pub(crate) fn writable_chat(shared: &Shared, params: &Params) -> Result<i64, TgError> {
+    let chat_id = chat_id(params)?;
+    check_access(&shared.book(), chat_id)?;
+    Ok(chat_id)
+}
+
+/// The message a send replies to (`reply_parameters`, or the older `reply_to_message_id`), as
+/// the result nests it. A missing target fails the send unless `allow_sending_without_reply`.
+fn reply_target(shared: &Shared, chat_id: i64, params: &Params) -> Result<Option<Value>, TgError> {
+    let (message_id, allow_without) = match params.get("reply_parameters") {
+        Some(parameters) => {
+            let Some(message_id) = parameters.get("message_id").and_then(Value::as_i64) else {
+                return Err(TgError::bad_request(
+                    "can't parse reply parameters JSON object",
+                ));
+            };
+            let allow = parameters
+                .get("allow_sending_without_reply")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            (message_id, allow)
+        }
+        None => match params.integer("reply_to_message_id") {
+            Some(message_id) => (
+                message_id,
+                params
+                    .boolean("allow_sending_without_reply")
+                    .unwrap_or(false),
+            ),
+            None => return Ok(None),
+        },
+    };
+    let book = shared.book();
+    let replied = book
+        .chats
+        .get(&chat_id)
+        .and_then(|chat| chat.replied(message_id, &shared.bot));
+    match replied {
+        Some(replied) => Ok(Some(replied)),
+        None if allow_without => Ok(None),
+        None => Err(TgError::bad_request("message to be replied not found")),
     }
-    Ok(())
 }
 
 /// Parses `source` per `parse_mode`. HTML is validated; Markdown modes are taken as plain text.
@@ -108,68 +135,6 @@ fn caption(params: &Params) -> Result<Option<(String, Rendered)>, TgError> {
     Ok(Some((source, rendered)))
 }
 
-/// The validated `reply_markup`, if any.
-pub(crate) fn reply_markup(params: &Params) -> Result<Option<Value>, TgError> {
-    let Some(markup) = params.get("reply_markup") else {
-        return Ok(None);
-    };
-    let Some(object) = markup.as_object() else {
-        return Err(TgError::bad_request(
-            "can't parse reply keyboard markup JSON object",
-        ));
-    };
-    if let Some(keyboard) = object.get("inline_keyboard") {
-        let rows = keyboard.as_array().ok_or_else(|| {
-            TgError::bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup should be an Array of Arrays")
-        })?;
-        for row in rows {
-            let buttons = row.as_array().ok_or_else(|| {
-                TgError::bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup should be an Array of Arrays")
-            })?;
-            for button in buttons {
-                check_button(button)?;
-            }
-        }
-    }
-    Ok(Some(markup.clone()))
-}
-
-fn check_button(button: &Value) -> Result<(), TgError> {
-    let Some(text) = button.get("text").and_then(Value::as_str) else {
-        return Err(TgError::bad_request(
-            "can't parse inline keyboard button: Field \"text\" must be of type String",
-        ));
-    };
-    if text.is_empty() {
-        return Err(TgError::bad_request("BUTTON_TEXT_INVALID"));
-    }
-    let actions = BUTTON_ACTIONS
-        .iter()
-        .filter(|action| button.get(**action).is_some())
-        .count();
-    if actions == 0 {
-        return Err(TgError::bad_request(
-            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
-        ));
-    }
-    if let Some(data) = button.get("callback_data") {
-        let length = data.as_str().map_or(0, str::len);
-        if !(1..=64).contains(&length) {
-            return Err(TgError::bad_request("BUTTON_DATA_INVALID"));
-        }
-    }
-    if let Some(url) = button.get("url") {
-        let url = url.as_str().unwrap_or_default();
-        let scheme_ok = ["http://", "https://", "tg://"]
-            .iter()
-            .any(|scheme| url.starts_with(scheme));
-        if !scheme_ok {
-            return Err(TgError::bad_request("BUTTON_URL_INVALID"));
-        }
-    }
-    Ok(())
-}
-
 fn message_id(params: &Params) -> Result<i64, TgError> {
     params
         .integer("message_id")
@@ -177,16 +142,17 @@ fn message_id(params: &Params) -> Result<i64, TgError> {
 }
 
 pub(crate) fn send_message(shared: &Shared, params: &Params) -> Result<Answer, TgError> {
-    let chat_id = chat_id(params)?;
-    check_blocked(shared, chat_id)?;
+    let chat_id = writable_chat(shared, params)?;
     let (text, parse_mode, rendered) = message_text(params)?;
     let reply_markup = reply_markup(params)?;
+    let reply_to = reply_target(shared, chat_id, params)?;
     let message = StoredMessage {
         date: now(),
         text: Some(text),
         parse_mode,
         rendered: Some(rendered),
         reply_markup,
+        reply_to,
         ..StoredMessage::default()
     };
     Ok(store(shared, chat_id, message).into())
@@ -208,7 +174,7 @@ fn edit_target_error(book: &super::state::Book, chat_id: i64, message_id: i64) -
         .chats
         .get(&chat_id)
         .and_then(|chat| chat.incoming.get(&message_id))
-        .is_some_and(|deleted| !deleted);
+        .is_some_and(|incoming| !incoming.deleted);
     if incoming {
         TgError::bad_request("message can't be edited")
     } else {
@@ -280,8 +246,8 @@ pub(crate) fn delete_message(shared: &Shared, params: &Params) -> Result<Answer,
         return Ok(json!(true).into());
     }
     match chat.incoming.get_mut(&message_id) {
-        Some(deleted) if !*deleted => {
-            *deleted = true;
+        Some(incoming) if !incoming.deleted => {
+            incoming.deleted = true;
             Ok(json!(true).into())
         }
         _ => Err(TgError::bad_request("message to delete not found")),
@@ -293,10 +259,10 @@ pub(crate) fn send_document(
     params: &Params,
     upload: Option<Upload>,
 ) -> Result<Answer, TgError> {
-    let chat_id = chat_id(params)?;
-    check_blocked(shared, chat_id)?;
+    let chat_id = writable_chat(shared, params)?;
     let caption = caption(params)?;
     let reply_markup = reply_markup(params)?;
+    let reply_to = reply_target(shared, chat_id, params)?;
     let limit = if shared.local_dir.is_some() {
         LOCAL_UPLOAD_LIMIT
     } else {
@@ -326,9 +292,14 @@ pub(crate) fn send_document(
                 "file_unique_id": file.file_unique_id,
                 "file_size": file.file_size,
             });
-            (Some(upload), document)
+            let sent = BotDocument {
+                file_name: upload.file_name,
+                mime_type: mime,
+                bytes: upload.bytes,
+            };
+            (Some(sent), document)
         }
-        None => (None, document_by_reference(shared, params)?),
+        None => document_by_reference(shared, params)?,
     };
     let (caption_text, caption_rendered) = caption.unzip();
     let message = StoredMessage {
@@ -339,13 +310,18 @@ pub(crate) fn send_document(
         document: upload,
         document_json: Some(document_json),
         reply_markup,
+        reply_to,
         ..StoredMessage::default()
     };
     Ok(store(shared, chat_id, message).into())
 }
 
-/// A document given as a `file_id` or an HTTP URL instead of an upload.
-fn document_by_reference(shared: &Shared, params: &Params) -> Result<Value, TgError> {
+/// A document given as a `file_id` or an HTTP URL instead of an upload: what the bot sees of it
+/// (the bytes when the fake holds the file) and its `Document` object.
+fn document_by_reference(
+    shared: &Shared,
+    params: &Params,
+) -> Result<(Option<BotDocument>, Value), TgError> {
     let Some(reference) = params.text("document").filter(|doc| !doc.is_empty()) else {
         return Err(TgError::bad_request("there is no document in the request"));
     };
@@ -358,12 +334,13 @@ fn document_by_reference(shared: &Shared, params: &Params) -> Result<Value, TgEr
             .next()
             .filter(|name| !name.is_empty())
             .unwrap_or("file");
-        return Ok(json!({
+        let document = json!({
             "file_name": name,
             "mime_type": guess_mime(name),
             "file_id": format!("{}{}", FileKind::Document.file_id_prefix(), crate::id::url_safe(58)),
             "file_unique_id": format!("AgAD{}", crate::id::url_safe(12)),
-        }));
+        });
+        return Ok((None, document));
     }
     let book = shared.book();
     let file = book
@@ -371,13 +348,19 @@ fn document_by_reference(shared: &Shared, params: &Params) -> Result<Value, TgEr
         .get(&reference)
         .ok_or_else(|| TgError::bad_request("wrong file identifier/HTTP URL specified"))?;
     let name = file.path.rsplit('/').next().unwrap_or("file");
-    Ok(json!({
+    let sent = file.bytes.as_ref().map(|bytes| BotDocument {
+        file_name: name.to_owned(),
+        mime_type: guess_mime(name).to_owned(),
+        bytes: bytes.to_vec(),
+    });
+    let document = json!({
         "file_name": name,
         "mime_type": guess_mime(name),
         "file_id": reference,
         "file_unique_id": file.unique_id,
         "file_size": file.size,
-    }))
+    });
+    Ok((sent, document))
 }
 
 fn guess_mime(file_name: &str) -> &'static str {
@@ -405,8 +388,7 @@ fn guess_mime(file_name: &str) -> &'static str {
 }
 
 pub(crate) fn send_chat_action(shared: &Shared, params: &Params) -> Result<Answer, TgError> {
-    let chat_id = chat_id(params)?;
-    check_blocked(shared, chat_id)?;
+    writable_chat(shared, params)?;
     let action = params.text("action").unwrap_or_default();
     if !CHAT_ACTIONS.contains(&action.as_str()) {
         return Err(TgError::bad_request("wrong parameter action in request"));

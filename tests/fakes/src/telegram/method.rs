@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::error::TgError;
 use super::params::Params;
 use super::state::Shared;
-use super::{Upload, commands, files, messages, payments, updates};
+use super::{Upload, commands, files, members, messages, payments, updates};
 
 /// A Bot API method the fake implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16,6 +16,7 @@ pub(crate) enum Method {
     DeleteWebhook,
     GetWebhookInfo,
     GetFile,
+    GetChatMember,
     SendMessage,
     EditMessageText,
     EditMessageReplyMarkup,
@@ -32,13 +33,14 @@ pub(crate) enum Method {
 }
 
 impl Method {
-    const ALL: [Self; 19] = [
+    const ALL: [Self; 20] = [
         Self::GetMe,
         Self::GetUpdates,
         Self::SetWebhook,
         Self::DeleteWebhook,
         Self::GetWebhookInfo,
         Self::GetFile,
+        Self::GetChatMember,
         Self::SendMessage,
         Self::EditMessageText,
         Self::EditMessageReplyMarkup,
@@ -63,6 +65,7 @@ impl Method {
             Self::DeleteWebhook => "deleteWebhook",
             Self::GetWebhookInfo => "getWebhookInfo",
             Self::GetFile => "getFile",
+            Self::GetChatMember => "getChatMember",
             Self::SendMessage => "sendMessage",
             Self::EditMessageText => "editMessageText",
             Self::EditMessageReplyMarkup => "editMessageReplyMarkup",
@@ -122,6 +125,7 @@ pub(crate) async fn execute(
         Method::DeleteWebhook => Ok(updates::delete_webhook(shared, params)),
         Method::GetWebhookInfo => Ok(updates::get_webhook_info(shared)),
         Method::GetFile => files::get_file(shared, params).await,
+        Method::GetChatMember => members::get_chat_member(shared, params),
         Method::SendMessage => messages::send_message(shared, params),
         Method::EditMessageText => messages::edit_message_text(shared, params),
         Method::EditMessageReplyMarkup => messages::edit_message_reply_markup(shared, params),

@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::error::{QUERY_TOO_OLD, TgError};
-use super::messages::{chat_id, reply_markup, store};
+use super::keyboard::reply_markup;
+use super::messages::{store, writable_chat};
 use super::method::Answer;
 use super::params::Params;
 use super::state::{Shared, StoredMessage};
@@ -51,10 +52,7 @@ fn stars_amount(params: &Params) -> Result<i64, TgError> {
 }
 
 pub(crate) fn send_invoice(shared: &Shared, params: &Params) -> Result<Answer, TgError> {
-    let chat_id = chat_id(params)?;
-    if shared.book().blocked.contains(&chat_id) {
-        return Err(TgError::forbidden("bot was blocked by the user"));
-    }
+    let chat_id = writable_chat(shared, params)?;
     let title = params.text("title").unwrap_or_default();
     check_length(&title, 1..=32, "INVOICE_TITLE_INVALID")?;
     let description = params.text("description").unwrap_or_default();

@@ -29,7 +29,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
     }
     let path = request.uri().path().to_owned();
     if let Some(rest) = path.strip_prefix("/file/bot") {
-        return files::download(&shared, rest).await;
+        return files::download(&shared, rest);
     }
     let Some((token, name)) = path
         .strip_prefix("/bot")
@@ -43,29 +43,25 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         Ok((params, upload)) => (params, upload, None),
         Err(error) => (Params::default(), None, Some(error)),
     };
-    let index = {
-        let mut book = shared.book();
-        book.calls.push(Call {
-            method: method.map_or_else(|| name.to_owned(), |m| m.name().to_owned()),
-            params: params.to_value(),
-            upload: upload.clone(),
-            at,
-            response_ok: false,
-        });
-        book.calls.len() - 1
-    };
+    shared.book().calls.push(Call {
+        method: method.map_or_else(|| name.to_owned(), |m| m.name().to_owned()),
+        params: params.to_value(),
+        at,
+    });
     let outcome = if token != shared.token {
         Err(TgError::unauthorized())
     } else if let Some(error) = malformed {
         Err(error)
-    } else if let Some(method) = method {
-        run(&shared, method, &params, upload).await
     } else {
-        Err(TgError::not_found())
+        match (method, &shared.supported) {
+            (Some(method), Some(supported)) if !supported.contains(&method) => {
+                Err(TgError::not_found())
+            }
+            (Some(method), _) => run(&shared, method, &params, upload).await,
+            (None, Some(_)) => Err(TgError::not_found()),
+            (None, None) => Err(TgError::method_not_found()),
+        }
     };
-    if let Some(call) = shared.book().calls.get_mut(index) {
-        call.response_ok = outcome.is_ok();
-    }
     match outcome {
         Ok(Answer {
             result,
@@ -99,15 +95,6 @@ async fn run(
             Err(TgError::too_many_requests(retry_after))
         }
         Some(Failure::Status { code, description }) => Err(TgError::new(code, description)),
-        Some(Failure::Hang(delay)) => {
-            tokio::time::sleep(delay).await;
-            method::execute(shared, method, params, upload).await
-        }
-        Some(Failure::HangAfter(delay)) => {
-            let outcome = method::execute(shared, method, params, upload).await;
-            tokio::time::sleep(delay).await;
-            outcome
-        }
     }
 }
 
@@ -145,7 +132,6 @@ async fn read_params(request: Request) -> Result<(Params, Option<Upload>), TgErr
             match file_name {
                 Some(file_name) if upload.is_none() => {
                     upload = Some(Upload {
-                        field: name,
                         file_name,
                         bytes: bytes.to_vec(),
                         content_type: part_type,

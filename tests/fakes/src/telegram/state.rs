@@ -1,6 +1,6 @@
 //! Everything the fake Bot API server remembers.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -10,9 +10,12 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
+use super::fake::{BOT_USERNAME, BotDocument};
 use super::html::Rendered;
-use super::update;
-use super::{BotMessage, Call, Failure, FileKind, FileRef, Upload, WebhookState};
+use super::keyboard;
+use super::members::{MemberStatus, chat_kind};
+use super::method::Method;
+use super::{BotMessage, Call, Failure, FileKind, FileRef, WebhookState};
 use crate::id;
 
 /// State shared by the server task and every `FakeTelegram` clone.
@@ -23,6 +26,8 @@ pub(crate) struct Shared {
     pub(crate) local_dir: Option<PathBuf>,
     /// The bot's `User` object (the `from` of its messages).
     pub(crate) bot: Value,
+    /// `Some` for a third-party emulator: the only methods it implements.
+    pub(crate) supported: Option<Vec<Method>>,
     /// When set, every request is answered 502 by the "proxy".
     pub(crate) down: AtomicBool,
     /// Woken whenever updates are queued or a poller/webhook change must be noticed.
@@ -31,7 +36,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(token: &str, local_dir: Option<PathBuf>) -> Self {
+    pub(crate) fn new(
+        token: &str,
+        local_dir: Option<PathBuf>,
+        supported: Option<Vec<Method>>,
+    ) -> Self {
         let bot_id = token
             .split_once(':')
             .and_then(|(id, _)| id.parse::<i64>().ok())
@@ -40,11 +49,12 @@ impl Shared {
             "id": bot_id,
             "is_bot": true,
             "first_name": "Scribe",
-            "username": "scribe_fake_bot",
+            "username": BOT_USERNAME,
         });
         Self {
             token: token.to_owned(),
             local_dir,
+            supported,
             down: AtomicBool::new(false),
             changed: Notify::new(),
             book: Mutex::new(Book::new(bot.clone())),
@@ -57,6 +67,14 @@ impl Shared {
     pub(crate) fn book(&self) -> MutexGuard<'_, Book> {
         self.book.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// The bot's user id (the number before `:` in its token).
+    pub(crate) fn bot_id(&self) -> i64 {
+        self.bot
+            .get("id")
+            .and_then(Value::as_i64)
+            .unwrap_or_default()
+    }
 }
 
 /// The mutable part of the fake.
@@ -64,6 +82,10 @@ impl Shared {
 pub(crate) struct Book {
     /// The bot's `User` object, for messages the fake renders.
     pub(crate) bot: Value,
+    /// Privacy mode (`getMe.can_read_all_group_messages` is its negation).
+    pub(crate) privacy_mode: bool,
+    /// `getMe.can_join_groups`.
+    pub(crate) can_join_groups: bool,
     pub(crate) next_update_id: i64,
     /// Unconfirmed updates, in `update_id` order.
     pub(crate) queue: VecDeque<Value>,
@@ -75,7 +97,8 @@ pub(crate) struct Book {
     /// The last failed webhook delivery `(unix time, message)`, as `getWebhookInfo` reports it.
     pub(crate) delivery_error: Option<(i64, String)>,
     pub(crate) chats: HashMap<i64, Chat>,
-    pub(crate) blocked: HashSet<i64>,
+    /// `User` objects of everyone the bot has seen (in updates or set up by tests), by id.
+    pub(crate) users: HashMap<i64, Value>,
     pub(crate) files: HashMap<String, StoredFile>,
     /// Cloud `file_path` → `file_id`.
     pub(crate) paths: HashMap<String, String>,
@@ -98,6 +121,8 @@ impl Book {
     fn new(bot: Value) -> Self {
         Self {
             bot,
+            privacy_mode: true,
+            can_join_groups: true,
             next_update_id: 1,
             queue: VecDeque::new(),
             allowed_updates: None,
@@ -105,7 +130,7 @@ impl Book {
             webhook: None,
             delivery_error: None,
             chats: HashMap::new(),
-            blocked: HashSet::new(),
+            users: HashMap::new(),
             files: HashMap::new(),
             paths: HashMap::new(),
             next_file_number: 1,
@@ -125,30 +150,64 @@ impl Book {
 /// One chat as the fake knows it.
 #[derive(Debug)]
 pub(crate) struct Chat {
+    pub(crate) id: i64,
     /// The `Chat` object (from the latest update seen in it, or a minimal one).
     pub(crate) info: Value,
     pub(crate) next_message_id: i64,
     /// Messages the bot sent, in order.
     pub(crate) messages: Vec<StoredMessage>,
-    /// Ids of incoming (user) messages → deleted by the bot.
-    pub(crate) incoming: HashMap<i64, bool>,
+    /// Messages users posted (delivered to the bot or not), by id.
+    pub(crate) incoming: HashMap<i64, Incoming>,
+    /// Group members' statuses by user id (groups only).
+    pub(crate) members: HashMap<i64, MemberStatus>,
+    /// The bot's own status (groups only).
+    pub(crate) bot_status: MemberStatus,
+    /// The supergroup a basic group became.
+    pub(crate) migrated_to: Option<i64>,
+}
+
+/// A message a user posted, as the fake completed it.
+#[derive(Debug, Clone)]
+pub(crate) struct Incoming {
+    pub(crate) message: Value,
+    pub(crate) deleted: bool,
 }
 
 impl Chat {
-    fn new(chat_id: i64) -> Self {
-        let kind = if chat_id > 0 {
-            "private"
-        } else if chat_id.to_string().starts_with("-100") {
-            "supergroup"
-        } else {
-            "group"
-        };
+    pub(crate) fn new(chat_id: i64) -> Self {
         Self {
-            info: json!({"id": chat_id, "type": kind}),
+            id: chat_id,
+            info: json!({"id": chat_id, "type": super::chat::kind_of(chat_id)}),
             next_message_id: 1,
             messages: Vec::new(),
             incoming: HashMap::new(),
+            members: HashMap::new(),
+            bot_status: MemberStatus::Member,
+            migrated_to: None,
         }
+    }
+
+    /// `private`, `group`, `supergroup` or `channel`.
+    pub(crate) fn kind(&self) -> &'static str {
+        chat_kind(&self.info, self.id)
+    }
+
+    /// The `Message` object of live message `message_id` (the bot's or a user's), without its
+    /// own `reply_to_message`, as Telegram nests it in a reply.
+    pub(crate) fn replied(&self, message_id: i64, bot: &Value) -> Option<Value> {
+        let mut message = match self.incoming.get(&message_id) {
+            Some(incoming) if !incoming.deleted => incoming.message.clone(),
+            Some(_) => return None,
+            None => self
+                .messages
+                .iter()
+                .find(|m| m.message_id == message_id && !m.deleted)
+                .map(|m| m.to_json(bot, &self.info))?,
+        };
+        if let Some(object) = message.as_object_mut() {
+            object.remove("reply_to_message");
+        }
+        Some(message)
     }
 
     pub(crate) fn allocate_message_id(&mut self) -> i64 {
@@ -174,8 +233,10 @@ pub(crate) struct StoredMessage {
     pub(crate) rendered: Option<Rendered>,
     pub(crate) caption: Option<String>,
     pub(crate) caption_rendered: Option<Rendered>,
-    pub(crate) document: Option<Upload>,
+    pub(crate) document: Option<BotDocument>,
     pub(crate) document_json: Option<Value>,
+    /// The message it replies to, as the Bot API nests it.
+    pub(crate) reply_to: Option<Value>,
     pub(crate) reply_markup: Option<Value>,
     pub(crate) invoice: Option<Value>,
     pub(crate) deleted: bool,
@@ -192,6 +253,9 @@ impl StoredMessage {
             "chat": chat,
             "date": self.date,
         });
+        if let Some(replied) = &self.reply_to {
+            message["reply_to_message"] = replied.clone();
+        }
         if let Some(edit_date) = self.edit_date {
             message["edit_date"] = json!(edit_date);
         }
@@ -231,6 +295,16 @@ impl StoredMessage {
             document: self.document.clone(),
             caption: self.caption.clone(),
             reply_markup: self.reply_markup.clone(),
+            buttons: self
+                .reply_markup
+                .as_ref()
+                .map(keyboard::buttons)
+                .unwrap_or_default(),
+            reply_to_message_id: self
+                .reply_to
+                .as_ref()
+                .and_then(|replied| replied.get("message_id"))
+                .and_then(Value::as_i64),
             invoice: self.invoice.clone(),
             deleted: self.deleted,
             edits: self.edits,
@@ -314,196 +388,5 @@ impl Book {
             file_unique_id: unique_id,
             file_size: size,
         }
-    }
-
-    /// Completes an incoming update (ids, known message state) and registers what it carries
-    /// (chats, callback and pre-checkout queries, charges). Does not queue it.
-    pub(crate) fn accept_update(&mut self, mut update: Value) -> Value {
-        let Some(object) = update.as_object_mut() else {
-            // Only tests build updates; a non-object is a bug in the test, documented on
-            // `push_update`/`register_update` as their panic condition.
-            panic!("an Update must be a JSON object, got {update}");
-        };
-        match object.get("update_id").and_then(Value::as_i64) {
-            Some(id) => self.next_update_id = self.next_update_id.max(id + 1),
-            None => {
-                object.insert("update_id".to_owned(), json!(self.next_update_id));
-                self.next_update_id += 1;
-            }
-        }
-
-        for key in ["message", "edited_message"] {
-            let Some(message) = object.get_mut(key).and_then(Value::as_object_mut) else {
-                continue;
-            };
-            let Some(chat_id) = message
-                .get("chat")
-                .and_then(|chat| chat.get("id"))
-                .and_then(Value::as_i64)
-            else {
-                continue;
-            };
-            let chat_info = message.get("chat").cloned();
-            let chat = self
-                .chats
-                .entry(chat_id)
-                .or_insert_with(|| Chat::new(chat_id));
-            if let Some(info) = chat_info {
-                chat.info = info;
-            }
-            let message_id = match message.get("message_id").and_then(Value::as_i64) {
-                Some(id) => {
-                    chat.next_message_id = chat.next_message_id.max(id + 1);
-                    id
-                }
-                None => {
-                    let id = chat.allocate_message_id();
-                    message.insert("message_id".to_owned(), json!(id));
-                    id
-                }
-            };
-            chat.incoming.entry(message_id).or_insert(false);
-
-            if let Some(payment) = message.get("successful_payment")
-                && let Some(charge_id) = payment
-                    .get("telegram_payment_charge_id")
-                    .and_then(Value::as_str)
-            {
-                let user = message.get("from").cloned().unwrap_or(Value::Null);
-                let user_id = user.get("id").and_then(Value::as_i64).unwrap_or(chat_id);
-                let charge = Charge {
-                    user,
-                    user_id,
-                    total_amount: payment
-                        .get("total_amount")
-                        .and_then(Value::as_i64)
-                        .unwrap_or(0),
-                    payload: payment
-                        .get("invoice_payload")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    refunded: false,
-                };
-                self.charges.entry(charge_id.to_owned()).or_insert(charge);
-            }
-        }
-
-        if let Some(query) = object
-            .get_mut("callback_query")
-            .and_then(Value::as_object_mut)
-        {
-            if let Some(id) = query.get("id").and_then(Value::as_str) {
-                self.callback_queries.entry(id.to_owned()).or_insert(false);
-            }
-            let target = query.get("message").and_then(|message| {
-                let chat_id = message.get("chat")?.get("id")?.as_i64()?;
-                let message_id = message.get("message_id")?.as_i64()?;
-                Some((chat_id, message_id))
-            });
-            if let Some((chat_id, message_id)) = target
-                && let Some(chat) = self.chats.get(&chat_id)
-                && let Some(stored) = chat
-                    .messages
-                    .iter()
-                    .find(|m| m.message_id == message_id && !m.deleted)
-            {
-                query.insert("message".to_owned(), stored.to_json(&self.bot, &chat.info));
-            }
-        }
-
-        if let Some(id) = object
-            .get("pre_checkout_query")
-            .and_then(|query| query.get("id"))
-            .and_then(Value::as_str)
-        {
-            self.pre_checkouts
-                .entry(id.to_owned())
-                .or_insert(PreCheckout {
-                    pushed: Instant::now(),
-                    answered: false,
-                });
-        }
-        update
-    }
-
-    /// Completes `update` and queues it for `getUpdates`; returns its `update_id`.
-    pub(crate) fn queue_update(&mut self, update: Value) -> i64 {
-        let update = self.accept_update(update);
-        let update_id = update
-            .get("update_id")
-            .and_then(Value::as_i64)
-            .unwrap_or_default();
-        let at = self
-            .queue
-            .iter()
-            .position(|queued| {
-                queued
-                    .get("update_id")
-                    .and_then(Value::as_i64)
-                    .unwrap_or_default()
-                    > update_id
-            })
-            .unwrap_or(self.queue.len());
-        self.queue.insert(at, update);
-        update_id
-    }
-
-    /// A refund's service message, queued in the payer's private chat.
-    pub(crate) fn queue_refund_message(&mut self, charge_id: &str) {
-        let Some(charge) = self.charges.get(charge_id).cloned() else {
-            return;
-        };
-        let chat = self.chat_info(charge.user_id);
-        let user = if charge.user.is_object() {
-            charge.user.clone()
-        } else {
-            json!({"id": charge.user_id, "is_bot": false, "first_name": ""})
-        };
-        let message =
-            update::refunded_payment(chat, user, charge.total_amount, &charge.payload, charge_id);
-        self.queue_update(message);
-    }
-}
-
-/// The fake never sends these to pollers unless asked for explicitly.
-const OPT_IN_UPDATES: &[&str] = &["chat_member", "message_reaction", "message_reaction_count"];
-
-impl Book {
-    /// Applies `getUpdates`' `offset`: everything below a positive offset is confirmed; a
-    /// negative one keeps only the last `-offset` updates.
-    pub(crate) fn confirm(&mut self, offset: i64) {
-        if offset > 0 {
-            self.queue.retain(|update| {
-                update
-                    .get("update_id")
-                    .and_then(Value::as_i64)
-                    .unwrap_or_default()
-                    >= offset
-            });
-        } else if offset < 0 {
-            let keep = usize::try_from(offset.unsigned_abs()).unwrap_or(usize::MAX);
-            while self.queue.len() > keep {
-                self.queue.pop_front();
-            }
-        }
-    }
-
-    /// Drops updates of kinds the bot did not ask for and returns up to `limit` of the rest.
-    pub(crate) fn batch(&mut self, limit: usize) -> Vec<Value> {
-        let allowed = self.allowed_updates.clone().unwrap_or_default();
-        self.queue.retain(|update| {
-            let kind = update
-                .as_object()
-                .and_then(|object| object.keys().find(|key| *key != "update_id"))
-                .map(String::as_str)
-                .unwrap_or_default();
-            if allowed.is_empty() {
-                !OPT_IN_UPDATES.contains(&kind)
-            } else {
-                allowed.iter().any(|name| name == kind)
-            }
-        });
-        self.queue.iter().take(limit).cloned().collect()
     }
 }

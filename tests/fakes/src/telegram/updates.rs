@@ -18,13 +18,20 @@ const WEBHOOK_CONFLICT: &str = "can't use getUpdates method while webhook is act
 const POLLER_CONFLICT: &str =
     "terminated by other getUpdates request; make sure that only one bot instance is running";
 
+/// `getMe`: the bot's `User` with the capability flags only `getMe` returns, in the order the
+/// Bot API server writes them.
 pub(crate) fn get_me(shared: &Shared) -> Answer {
+    let book = shared.book();
     let mut me = shared.bot.clone();
-    me["can_join_groups"] = json!(true);
-    me["can_read_all_group_messages"] = json!(false);
+    me["can_join_groups"] = json!(book.can_join_groups);
+    me["can_read_all_group_messages"] = json!(!book.privacy_mode);
     me["supports_inline_queries"] = json!(false);
+    me["supports_guest_queries"] = json!(false);
     me["can_connect_to_business"] = json!(false);
     me["has_main_web_app"] = json!(false);
+    me["has_topics_enabled"] = json!(false);
+    me["allows_users_to_create_topics"] = json!(false);
+    me["can_manage_bots"] = json!(false);
     me.into()
 }
 

@@ -1,17 +1,17 @@
 //! The `/v1/audio/transcriptions` handler.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::body::{self, invalid_request, is_gpt4o};
+use super::body::{self, is_gpt4o};
 use super::fake::Shared;
 use super::{OpenAiAsrCall, TranscriptionReply};
-use crate::recording::Recorded;
+use crate::openai::auth;
+use crate::openai::error::{self, invalid_request};
 use crate::server;
 
 /// Upload ceiling of the OpenAI transcription endpoint.
@@ -40,16 +40,6 @@ pub(crate) async fn transcribe(State(shared): State<Arc<Shared>>, request: Reque
         Ok((content_type, text)) => server::text(200, content_type, text),
         Err((status, json)) => server::json(status, &json),
     }
-}
-
-fn mask(key: &str) -> String {
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() <= 8 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
 }
 
 async fn read_form(request: Request) -> Result<Form, (u16, Value)> {
@@ -85,29 +75,7 @@ async fn read_form(request: Request) -> Result<Form, (u16, Value)> {
 }
 
 async fn answer(shared: &Shared, request: Request) -> Result<(&'static str, String), (u16, Value)> {
-    match server::bearer(request.headers()) {
-        None => {
-            return Err((
-                401,
-                invalid_request(
-                    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username. You can obtain an API key from https://platform.openai.com/account/api-keys.",
-                    None,
-                    None,
-                ),
-            ));
-        }
-        Some(key) if key != shared.api_key => {
-            let message = format!(
-                "Incorrect API key provided: {}. You can find your API key at https://platform.openai.com/account/api-keys.",
-                mask(&key)
-            );
-            return Err((
-                401,
-                invalid_request(&message, None, Some("invalid_api_key")),
-            ));
-        }
-        Some(_) => {}
-    }
+    auth::check(Some(&shared.api_key), request.headers())?;
     let content_type = request
         .headers()
         .get(CONTENT_TYPE)
@@ -139,7 +107,7 @@ async fn answer(shared: &Shared, request: Request) -> Result<(&'static str, Stri
             "Maximum content size limit ({MAX_UPLOAD}) exceeded ({} bytes read)",
             audio.len()
         );
-        return Err((413, body::error(&message, "server_error", None, None)));
+        return Err((413, error::body(&message, "server_error", None, None)));
     }
     let Some(model) = form.model.filter(|model| !model.is_empty()) else {
         return Err((
@@ -147,13 +115,8 @@ async fn answer(shared: &Shared, request: Request) -> Result<(&'static str, Stri
             invalid_request("you must provide a model parameter", None, None),
         ));
     };
-    if !shared.book().models.contains(&model) {
-        let message =
-            format!("The model `{model}` does not exist or you do not have access to it.");
-        return Err((
-            404,
-            invalid_request(&message, None, Some("model_not_found")),
-        ));
+    if !shared.transcriptions.knows(&model) {
+        return Err(error::model_not_found(&model));
     }
     let extension = file_name
         .rsplit_once('.')
@@ -206,33 +169,23 @@ async fn answer(shared: &Shared, request: Request) -> Result<(&'static str, Stri
         temperature,
     };
 
-    let _in_flight = shared.flight.enter();
-    let started = Instant::now();
-    let (latency, failure, script) = {
-        let mut book = shared.book();
-        (
-            book.latency,
-            book.failures.pop_front(),
-            Arc::clone(&book.script),
-        )
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let reply = match failure {
-        Some(error) => TranscriptionReply::Error(error),
-        None => script(&call),
-    };
-    let outcome = match &reply {
-        TranscriptionReply::Text(text) => Ok(body::transcript(&call, text)),
-        TranscriptionReply::Error(error) => Err(error.render(&call.model)),
-    };
-    let status = outcome.as_ref().map_or_else(|(status, _)| *status, |_| 200);
-    shared.book().calls.push(Recorded {
-        call,
-        started,
-        finished: Instant::now(),
-        status,
-    });
+    let (_, outcome) = shared
+        .transcriptions
+        .answer(call, |call, reply| {
+            let outcome = match reply {
+                TranscriptionReply::Text(text) => Ok(body::transcript(call, &text, None)),
+                TranscriptionReply::Segments(segments) => Ok(body::transcript(
+                    call,
+                    &body::joined(&segments),
+                    Some(&segments),
+                )),
+                TranscriptionReply::Error(error) => Err(error.render(&call.model)),
+            };
+            (
+                outcome.as_ref().map_or_else(|(status, _)| *status, |_| 200),
+                outcome,
+            )
+        })
+        .await;
     outcome
 }

@@ -1,0 +1,55 @@
+//! Rows for store tests: users with a balance, voice media, new jobs.
+
+use scribe_core::billing::Reason;
+use scribe_core::media::{Media, MediaKind};
+use scribe_store::{NewJob, Store};
+
+/// A voice note of `duration` seconds.
+pub fn voice(duration: i64) -> Media {
+    Media {
+        kind: MediaKind::Voice,
+        file_id: "file".into(),
+        file_unique_id: "uniq".into(),
+        file_size: Some(1000),
+        duration: Some(duration),
+        mime_type: Some("audio/ogg".into()),
+        file_name: None,
+    }
+}
+
+/// A job for update (and message) `update_id` of `user_id` in their private chat, no per-user
+/// limit.
+pub fn new_job(update_id: i64, user_id: i64, media: Media) -> NewJob {
+    NewJob {
+        bot: "test".into(),
+        update_id,
+        user_id,
+        chat_id: user_id,
+        message_id: update_id,
+        media,
+        trace_id: "t".into(),
+        unknown_duration_cap: 4 * 3600,
+        max_active: None,
+    }
+}
+
+/// Creates user `id` with `seconds` of balance (an admin credit).
+pub async fn user_with(store: &Store, id: i64, seconds: i64) {
+    let (_, created) = store
+        .touch_user(id, "Ann", Some("ann"), Some("ru"))
+        .await
+        .expect("touch");
+    assert!(created);
+    if seconds > 0 {
+        store
+            .adjust_balance(
+                id,
+                Reason::AdminCredit,
+                &format!("seed:{id}"),
+                seconds,
+                None,
+            )
+            .await
+            .expect("credit");
+    }
+}

@@ -1,0 +1,69 @@
+//! Running one transcription job from the jobs queue: claim the row (a finished job is
+//! acknowledged without work, a stale one is taken over, one that used up its attempts — however
+//! they ended — is failed), run it ([`run`]), and finish the delivery with what came of it
+//! ([`outcome`]).
+
+mod error;
+mod outcome;
+mod run;
+
+use std::time::Duration;
+
+use scribe_core::telemetry::chain;
+use scribe_core::time::now_millis;
+use scribe_queue::Delivery;
+use scribe_store::Claim;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+pub use error::{Error, Verdict};
+
+use crate::context::Context;
+use crate::messages::TranscribeJob;
+
+/// Handles one delivery of the jobs queue and finishes it. `hard_stop` fires when the shutdown
+/// grace period is over: the job is then handed back to the queue.
+pub async fn handle(ctx: &Context, delivery: Delivery, hard_stop: CancellationToken) {
+    let Some(message) = TranscribeJob::from_bytes(&delivery.payload) else {
+        tracing::error!("job message is not valid; dead-lettering it");
+        ctx.metrics.dead_letters.inc();
+        finish(delivery.dead_letter().await);
+        return;
+    };
+    let span = tracing::info_span!("job", bot = %ctx.bot.name, job_id = message.job_id, trace_id = %delivery.trace_id);
+    async move {
+        let stale_before =
+            now_millis() - i64::try_from(ctx.jobs.stale_after.as_millis()).unwrap_or(i64::MAX);
+        match ctx
+            .store
+            .claim_job(message.job_id, &ctx.worker_id, stale_before)
+            .await
+        {
+            Ok(Claim::Run(job)) if job.attempts > i64::from(ctx.jobs.max_attempts) => {
+                outcome::exhausted(ctx, &job, delivery).await;
+            }
+            Ok(Claim::Run(job)) => run::run(ctx, job, delivery, hard_stop).await,
+            Ok(Claim::Finished(job)) => {
+                tracing::info!(state = %job.state, "job already finished; acknowledging");
+                finish(delivery.ack().await);
+            }
+            Ok(Claim::Busy) => finish(delivery.retry_later(ctx.jobs.stale_after).await),
+            Ok(Claim::Missing) => {
+                tracing::warn!("job row not found; dropping the message");
+                finish(delivery.ack().await);
+            }
+            Err(error) => {
+                tracing::warn!(error = %chain(&error), "store unavailable; job will be retried");
+                finish(delivery.retry_later(Duration::from_secs(5)).await);
+            }
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+fn finish(result: scribe_queue::Result<()>) {
+    if let Err(error) = result {
+        tracing::warn!(error = %chain(&error), "could not finish the delivery; the broker will redeliver");
+    }
+}

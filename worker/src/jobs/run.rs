@@ -1,0 +1,326 @@
+//! One attempt at a claimed job: download → probe and analyse → set the hold to the decoded
+//! length → recognise → format → keep the text with the job → deliver it part by part → charge.
+//! A job found `delivering` (its worker died while sending) skips straight to sending what is
+//! missing. The attempt runs under a deadline, with a heartbeat that lives exactly as long as
+//! the attempt (a panic ends both), and stops when the job is taken over or the process must
+//! hand it back.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use scribe_core::billing::billable_seconds;
+use scribe_core::i18n::{Lang, Stage};
+use scribe_core::telemetry::chain;
+use scribe_queue::Delivery;
+use scribe_store::{self as store, Job, JobState, JobStats, User};
+use scribe_telegram as telegram;
+use tokio_util::sync::CancellationToken;
+
+use super::error::Error;
+use super::outcome;
+use crate::context::Context;
+use crate::delivery::{self, Recipient};
+use crate::pipeline::Hints;
+use crate::progress::{Progress, Target};
+
+fn millis(since: Instant) -> i64 {
+    i64::try_from(since.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+struct InFlight<'a>(&'a Context);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.jobs_in_flight.dec();
+    }
+}
+
+pub(super) async fn run(ctx: &Context, job: Job, delivery: Delivery, hard_stop: CancellationToken) {
+    ctx.metrics.jobs_in_flight.inc();
+    let _in_flight = InFlight(ctx);
+    if job.attempts == 1 {
+        ctx.metrics
+            .queue_wait_seconds
+            .get_or_create(&[("queue", "jobs")])
+            .observe(delivery.waited_seconds());
+    }
+    let user = match ctx.store.user(job.user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) | Err(_) => {
+            if let Err(e) = ctx.store.requeue_job(job.id, &ctx.worker_id).await {
+                tracing::warn!(error = %chain(&e), "could not hand the job back");
+            }
+            super::finish(delivery.retry_later(Duration::from_secs(5)).await);
+            return;
+        }
+    };
+    let lang = ctx.lang_of(&user);
+    let progress = (job.state == JobState::Running).then(|| {
+        Progress::start(Target {
+            telegram: ctx.telegram.clone(),
+            metrics: ctx.metrics.clone(),
+            throttle: ctx.throttle.clone(),
+            interval: ctx.delivery.progress_interval,
+            chat_id: job.chat_id,
+            message_id: job.status_message_id,
+            lang,
+        })
+    });
+    let started = Instant::now();
+    let attempt = async {
+        match job.state {
+            JobState::Delivering => resume(ctx, &job, &user, lang).await,
+            _ => process(ctx, &job, &user, lang, progress).await,
+        }
+    };
+    // The heartbeat is polled by this task, not spawned: whatever ends the attempt (success,
+    // error, panic, shutdown) ends the heartbeat with it.
+    let result = tokio::select! {
+        r = AssertUnwindSafe(attempt).catch_unwind() => r.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Error::Panicked(what))
+        }),
+        () = hard_stop.cancelled() => Err(Error::Interrupted),
+        taken = heartbeat(ctx, job.id) => Err(taken),
+    };
+    match result {
+        Ok(mut stats) => {
+            stats.total_ms = Some(millis(started));
+            ctx.metrics.stage("total", started.elapsed().as_secs_f64());
+            outcome::completed(ctx, &job, &user, lang, stats, delivery).await;
+        }
+        Err(error) => outcome::failed(ctx, &job, lang, error, delivery).await,
+    }
+}
+
+/// Beats until the job is not ours any more; then says so.
+async fn heartbeat(ctx: &Context, job_id: i64) -> Error {
+    let mut tick = tokio::time::interval(ctx.jobs.heartbeat);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match ctx.store.heartbeat(job_id, &ctx.worker_id).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!("job was taken over or finished by someone else; stopping");
+                return Error::TakenOver;
+            }
+            Err(error) => tracing::warn!(error = %chain(&error), "heartbeat failed"),
+        }
+    }
+}
+
+/// `fut`, or [`Error::Deadline`] once `limit` has passed.
+async fn within<T>(
+    limit: Duration,
+    fut: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    tokio::time::timeout(limit, fut)
+        .await
+        .unwrap_or(Err(Error::Deadline(limit)))
+}
+
+async fn process(
+    ctx: &Context,
+    job: &Job,
+    user: &User,
+    lang: Lang,
+    progress: Option<Progress>,
+) -> Result<JobStats, Error> {
+    let Some(progress) = progress else {
+        return Err(Error::Io(std::io::Error::other("no progress display")));
+    };
+    let stages = progress.sender().clone();
+    let claimed = job.reported_seconds as f64;
+    let work = tempfile::Builder::new()
+        .prefix("scribe-job-")
+        .tempdir_in(&ctx.pipeline.config().temp_dir)
+        .map_err(Error::Io)?;
+
+    // Ends every subprocess of this attempt when the attempt ends, however it ends.
+    let cancel = CancellationToken::new();
+    let _cancel_on_exit = cancel.clone().drop_guard();
+
+    // Before the real length is known, the deadline follows what the file claims.
+    let (input, analysis, download_ms, prepare_ms) = within(ctx.jobs.deadline(claimed), async {
+        stages.send_replace(Stage::Downloading);
+        let started = Instant::now();
+        let input = download(ctx, job, work.path()).await?;
+        let download_ms = millis(started);
+        ctx.metrics
+            .stage("download", started.elapsed().as_secs_f64());
+        stages.send_replace(Stage::Preparing);
+        let started = Instant::now();
+        let analysis = ctx.pipeline.analyse(input.path(), &cancel).await?;
+        hold_decoded(ctx, job, analysis.seconds).await?;
+        Ok((input, analysis, download_ms, millis(started)))
+    })
+    .await?;
+
+    // Now the deadline follows the decoded length.
+    let deadline = ctx.jobs.deadline(analysis.seconds);
+    let hints = Hints {
+        language: user.asr_language.as_deref(),
+        context: None,
+    };
+    let (recognised, formatted) = within(deadline, async {
+        let recognised = ctx
+            .pipeline
+            .recognise(input.path(), &analysis, hints, &stages, &cancel)
+            .await?;
+        stages.send_replace(Stage::Formatting);
+        let formatted = ctx.pipeline.format(&recognised.text).await;
+        Ok((recognised, formatted))
+    })
+    .await?;
+    drop(work);
+
+    stages.send_replace(Stage::Sending);
+    progress.finish().await;
+    if !ctx
+        .store
+        .begin_delivery(job.id, &ctx.worker_id, &formatted.text)
+        .await?
+    {
+        return Err(Error::TakenOver);
+    }
+    let audio_seconds = billable_seconds(analysis.seconds);
+    let started = Instant::now();
+    within(
+        deadline,
+        send(ctx, job, user, lang, &formatted.text, audio_seconds, 0),
+    )
+    .await?;
+    ctx.metrics
+        .stage("deliver", started.elapsed().as_secs_f64());
+    tracing::info!(chunks = recognised.chunks, method = ?recognised.method, formatter = %formatted.formatter, "job delivered");
+    Ok(JobStats {
+        audio_seconds: Some(audio_seconds),
+        chunks: i64::try_from(recognised.chunks).ok(),
+        formatter: Some(formatted.formatter),
+        download_ms: Some(download_ms),
+        prepare_ms: Some(prepare_ms),
+        asr_ms: Some(recognised.asr_ms),
+        llm_ms: Some(formatted.llm_ms),
+        deliver_ms: Some(millis(started)),
+        total_ms: None,
+    })
+}
+
+/// A job whose worker died while sending: send what is missing, nothing twice.
+async fn resume(ctx: &Context, job: &Job, user: &User, lang: Lang) -> Result<JobStats, Error> {
+    let text = job.result_text.as_deref().unwrap_or_default();
+    let audio_seconds = job.held_seconds;
+    let already = usize::try_from(job.delivered_parts).unwrap_or(0);
+    tracing::info!(already, "resuming an interrupted delivery");
+    let started = Instant::now();
+    within(
+        ctx.jobs.deadline(audio_seconds as f64),
+        send(ctx, job, user, lang, text, audio_seconds, already),
+    )
+    .await?;
+    Ok(JobStats {
+        audio_seconds: Some(audio_seconds),
+        deliver_ms: Some(millis(started)),
+        ..JobStats::default()
+    })
+}
+
+/// Sends the parts of `text` from `from` on, recording each one as it goes out.
+async fn send(
+    ctx: &Context,
+    job: &Job,
+    user: &User,
+    lang: Lang,
+    text: &str,
+    audio_seconds: i64,
+    from: usize,
+) -> Result<(), Error> {
+    let settings = user.settings();
+    let parts = delivery::plan(
+        text,
+        &settings,
+        ctx.delivery.file_threshold_chars,
+        lang,
+        audio_seconds,
+    );
+    let recipient = Recipient {
+        telegram: &ctx.telegram,
+        backoff: ctx.telegram_backoff,
+        chat_id: job.chat_id,
+        reply_to: job.message_id,
+        status_message_id: job.status_message_id,
+    };
+    for (i, part) in parts.iter().enumerate().skip(from) {
+        recipient.send(part).await?;
+        let sent = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        if !ctx.store.delivered(job.id, &ctx.worker_id, sent).await? {
+            return Err(Error::TakenOver);
+        }
+    }
+    tracing::debug!(shape = delivery::shape(&parts), parts = parts.len(), "sent");
+    Ok(())
+}
+
+/// Fetches the file (or finds it on a local Bot API server's disk).
+async fn download(ctx: &Context, job: &Job, dir: &Path) -> Result<telegram::Downloaded, Error> {
+    let file = ctx
+        .telegram_backoff
+        .run(|_| ctx.telegram.get_file(&job.file_id), |_| {})
+        .await
+        .map_err(|e| {
+            if e.is_file_too_big() {
+                Error::TooLarge
+            } else {
+                Error::Telegram(e)
+            }
+        })?;
+
+    if file
+        .file_size
+        .is_some_and(|s| u64::try_from(s).unwrap_or(0) > ctx.delivery.max_file_bytes)
+    {
+        return Err(Error::TooLarge);
+    }
+    let Some(path) = file.file_path else {
+        return Err(Error::TooLarge);
+    };
+    let dest = dir.join("input");
+    match ctx
+        .telegram_backoff
+        .run(|_| ctx.telegram.download(&path, &dest), |_| {})
+        .await
+    {
+        Err(telegram::Error::LocalPath) => Err(Error::LocalPath),
+        other => Ok(other?),
+    }
+}
+
+/// Makes the job's hold exactly the decoded length; a longer file than the hold covers needs
+/// the balance for the difference first.
+async fn hold_decoded(ctx: &Context, job: &Job, duration: f64) -> Result<(), Error> {
+    let seconds = billable_seconds(duration);
+    match ctx
+        .store
+        .set_job_hold(job.id, &ctx.worker_id, seconds)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(store::Error::Insufficient { balance, .. }) => {
+            let held = ctx.store.job(job.id).await?.map_or(0, |j| j.held_seconds);
+            Err(Error::Insufficient {
+                balance: balance + held,
+                needed: seconds,
+            })
+        }
+        Err(store::Error::NotFound(_)) => Err(Error::TakenOver),
+        Err(e) => Err(e.into()),
+    }
+}
