@@ -56,7 +56,8 @@ pub async fn webhook() -> Result<()> {
     Ok(())
 }
 
-/// `scribe worker`.
+/// `scribe worker`. `/healthz` answers from the start, before migrations run (a long migration
+/// must not fail the liveness or startup probe); `/readyz` waits for the store.
 pub async fn worker(queues: Queues) -> Result<()> {
     let mut env = Env::from_process();
     let process = ProcessConfig::from_env(&mut env);
@@ -67,7 +68,6 @@ pub async fn worker(queues: Queues) -> Result<()> {
         startup::check_tools()?;
     }
     let shutdown = startup::begin(&process);
-    let store = startup::open_store(&settings.store).await?;
     let worker_id = startup::worker_id();
     let rabbit = RabbitQueue::new(rabbit::Settings {
         url: broker.url,
@@ -79,6 +79,22 @@ pub async fn worker(queues: Queues) -> Result<()> {
     });
     let queue: Arc<dyn Queue> = Arc::new(rabbit.clone());
     let (metrics, registry) = Metrics::new(&settings.bot.name);
+    let opened = startup::OpenedStore::default();
+    let ops = Ops::new(
+        registry,
+        vec![opened.check(), startup::queue_check(queue.clone())],
+        shutdown.clone(),
+    );
+    let server = startup::serve(&process, ops::router(ops), shutdown.clone()).await?;
+    let store = match startup::open_store(&settings.store).await {
+        Ok(store) => store,
+        Err(e) => {
+            shutdown.cancel();
+            let _ = server.await;
+            return Err(e.into());
+        }
+    };
+    opened.set(store.clone());
     let Handlers { ctx, .. } = Handlers::build(
         settings,
         store.clone(),
@@ -88,15 +104,6 @@ pub async fn worker(queues: Queues) -> Result<()> {
         &shutdown,
     )
     .await?;
-    let ops = Ops::new(
-        registry,
-        vec![
-            startup::store_check(store.clone()),
-            startup::queue_check(queue),
-        ],
-        shutdown.clone(),
-    );
-    let server = startup::serve(&process, ops::router(ops), shutdown.clone()).await?;
     tracing::info!(bot = %ctx.bot.name, ?queues, "scribe worker");
     scribe_worker::run(
         ctx,

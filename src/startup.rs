@@ -194,6 +194,32 @@ pub fn store_check(store: Store) -> Check {
     })
 }
 
+/// The store once it is open (after migrations): until then `/readyz` says it is unavailable.
+#[derive(Clone, Default)]
+pub struct OpenedStore(Arc<std::sync::OnceLock<Store>>);
+
+impl OpenedStore {
+    /// The store is open.
+    pub fn set(&self, store: Store) {
+        // Set once, right after opening; a second call would find the same store there.
+        let _ = self.0.set(store);
+    }
+
+    /// `/readyz` asks the database, once there is one.
+    pub fn check(&self) -> Check {
+        let opened = self.clone();
+        Check::new("store", move || {
+            let store = opened.0.get().cloned();
+            async move {
+                match store {
+                    Some(store) => store.ping().await,
+                    None => false,
+                }
+            }
+        })
+    }
+}
+
 /// `/readyz` asks the queue.
 pub fn queue_check(queue: Arc<dyn Queue>) -> Check {
     Check::new("queue", move || {

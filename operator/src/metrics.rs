@@ -1,14 +1,31 @@
-//! The operator's metrics, `scribe_operator_*`. Label values come from closed sets: a
-//! reconcile's outcome and an error's static reason, never a message or an object name.
+//! The operator's metrics, `scribe_operator_*`. Label values come from closed sets (a
+//! reconcile's outcome, an error's static reason, a condition status) or name a bot: the
+//! readiness gauge has one series per bot and status, in the manner of cert-manager's
+//! `certmanager_certificate_ready_status`, and forgets a bot when it is deleted.
 
 use std::time::Instant;
 
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::conditions::State;
+
 type L1 = [(&'static str, &'static str); 1];
+
+/// One series of the readiness gauge. `bot_namespace`, not `namespace`: Prometheus sets
+/// `namespace` to the scraped operator's own.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BotStatus {
+    bot_namespace: String,
+    bot: String,
+    condition: String,
+}
+
+const STATES: [State; 3] = [State::True, State::False, State::Unknown];
 
 /// What one reconcile did (the `result` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +56,7 @@ pub struct Metrics {
     reconciles: Family<L1, Counter>,
     failures: Family<L1, Counter>,
     duration: Histogram,
+    ready: Family<BotStatus, Gauge>,
 }
 
 impl Metrics {
@@ -51,6 +69,7 @@ impl Metrics {
             failures: Family::default(),
             // 5 ms … ~80 s
             duration: Histogram::new(exponential_buckets(0.005, 2.0, 15)),
+            ready: Family::default(),
         };
         registry.register(
             "reconciles",
@@ -66,6 +85,11 @@ impl Metrics {
             "reconcile_duration_seconds",
             "Duration of one TranscriptionBot reconcile",
             metrics.duration.clone(),
+        );
+        registry.register(
+            "bot_ready_status",
+            "The Ready condition of each TranscriptionBot: 1 for its current status, 0 for the others",
+            metrics.ready.clone(),
         );
         (metrics, registry)
     }
@@ -89,6 +113,29 @@ impl Metrics {
         self.failures.get_or_create(&[("reason", reason)]).inc();
     }
 
+    /// Sets the readiness gauge of one bot to its `Ready` status.
+    pub fn bot_ready(&self, namespace: &str, bot: &str, ready: State) {
+        for state in STATES {
+            self.ready
+                .get_or_create(&status(namespace, bot, state))
+                .set(i64::from(state == ready));
+        }
+    }
+
+    /// Drops a deleted bot's series.
+    pub fn forget_bot(&self, namespace: &str, bot: &str) {
+        for state in STATES {
+            self.ready.remove(&status(namespace, bot, state));
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn ready_of(&self, namespace: &str, bot: &str, state: State) -> i64 {
+        self.ready
+            .get_or_create(&status(namespace, bot, state))
+            .get()
+    }
+
     #[cfg(test)]
     pub(crate) fn failures_of(&self, reason: &'static str) -> u64 {
         self.failures.get_or_create(&[("reason", reason)]).get()
@@ -99,6 +146,14 @@ impl Metrics {
         self.reconciles
             .get_or_create(&[("result", outcome.label())])
             .get()
+    }
+}
+
+fn status(namespace: &str, bot: &str, state: State) -> BotStatus {
+    BotStatus {
+        bot_namespace: namespace.to_owned(),
+        bot: bot.to_owned(),
+        condition: state.as_str().to_owned(),
     }
 }
 
@@ -124,6 +179,9 @@ mod tests {
         metrics.reconciled(Outcome::Unchanged);
         metrics.failed("TelegramUnavailable");
         drop(metrics.measure());
+        metrics.bot_ready("bots", "voice", State::False);
+        metrics.bot_ready("bots", "gone", State::True);
+        metrics.forget_bot("bots", "gone");
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodes");
         assert!(text.contains("scribe_operator_reconciles_total{result=\"unchanged\"} 1"));
@@ -131,5 +189,15 @@ mod tests {
             "scribe_operator_reconcile_failures_total{reason=\"TelegramUnavailable\"} 1"
         ));
         assert!(text.contains("scribe_operator_reconcile_duration_seconds_count 1"));
+        for (condition, value) in [("True", 0), ("False", 1), ("Unknown", 0)] {
+            let series = format!(
+                "scribe_operator_bot_ready_status{{bot_namespace=\"bots\",bot=\"voice\",condition=\"{condition}\"}} {value}"
+            );
+            assert!(text.contains(&series), "{series} in\n{text}");
+        }
+        assert!(
+            !text.contains("gone"),
+            "a deleted bot's series stay: {text}"
+        );
     }
 }

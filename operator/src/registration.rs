@@ -1,14 +1,22 @@
 //! The bot's registration with Telegram: the webhook (`setWebhook` with the generated secret
-//! token) and the command menu (`setMyCommands`, English and Russian), plus the fingerprint that
-//! tells whether Telegram must be called again.
+//! token) and the command menu (`setMyCommands`, English and Russian), the fingerprint that
+//! tells whether Telegram must be called again, and the reconcile step that asks Telegram how
+//! delivery goes and registers when needed.
 
+use k8s_openapi::jiff::Timestamp;
+use kube::runtime::events::EventType;
 use scribe_core::Secret;
 use scribe_core::commands::Command;
 use scribe_core::i18n::{Lang, command_description};
 use scribe_telegram::{self as telegram, BotCommand, Telegram};
+use url::Url;
 
-use crate::crd::TranscriptionBot;
+use crate::conditions::{self, Observed, State, reason};
+use crate::controller::Context;
+use crate::crd::{TranscriptionBot, TranscriptionBotStatus};
 use crate::digest::sha256_hex;
+use crate::error::{Error, Result, telegram_reason};
+use crate::webhook_health::{self, Fetched};
 
 /// Updates the bot handles; everything else is never sent to the webhook.
 pub const ALLOWED_UPDATES: [&str; 3] = ["message", "callback_query", "pre_checkout_query"];
@@ -78,7 +86,7 @@ pub fn fingerprint(api_url: &str, url: &str, token: &Secret, webhook_secret: &Se
 }
 
 /// Sets the webhook and both command menus.
-pub async fn register(
+pub async fn register_at(
     telegram: &Telegram,
     url: &str,
     webhook_secret: &Secret,
@@ -92,6 +100,122 @@ pub async fn register(
             .await?;
     }
     Ok(())
+}
+
+pub struct Registration {
+    pub condition: Observed,
+    /// `(url, fingerprint)` when Telegram was called and accepted.
+    pub registered: Option<(String, String)>,
+    /// What `getWebhookInfo` says about delivery, once registered.
+    pub health: Option<Observed>,
+    pub error: Option<scribe_telegram::Error>,
+}
+
+/// Asks Telegram how delivery goes; calls `setWebhook` (and the menus) only when the
+/// registration fingerprint differs from the stored one or Telegram holds another URL.
+pub async fn sync(
+    ctx: &Context,
+    bot: &TranscriptionBot,
+    token: Secret,
+    webhook_token: &Secret,
+    previous: &TranscriptionBotStatus,
+) -> Result<Registration> {
+    let url = webhook_url(bot);
+    let fingerprint = fingerprint(api_url(bot), &url, &token, webhook_token);
+    let registered = Observed::new(
+        conditions::WEBHOOK_REGISTERED,
+        State::True,
+        reason::REGISTERED,
+        format!("webhook registered at {url}"),
+    );
+    let telegram = client(ctx, bot, token)?;
+    let now = Timestamp::now().as_second();
+    if previous.registration.as_deref() == Some(fingerprint.as_str()) {
+        let fetched = webhook_health::fetch(&telegram).await;
+        let moved = matches!(&fetched, Fetched::Info(info) if info.url != url);
+        if !moved {
+            return Ok(Registration {
+                condition: registered,
+                registered: None,
+                health: Some(webhook_health::assess(&fetched, now)),
+                error: None,
+            });
+        }
+        ctx.publish(
+            bot,
+            EventType::Warning,
+            "WebhookMoved",
+            "Register",
+            format!("Telegram delivers this bot's updates elsewhere; registering {url} again"),
+        )
+        .await;
+    }
+    register(ctx, bot, &telegram, (url, fingerprint), webhook_token, now).await
+}
+
+/// Calls `setWebhook` and the menus, then asks how delivery goes.
+async fn register(
+    ctx: &Context,
+    bot: &TranscriptionBot,
+    telegram: &Telegram,
+    (url, fingerprint): (String, String),
+    webhook_token: &Secret,
+    now: i64,
+) -> Result<Registration> {
+    Ok(match register_at(telegram, &url, webhook_token).await {
+        Ok(()) => {
+            ctx.publish(
+                bot,
+                EventType::Normal,
+                "WebhookRegistered",
+                "Register",
+                format!("webhook registered at {url} and commands set"),
+            )
+            .await;
+            let fetched = webhook_health::fetch(telegram).await;
+            Registration {
+                condition: Observed::new(
+                    conditions::WEBHOOK_REGISTERED,
+                    State::True,
+                    reason::REGISTERED,
+                    format!("webhook registered at {url}"),
+                ),
+                registered: Some((url, fingerprint)),
+                health: Some(webhook_health::assess(&fetched, now)),
+                error: None,
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            ctx.publish(
+                bot,
+                EventType::Warning,
+                "WebhookRegistrationFailed",
+                "Register",
+                message.clone(),
+            )
+            .await;
+            Registration {
+                condition: Observed::new(
+                    conditions::WEBHOOK_REGISTERED,
+                    State::False,
+                    telegram_reason(&e),
+                    message,
+                ),
+                registered: None,
+                health: None,
+                error: Some(e),
+            }
+        }
+    })
+}
+
+/// A Bot API client for the bot's server.
+pub fn client(ctx: &Context, bot: &TranscriptionBot, token: Secret) -> Result<Telegram> {
+    let api_url = Url::parse(api_url(bot)).map_err(|_| Error::InvalidSpec {
+        field: "telegram.apiUrl",
+    })?;
+    Ok(Telegram::new(ctx.http.clone(), api_url, token))
 }
 
 #[cfg(test)]

@@ -32,7 +32,10 @@ CREDENTIAL_FIELDS = {
     (): ["rabbitmq", "database"],
     ("telegram",): ["tokenSecretRef"],
     ("dashscope",): ["apiKeySecretRef"],
+    ("gemini",): ["apiKeySecretRef"],
     ("fallback",): ["apiKeySecretRef"],
+    ("asr", "openai"): ["apiKeySecretRef"],
+    ("llm", "openai"): ["apiKeySecretRef"],
 }
 DROPPED_KEYWORDS = {"description", "default", "title"}
 
@@ -198,6 +201,8 @@ def values(check):
 
 # The only schemas that accept unknown keys, and why:
 OPEN_BY_DESIGN = (
+    # global: Helm passes it to every subchart; this chart reads none of it.
+    "/properties/global",
     # extraObjects items are whole Kubernetes objects of any kind; tests/chart.rs validates them
     # once rendered (kubernetes-validate --strict), the API server on install.
     "/$defs/kubernetesObject",

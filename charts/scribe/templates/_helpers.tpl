@@ -60,22 +60,30 @@ app.kubernetes.io/component: operator
 {{- end }}
 {{- end }}
 
-{{/* registry/repository[:tag][@digest]; the digest wins when both are set. */}}
-{{- define "scribe.image" -}}
-{{- $repo := .Values.image.repository }}
-{{- if .Values.image.registry }}
-{{- $repo = printf "%s/%s" .Values.image.registry .Values.image.repository }}
+{{/* registry/repository of an image value. */}}
+{{- define "scribe.repository" -}}
+{{- if .registry }}{{ printf "%s/%s" .registry .repository }}{{ else }}{{ .repository }}{{ end }}
 {{- end }}
-{{- if .Values.image.digest }}
-{{- printf "%s@%s" $repo .Values.image.digest }}
+
+{{/* registry/repository[:tag][@digest] of (dict "image" <value> "appVersion" …); the digest
+wins when both are set. */}}
+{{- define "scribe.imageRef" -}}
+{{- $repo := include "scribe.repository" .image }}
+{{- if .image.digest }}
+{{- printf "%s@%s" $repo .image.digest }}
 {{- else }}
-{{- printf "%s:%s" $repo (default .Chart.AppVersion .Values.image.tag) }}
+{{- printf "%s:%s" $repo (default .appVersion .image.tag) }}
 {{- end }}
+{{- end }}
+
+{{/* The operator's image. */}}
+{{- define "scribe.image" -}}
+{{- include "scribe.imageRef" (dict "image" .Values.image "appVersion" .Chart.AppVersion) }}
 {{- end }}
 
 {{/* The image of the bot pods the operator creates (SCRIBE_IMAGE). */}}
 {{- define "scribe.botImage" -}}
-{{- default (include "scribe.image" .) .Values.botImage }}
+{{- include "scribe.imageRef" (dict "image" .Values.botImage "appVersion" .Chart.AppVersion) }}
 {{- end }}
 
 {{/*

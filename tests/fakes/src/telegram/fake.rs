@@ -457,6 +457,13 @@ impl FakeTelegram {
         self.shared.book().queue.len()
     }
 
+    /// Makes `getWebhookInfo` report a failed delivery to the webhook at `unix_time`
+    /// (`last_error_date`, `last_error_message`), as Telegram does after the webhook did not
+    /// answer or answered with an error.
+    pub fn fail_delivery(&self, unix_time: i64, message: &str) {
+        self.shared.book().delivery_error = Some((unix_time, message.to_owned()));
+    }
+
     /// The webhook, if one is set.
     pub fn webhook(&self) -> Option<WebhookState> {
         self.shared.book().webhook.clone()

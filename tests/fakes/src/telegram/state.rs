@@ -94,6 +94,8 @@ pub(crate) struct Book {
     /// Bumped by every `getUpdates`; an older long poll that sees a newer one ends with 409.
     pub(crate) poll_generation: u64,
     pub(crate) webhook: Option<WebhookState>,
+    /// The last failed webhook delivery `(unix time, message)`, as `getWebhookInfo` reports it.
+    pub(crate) delivery_error: Option<(i64, String)>,
     pub(crate) chats: HashMap<i64, Chat>,
     /// `User` objects of everyone the bot has seen (in updates or set up by tests), by id.
     pub(crate) users: HashMap<i64, Value>,
@@ -126,6 +128,7 @@ impl Book {
             allowed_updates: None,
             poll_generation: 0,
             webhook: None,
+            delivery_error: None,
             chats: HashMap::new(),
             users: HashMap::new(),
             files: HashMap::new(),

@@ -224,5 +224,9 @@ pub(crate) fn get_webhook_info(shared: &Shared) -> Answer {
     if let Some(allowed) = &webhook.allowed_updates {
         info["allowed_updates"] = json!(allowed);
     }
+    if let Some((date, message)) = &book.delivery_error {
+        info["last_error_date"] = json!(date);
+        info["last_error_message"] = json!(message);
+    }
     info.into()
 }
