@@ -419,6 +419,6 @@ pub async fn on_button(
             user_card(ctx, admin.id, *user_id, lang).await?;
             Ok(None)
         }
-        Button::Buy { .. } | Button::Setting(_) => Ok(None),
+        Button::Buy { .. } | Button::Setting(_) | Button::Forget { .. } => Ok(None),
     }
 }

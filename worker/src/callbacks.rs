@@ -9,7 +9,7 @@ use crate::buttons::Button;
 use crate::context::Context;
 use crate::error::Result;
 use crate::replies::reply;
-use crate::{admin, payments, settings};
+use crate::{admin, payments, privacy, settings};
 
 pub async fn handle(ctx: &Context, query: &CallbackQuery) -> Result<()> {
     let user = ctx.contact(&query.from).await?;
@@ -19,6 +19,9 @@ pub async fn handle(ctx: &Context, query: &CallbackQuery) -> Result<()> {
         Some(Ok(Button::Buy { package })) => payments::invoice(ctx, &user, &package, lang).await?,
         Some(Ok(Button::Setting(toggle))) => {
             settings::toggle(ctx, &user, toggle, message_id).await?
+        }
+        Some(Ok(Button::Forget { confirm })) => {
+            privacy::forget(ctx, &user, confirm, message_id, lang).await?
         }
         Some(Ok(button)) if ctx.bot.is_admin(user.id) => {
             if let Some(outcome) = admin::on_button(ctx, &user, &button, lang).await? {
