@@ -14,7 +14,7 @@ use crate::commands::parse;
 use crate::context::Context;
 use crate::error::Result;
 use crate::intake::{self, Origin, Request};
-use crate::privacy;
+use crate::{privacy, trials};
 use crate::recognition::Recognition;
 use crate::replies::send_with;
 
@@ -53,7 +53,9 @@ pub async fn on_message(
         let Some(invocation) = parse(text, &ctx.me.username) else {
             return Ok(());
         };
-        let member = ctx.contact(sender).await?;
+        let mut member = ctx.contact(sender).await?;
+        // A first contact in a group is a first contact: the trial is granted as in private.
+        trials::on_contact(ctx, &mut member).await?;
         let group = ctx.store.group(chat).await?;
         return command(
             ctx,

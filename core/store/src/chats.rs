@@ -108,14 +108,18 @@ impl Store {
             == 1)
     }
 
-    /// A group became the supergroup `to`: its settings and transcripts move there (once; a
-    /// second service message about the same move changes nothing).
+    /// A group became the supergroup `to`: its settings and transcripts move there — over a row
+    /// the supergroup may already have (a message posted there before the move was seen), once:
+    /// a second service message about the same move finds nothing left to move.
     pub async fn migrate_group(&self, from: i64, to: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         let moved = sqlx::query(
             "INSERT INTO chats (id, asr_language, long_output, retention_days, auto_sponsor, auto_daily_seconds, auto_notice_day, created_at) \
              SELECT $2, asr_language, long_output, retention_days, auto_sponsor, auto_daily_seconds, auto_notice_day, created_at \
-             FROM chats WHERE id = $1 ON CONFLICT (id) DO NOTHING",
+             FROM chats WHERE id = $1 \
+             ON CONFLICT (id) DO UPDATE SET asr_language = excluded.asr_language, long_output = excluded.long_output, \
+                 retention_days = excluded.retention_days, auto_sponsor = excluded.auto_sponsor, \
+                 auto_daily_seconds = excluded.auto_daily_seconds, auto_notice_day = excluded.auto_notice_day",
         )
         .bind(from)
         .bind(to)
