@@ -30,6 +30,10 @@ pub enum Command {
     Transcribe,
     /// A group's auto mode (group admins).
     Auto,
+    /// Subtitles for the media replied to.
+    Subtitles,
+    /// Words and names to spell exactly (in a group: the group's, kept by its admins).
+    Glossary,
     Privacy,
     Retention,
     Forget,
@@ -63,6 +67,8 @@ impl Command {
         Command::Trial,
         Command::Transcribe,
         Command::Auto,
+        Command::Subtitles,
+        Command::Glossary,
         Command::Privacy,
         Command::Retention,
         Command::Forget,
@@ -96,6 +102,8 @@ impl Command {
             Command::Trial => "trial",
             Command::Transcribe => "transcribe",
             Command::Auto => "auto",
+            Command::Subtitles => "subtitles",
+            Command::Glossary => "glossary",
             Command::Privacy => "privacy",
             Command::Retention => "retention",
             Command::Forget => "forget",
@@ -125,11 +133,13 @@ impl Command {
             Command::Language => "/language [code|auto]",
             Command::Code => "/code [on|off]",
             Command::Yo => "/yo [keep|replace]",
-            Command::Output => "/output auto|split|file",
+            Command::Output => "/output auto|split|file|srt",
             Command::History => "/history",
             Command::Trial => "/trial",
             Command::Transcribe => "/transcribe",
             Command::Auto => "/auto [on [minutes per day]|off]",
+            Command::Subtitles => "/subtitles",
+            Command::Glossary => "/glossary [add <words>|remove <words>|clear]",
             Command::Privacy => "/privacy",
             Command::Retention => "/retention off|1d|7d|30d",
             Command::Forget => "/forget",
@@ -163,6 +173,8 @@ impl Command {
             | Command::Trial
             | Command::Transcribe
             | Command::Auto
+            | Command::Subtitles
+            | Command::Glossary
             | Command::Privacy
             | Command::Retention
             | Command::Forget => Audience::Everyone,
@@ -194,7 +206,9 @@ impl Command {
     pub fn group_menu() -> impl Iterator<Item = Command> {
         [
             Command::Transcribe,
+            Command::Subtitles,
             Command::Auto,
+            Command::Glossary,
             Command::Language,
             Command::Output,
             Command::Retention,

@@ -90,11 +90,19 @@ pub fn command_description(command: Command, lang: Lang) -> &'static str {
         Command::Code => ("Monospace output on or off", "Моноширинный вывод"),
         Command::Yo => ("Keep or replace «ё»", "Оставлять или заменять «ё»"),
         Command::Output => (
-            "Long text: messages or a file",
-            "Длинный текст: частями или файлом",
+            "Long text: messages or a file; subtitles",
+            "Длинный текст: частями или файлом; субтитры",
         ),
         Command::History => ("Your last recordings", "Последние записи"),
         Command::Trial => ("Ask for trial minutes", "Запросить пробные минуты"),
+        Command::Subtitles => (
+            "Subtitles (.srt, .vtt) for the media you reply to",
+            "Субтитры (.srt, .vtt) для медиа, на которое отвечаете",
+        ),
+        Command::Glossary => (
+            "Words and names to spell exactly",
+            "Слова и имена, которые писать точно",
+        ),
         Command::Transcribe => (
             "Transcribe the media you reply to",
             "Расшифровать медиа, на которое отвечаете",

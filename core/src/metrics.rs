@@ -34,6 +34,7 @@ pub struct Metrics {
     pub provider_retries: Family<L1, Counter>,
     pub formatter_fallbacks: Family<L1, Counter>,
     pub jobs: Family<L1, Counter>,
+    pub actions: Family<L2, Counter>,
     pub job_retries: Counter,
     pub dead_letters: Counter,
     pub audio_seconds: Counter,
@@ -64,6 +65,7 @@ impl Metrics {
             provider_retries: Family::default(),
             formatter_fallbacks: Family::default(),
             jobs: Family::default(),
+            actions: Family::default(),
             job_retries: Counter::default(),
             dead_letters: Counter::default(),
             audio_seconds: Counter::default(),
@@ -114,6 +116,11 @@ impl Metrics {
             m.formatter_fallbacks.clone(),
         );
         r.register("jobs", "Finished jobs, by result", m.jobs.clone());
+        r.register(
+            "actions",
+            "Transcript action presses answered or refused, by action and outcome",
+            m.actions.clone(),
+        );
         r.register(
             "job_retries",
             "Jobs sent back to the queue for a later attempt",
@@ -166,6 +173,12 @@ impl Metrics {
 
     pub fn job(&self, result: &'static str) {
         self.jobs.get_or_create(&[("result", result)]).inc();
+    }
+
+    pub fn action(&self, action: &'static str, outcome: &'static str) {
+        self.actions
+            .get_or_create(&[("action", action), ("outcome", outcome)])
+            .inc();
     }
 
     pub fn balance(&self, action: &'static str, seconds: i64) {

@@ -9,7 +9,7 @@ use scribe_core::i18n::{Lang, Msg, date_time};
 use scribe_core::text::escape_html;
 use scribe_core::time::now_secs;
 use scribe_store::{Applied, Error as StoreError, ExportTable, TrialState, User};
-use scribe_telegram::{InlineButton, InlineKeyboard};
+use scribe_telegram::{Document, InlineButton, InlineKeyboard};
 
 use crate::buttons::{Button, Query, TrialDecision};
 use crate::context::Context;
@@ -366,20 +366,16 @@ async fn export(
         date_time(now_secs()).replace([' ', ':'], "-")
     );
     let caption = format!("{} · {rows} {}", table.name(), lang.t("rows", "строк"));
+    let document = Document {
+        file_name: &name,
+        mime: "text/csv",
+        bytes: &bytes,
+        caption: Some(&caption),
+        reply_to: None,
+        keyboard: None,
+    };
     ctx.telegram_backoff
-        .run(
-            |_| {
-                ctx.telegram.send_document(
-                    chat,
-                    &name,
-                    "text/csv",
-                    bytes.clone(),
-                    Some(&caption),
-                    None,
-                )
-            },
-            |_| {},
-        )
+        .run(|_| ctx.telegram.send_document(chat, &document), |_| {})
         .await?;
     Ok(())
 }
@@ -419,6 +415,10 @@ pub async fn on_button(
             user_card(ctx, admin.id, *user_id, lang).await?;
             Ok(None)
         }
-        Button::Buy { .. } | Button::Setting(_) | Button::Forget { .. } => Ok(None),
+        Button::Buy { .. }
+        | Button::Setting(_)
+        | Button::Forget { .. }
+        | Button::Action { .. }
+        | Button::Languages { .. } => Ok(None),
     }
 }

@@ -13,7 +13,7 @@ use scribe_telegram::{ForwardOrigin, Message};
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::intake::{self, Origin, Request};
+use crate::intake::{self, Request};
 use crate::messages::{BatchRef, JobMessage};
 use crate::privacy;
 use crate::recognition::Recognition;
@@ -24,12 +24,6 @@ pub const MAX_PARTS: usize = 50;
 /// True for what batches: a forwarded voice message or audio file.
 pub fn batches(message: &Message, media: &Media) -> bool {
     message.forward_origin.is_some() && matches!(media.kind, MediaKind::Voice | MediaKind::Audio)
-}
-
-fn recognition(user: &User) -> Recognition {
-    Recognition {
-        language: user.asr_language.clone(),
-    }
 }
 
 /// A forwarded part: answered from the cache when it can be, else kept for its batch.
@@ -43,7 +37,7 @@ pub async fn collect(
     trace_id: &str,
 ) -> Result<()> {
     let keeps = privacy::retention_days(ctx, user.retention_days) > 0;
-    let recognition = recognition(user);
+    let recognition = Recognition::of_user(user);
     if keeps
         && ctx
             .store
@@ -53,7 +47,7 @@ pub async fn collect(
     {
         return intake::handle(
             ctx,
-            single(ctx, user, update_id, message.message_id, media, trace_id),
+            Request::private(ctx, user, update_id, message.message_id, media, trace_id),
         )
         .await;
     }
@@ -90,31 +84,6 @@ pub async fn collect(
         )
         .await?;
     Ok(())
-}
-
-fn single<'a>(
-    ctx: &Context,
-    user: &'a User,
-    update_id: i64,
-    message_id: i64,
-    media: Media,
-    trace_id: &'a str,
-) -> Request<'a> {
-    Request {
-        payer: user,
-        requested_by: None,
-        chat_id: user.id,
-        message_id,
-        reply_to: None,
-        media,
-        update_id,
-        trace_id,
-        lang: ctx.lang_of(user),
-        recognition: recognition(user),
-        origin: Origin::Private,
-        parts: Vec::new(),
-        keeps_transcripts: privacy::retention_days(ctx, user.retention_days) > 0,
-    }
 }
 
 /// A closer came due: when the chat's batch still holds the parts it saw, they become jobs
@@ -157,7 +126,7 @@ async fn start(ctx: &Context, user: &User, parts: &[BatchPart]) -> Result<()> {
         return Ok(());
     };
     if parts.len() == 1 {
-        let request = single(
+        let request = Request::private(
             ctx,
             user,
             first.update_id,
@@ -172,6 +141,11 @@ async fn start(ctx: &Context, user: &User, parts: &[BatchPart]) -> Result<()> {
     media.duration = Some(total);
     media.file_size = None;
     let request = Request {
+        // Each part has a time base of its own: a batch has no subtitles.
+        recognition: Recognition {
+            subtitles: false,
+            ..Recognition::of_user(user)
+        },
         parts: parts
             .iter()
             .enumerate()
@@ -185,7 +159,7 @@ async fn start(ctx: &Context, user: &User, parts: &[BatchPart]) -> Result<()> {
                 sent_at: p.sent_at,
             })
             .collect(),
-        ..single(
+        ..Request::private(
             ctx,
             user,
             first.update_id,

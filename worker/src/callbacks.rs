@@ -1,4 +1,4 @@
-//! Inline-button presses: buying, settings, and (for admins only) trial decisions and user
+//! Inline-button presses: buying, settings, transcript actions, and (for admins only) trial decisions and user
 //! pages. Every press is answered, so the client's spinner stops; a double tap finds the state
 //! already changed and does nothing twice; data that is not one of our buttons (forged, or
 //! from an older version) changes nothing.
@@ -9,7 +9,7 @@ use crate::buttons::Button;
 use crate::context::Context;
 use crate::error::Result;
 use crate::replies::reply;
-use crate::{admin, payments, privacy, settings};
+use crate::{actions, admin, payments, privacy, settings};
 
 pub async fn handle(ctx: &Context, query: &CallbackQuery) -> Result<()> {
     let user = ctx.contact(&query.from).await?;
@@ -22,6 +22,13 @@ pub async fn handle(ctx: &Context, query: &CallbackQuery) -> Result<()> {
         }
         Some(Ok(Button::Forget { confirm })) => {
             privacy::forget(ctx, &user, confirm, message_id, lang).await?
+        }
+        // Action buttons answer their query themselves, often with a short notice.
+        Some(Ok(Button::Action { job_id, action })) => {
+            return actions::press(ctx, query, &user, job_id, action).await;
+        }
+        Some(Ok(Button::Languages { job_id })) => {
+            return actions::languages(ctx, query, &user, job_id).await;
         }
         Some(Ok(button)) if ctx.bot.is_admin(user.id) => {
             if let Some(outcome) = admin::on_button(ctx, &user, &button, lang).await? {

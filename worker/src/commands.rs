@@ -11,6 +11,9 @@ use scribe_telegram::Message;
 
 use crate::context::Context;
 use crate::error::Result;
+use crate::glossary::{self, Edit};
+use crate::intake::{self, Request};
+use crate::recognition::Recognition;
 use crate::replies::reply;
 use crate::{admin, payments, privacy, settings, trials};
 
@@ -20,12 +23,17 @@ pub struct Invocation<'a> {
     /// Lowercase, without the slash and the `@username`.
     pub name: String,
     pub args: Vec<&'a str>,
+    /// Everything after the command word, as typed (lines and all).
+    pub rest: &'a str,
 }
 
 /// Parses `/name[@username] args…`; `None` when the text is not a command or names another bot.
 pub fn parse<'a>(text: &'a str, username: &str) -> Option<Invocation<'a>> {
-    let mut words = text.split_whitespace();
-    let head = words.next()?.strip_prefix('/')?;
+    let text = text.trim_start();
+    let (head, rest) = text
+        .split_once(char::is_whitespace)
+        .unwrap_or((text, ""));
+    let head = head.strip_prefix('/')?;
     let (name, addressee) = match head.split_once('@') {
         Some((n, a)) => (n, Some(a)),
         None => (head, None),
@@ -35,7 +43,8 @@ pub fn parse<'a>(text: &'a str, username: &str) -> Option<Invocation<'a>> {
     }
     Some(Invocation {
         name: name.to_ascii_lowercase(),
-        args: words.collect(),
+        args: rest.split_whitespace().collect(),
+        rest: rest.trim(),
     })
 }
 
@@ -46,6 +55,7 @@ pub async fn handle(
     message: &Message,
     text: &str,
     new_trial: Option<i64>,
+    trace_id: &str,
 ) -> Result<()> {
     let Some(invocation) = parse(text, &ctx.me.username) else {
         return Ok(());
@@ -141,6 +151,11 @@ pub async fn handle(
             ctx.store.set_keep_yo(user.id, keep).await?;
             Msg::YoSet { keep }.render(lang)
         }
+        (Command::Output, ["srt" | "text"]) => {
+            let on = args == ["srt"];
+            ctx.store.set_subtitles(user.id, on).await?;
+            Msg::SubtitlesSet { on }.render(lang)
+        }
         (Command::Output, [mode]) if LongOutput::parse(mode).is_some() => {
             let mode = LongOutput::parse(mode).unwrap_or(LongOutput::Auto);
             ctx.store.set_long_output(user.id, mode).await?;
@@ -161,6 +176,31 @@ pub async fn handle(
             }
         }
         (Command::Forget, []) => return privacy::ask_forget(ctx, user, lang).await,
+        (Command::Glossary, _) => match Edit::parse(invocation.rest) {
+            Some(edit) => {
+                let owner = TranscriptOwner::User(user.id);
+                glossary::apply(ctx, owner, user.glossary.clone(), &edit, lang).await?
+            }
+            None => usage(),
+        },
+        (Command::Subtitles, _) => {
+            let Some((media_message, media)) = message
+                .reply_to_message
+                .as_deref()
+                .and_then(|m| m.media().map(|media| (m, media)))
+            else {
+                return reply(ctx, chat, &Msg::SubtitlesUsage.render(lang)).await;
+            };
+            let request = Request {
+                reply_to: Some(media_message.message_id),
+                recognition: Recognition {
+                    subtitles: true,
+                    ..Recognition::of_user(user)
+                },
+                ..Request::private(ctx, user, update_id, message.message_id, media, trace_id)
+            };
+            return intake::handle(ctx, request).await;
+        }
         (Command::Transcribe | Command::Auto, _) => Msg::TranscribeUsage.render(lang),
         (
             Command::Balance
@@ -217,14 +257,16 @@ mod tests {
             parse("/start", "ScribeBot"),
             Some(Invocation {
                 name: "start".into(),
-                args: vec![]
+                args: vec![],
+                rest: "",
             })
         );
         assert_eq!(
             parse("/Language@scribebot ru", "ScribeBot"),
             Some(Invocation {
                 name: "language".into(),
-                args: vec!["ru"]
+                args: vec!["ru"],
+                rest: "ru",
             })
         );
         assert_eq!(parse("/start@OtherBot", "ScribeBot"), None);
@@ -233,6 +275,10 @@ mod tests {
         assert_eq!(
             parse("/output  split  now", "b").map(|c| c.args),
             Some(vec!["split", "now"])
+        );
+        assert_eq!(
+            parse("/glossary add Anna Li\nBob", "b").map(|c| c.rest),
+            Some("add Anna Li\nBob")
         );
     }
 

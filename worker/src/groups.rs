@@ -10,7 +10,8 @@ use scribe_core::time::now_secs;
 use scribe_store::{DailyCap, Group, LongOutput, TranscriptOwner, User, epoch_day};
 use scribe_telegram::{InlineButton, InlineKeyboard, MediaKind, Message, TextOptions};
 
-use crate::commands::parse;
+use crate::commands::{Invocation, parse};
+use crate::glossary::{self, Edit};
 use crate::context::Context;
 use crate::error::Result;
 use crate::intake::{self, Origin, Request};
@@ -63,8 +64,7 @@ pub async fn on_message(
             &member,
             update_id,
             message,
-            &invocation.name,
-            &invocation.args,
+            &invocation,
             trace_id,
         )
         .await;
@@ -98,18 +98,12 @@ pub async fn on_message(
         update_id,
         trace_id,
         lang: lang_in(ctx, &group, None),
-        recognition: recognition(&group),
+        recognition: Recognition::of_group(&group),
         origin: Origin::Auto(cap),
         parts: Vec::new(),
-        keeps_transcripts: privacy::retention_days(ctx, group.retention_days) > 0,
+        keep: privacy::keep(ctx, TranscriptOwner::Chat(group.id), group.retention_days),
     };
     intake::handle(ctx, request).await
-}
-
-fn recognition(group: &Group) -> Recognition {
-    Recognition {
-        language: group.asr_language.clone(),
-    }
 }
 
 /// True when `user` is the group's creator or an administrator, as Telegram says now.
@@ -143,15 +137,18 @@ async fn command(
     member: &User,
     update_id: i64,
     message: &Message,
-    name: &str,
-    args: &[&str],
+    invocation: &Invocation<'_>,
     trace_id: &str,
 ) -> Result<()> {
     let lang = lang_in(ctx, group, Some(member));
     let chat = group.id;
-    let Some((command, _)) = Command::parse(name) else {
+    let Some((command, _)) = Command::parse(&invocation.name) else {
         return Ok(());
     };
+    let args = invocation.args.as_slice();
+    let edit = (command == Command::Glossary)
+        .then(|| Edit::parse(invocation.rest))
+        .flatten();
     let admin_only = matches!(
         (command, args),
         (Command::Auto, [_, ..])
@@ -159,13 +156,33 @@ async fn command(
                 Command::Language | Command::Output | Command::Retention,
                 [_, ..]
             )
-    );
+    ) || edit.as_ref().is_some_and(Edit::changes);
     if admin_only && !is_group_admin(ctx, chat, member.id).await? {
         return say(ctx, message, &Msg::GroupAdminsOnly.render(lang), None).await;
     }
     let text = match (command, args) {
         (Command::Transcribe, _) => {
-            return transcribe(ctx, group, member, update_id, message, trace_id, lang).await;
+            let asked = Asked { update_id, message, trace_id, lang };
+            return transcribe(ctx, group, member, asked, false).await;
+        }
+        (Command::Subtitles, _) => {
+            let asked = Asked { update_id, message, trace_id, lang };
+            return transcribe(ctx, group, member, asked, true).await;
+        }
+        (Command::Glossary, _) => match &edit {
+            Some(edit) => {
+                let owner = TranscriptOwner::Chat(chat);
+                glossary::apply(ctx, owner, group.glossary.clone(), edit, lang).await?
+            }
+            None => Msg::Usage {
+                usage: command.usage(),
+            }
+            .render(lang),
+        },
+        (Command::Output, ["srt" | "text"]) => {
+            let on = args == ["srt"];
+            ctx.store.set_group_subtitles(chat, on).await?;
+            Msg::SubtitlesSet { on }.render(lang)
         }
         (Command::Auto, []) => {
             let sponsor = match group.auto_sponsor {
@@ -271,22 +288,40 @@ async fn command(
     say(ctx, message, &text, None).await
 }
 
-/// `/t` as a reply to media: the member who asked pays; the result replies to the media.
+/// The command message a member sent, and how to answer them.
+struct Asked<'a> {
+    update_id: i64,
+    message: &'a Message,
+    trace_id: &'a str,
+    lang: Lang,
+}
+
+/// `/t` (or `/subtitles`, with `subtitles`) as a reply to media: the member who asked pays; the
+/// result replies to the media.
 async fn transcribe(
     ctx: &Context,
     group: &Group,
     member: &User,
-    update_id: i64,
-    message: &Message,
-    trace_id: &str,
-    lang: Lang,
+    asked: Asked<'_>,
+    subtitles: bool,
 ) -> Result<()> {
+    let Asked {
+        update_id,
+        message,
+        trace_id,
+        lang,
+    } = asked;
     let Some((media_message, media)) = message
         .reply_to_message
         .as_deref()
         .and_then(|m| m.media().map(|media| (m, media)))
     else {
-        return say(ctx, message, &Msg::TranscribeUsage.render(lang), None).await;
+        let usage = if subtitles {
+            Msg::SubtitlesUsage
+        } else {
+            Msg::TranscribeUsage
+        };
+        return say(ctx, message, &usage.render(lang), None).await;
     };
     let request = Request {
         payer: member,
@@ -298,10 +333,13 @@ async fn transcribe(
         update_id,
         trace_id,
         lang,
-        recognition: recognition(group),
+        recognition: Recognition {
+            subtitles: subtitles || group.subtitles,
+            ..Recognition::of_group(group)
+        },
         origin: Origin::Group,
         parts: Vec::new(),
-        keeps_transcripts: privacy::retention_days(ctx, group.retention_days) > 0,
+        keep: privacy::keep(ctx, TranscriptOwner::Chat(group.id), group.retention_days),
     };
     intake::handle(ctx, request).await
 }

@@ -11,14 +11,18 @@ use scribe_core::retry::{Classify, Retry};
 use scribe_core::time::now_secs;
 use scribe_queue::{Message as QueueMessage, QueueName};
 use scribe_store::{
-    DailyCap, Intake, Job, JobPart, JobSource, JobState, JobStats, NewJob, Owner, User,
+    DailyCap, Intake, Job, JobPart, JobSource, JobState, JobStats, Keep, NewJob, Owner,
+    TranscriptOwner, User,
 };
 use scribe_telegram::{InlineButton, InlineKeyboard, Media, TextOptions};
 
+use crate::actions;
 use crate::context::Context;
 use crate::delivery::{self, Recipient};
+use crate::pipeline::subtitles::Cue;
 use crate::error::Result;
 use crate::messages::JobMessage;
+use crate::privacy;
 use crate::recognition::Recognition;
 use crate::replies::send_with;
 
@@ -56,12 +60,38 @@ pub struct Request<'a> {
     pub origin: Origin,
     /// A forwarded batch's parts (their lengths add up to `media.duration`).
     pub parts: Vec<JobPart>,
-    /// The retention of whoever owns the transcript, for answers from the cache: `false` when
-    /// nothing may be kept (then nothing may be served from a kept transcript either).
-    pub keeps_transcripts: bool,
+    /// How long whoever owns the transcript keeps it; `None` when nothing may be kept (then
+    /// nothing is served from a kept transcript either).
+    pub keep: Option<Keep>,
 }
 
-impl Request<'_> {
+impl<'a> Request<'a> {
+    /// A user's media in their private chat, with their own settings.
+    pub fn private(
+        ctx: &Context,
+        user: &'a User,
+        update_id: i64,
+        message_id: i64,
+        media: Media,
+        trace_id: &'a str,
+    ) -> Request<'a> {
+        Request {
+            payer: user,
+            requested_by: None,
+            chat_id: user.id,
+            message_id,
+            reply_to: None,
+            media,
+            update_id,
+            trace_id,
+            lang: ctx.lang_of(user),
+            recognition: Recognition::of_user(user),
+            origin: Origin::Private,
+            parts: Vec::new(),
+            keep: privacy::keep(ctx, TranscriptOwner::User(user.id), user.retention_days),
+        }
+    }
+
     fn source(&self) -> JobSource {
         match (self.origin, self.parts.is_empty()) {
             (Origin::Private, true) => JobSource::Private,
@@ -114,7 +144,7 @@ pub async fn handle(ctx: &Context, request: Request<'_>) -> Result<()> {
         .render(request.lang);
         return say(ctx, &request, &text, None).await;
     }
-    if request.parts.is_empty() && request.keeps_transcripts && from_cache(ctx, &request).await? {
+    if request.parts.is_empty() && request.keep.is_some() && from_cache(ctx, &request).await? {
         return Ok(());
     }
     let job = match ctx.store.create_job(&request.new_job(ctx)).await? {
@@ -149,7 +179,10 @@ async fn from_cache(ctx: &Context, request: &Request<'_>) -> Result<bool> {
     else {
         return Ok(false);
     };
-    let job = ctx.store.record_cached_job(&request.new_job(ctx)).await?;
+    let job = ctx
+        .store
+        .record_cached_job(&request.new_job(ctx), &kept, request.keep)
+        .await?;
     ctx.metrics.job("cached");
     tracing::info!(
         job_id = job.id,
@@ -157,13 +190,17 @@ async fn from_cache(ctx: &Context, request: &Request<'_>) -> Result<bool> {
         "answered from the cache"
     );
     let settings = request.payer.settings();
+    let cues: Option<Vec<Cue>> = kept.cues.as_deref().and_then(|c| serde_json::from_str(c).ok());
     let parts = delivery::plan(
         &kept.text,
         &settings,
         ctx.delivery.file_threshold_chars,
         request.lang,
         0,
+        cues.as_deref(),
     );
+    let buttons = actions::keyboard(job.id, request.lang);
+    let last_text = parts.iter().rposition(delivery::Part::is_text);
     let recipient = Recipient {
         telegram: &ctx.telegram,
         backoff: ctx.telegram_backoff,
@@ -171,8 +208,9 @@ async fn from_cache(ctx: &Context, request: &Request<'_>) -> Result<bool> {
         reply_to: request.reply_target(),
         status_message_id: None,
     };
-    for part in &parts {
-        recipient.send(part).await?;
+    for (i, part) in parts.iter().enumerate() {
+        let keyboard = Some(&buttons).filter(|_| Some(i) == last_text);
+        recipient.send(part, keyboard).await?;
     }
     Ok(true)
 }

@@ -3,6 +3,7 @@
 //! and the all-in-one mode (store-backed queue), where `polling` is also the ingress.
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod admin;
 pub mod alerts;
 pub mod batch;
@@ -13,6 +14,7 @@ pub mod consumer;
 pub mod context;
 pub mod delivery;
 pub mod error;
+pub mod glossary;
 pub mod groups;
 pub mod intake;
 pub mod jobs;

@@ -1,6 +1,6 @@
-//! What travels on the jobs queue: a transcription job to run, or a forwarded batch to close.
-//! Intake, the sweeper and the batch collector publish them; the jobs consumer reads them. Both
-//! sides use this module.
+//! What travels on the jobs queue: a transcription job to run, a forwarded batch to close, or a
+//! transcript action to answer. Intake, the sweeper, the batch collector and action buttons
+//! publish them; the jobs consumer reads them. Both sides use this module.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,18 @@ pub enum JobMessage {
     /// The chat's forwarded batch had `parts` parts when this was scheduled: if it still has
     /// exactly those, they become one job.
     CloseBatch { close_batch: BatchRef },
+    /// A claimed press of an action button: answer it.
+    Act { act: ActRef },
+}
+
+/// A press of an action button (its row in the store says who pressed it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ActRef {
+    pub job_id: i64,
+    /// The action's key ([`crate::actions::Action::key`]).
+    pub action: String,
+    /// The message whose button was pressed: the answer replies to it.
+    pub message_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -23,7 +35,7 @@ pub struct BatchRef {
 
 impl JobMessage {
     pub fn to_bytes(&self) -> Vec<u8> {
-        // Integers only: serialisation cannot fail.
+        // Integers and strings only: serialisation cannot fail.
         serde_json::to_vec(self).unwrap_or_default()
     }
 
@@ -44,6 +56,13 @@ mod tests {
                 close_batch: BatchRef {
                     chat_id: -5,
                     parts: 3,
+                },
+            },
+            JobMessage::Act {
+                act: ActRef {
+                    job_id: 9,
+                    action: "translate:de".into(),
+                    message_id: Some(12),
                 },
             },
         ] {

@@ -3,7 +3,7 @@
 //! after a confirm button. Audio is never kept.
 
 use scribe_core::i18n::{Lang, Msg};
-use scribe_store::{TranscriptOwner, User};
+use scribe_store::{Keep, TranscriptOwner, User};
 use scribe_telegram::{InlineButton, InlineKeyboard, TextOptions};
 
 use crate::buttons::Button;
@@ -25,6 +25,13 @@ pub fn parse_retention(arg: &str) -> Option<i64> {
 /// The days `owner` keeps transcripts for, given its own setting.
 pub fn retention_days(ctx: &Context, setting: Option<i64>) -> i64 {
     setting.unwrap_or(ctx.privacy.retention_days)
+}
+
+/// How long `owner` (whose own retention setting is `setting`) keeps a transcript; `None`
+/// when nothing is kept.
+pub fn keep(ctx: &Context, owner: TranscriptOwner, setting: Option<i64>) -> Option<Keep> {
+    let days = retention_days(ctx, setting);
+    (days > 0).then_some(Keep { owner, days })
 }
 
 /// `/privacy` for `owner` (its retention `days`), answered in `chat`.

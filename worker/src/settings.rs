@@ -111,6 +111,7 @@ pub async fn toggle(
             };
             ctx.store.set_long_output(user.id, next).await?;
         }
+        SettingToggle::Subtitles => ctx.store.set_subtitles(user.id, !s.subtitles).await?,
         SettingToggle::Language => {
             let at = LANGUAGE_CYCLE
                 .iter()

@@ -15,9 +15,8 @@ use tracing::Instrument;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::recognition::Recognition;
 use crate::replies::{notify_admins, reply};
-use crate::{batch, callbacks, commands, groups, intake, payments, privacy, trials};
+use crate::{batch, callbacks, commands, groups, intake, payments, trials};
 
 /// An update claimed by one handler stays claimed this long.
 const CLAIM_MS: i64 = 5 * 60 * 1000;
@@ -263,7 +262,7 @@ async fn on_message(
     let mut user: User = ctx.contact(from).await?;
     let new_trial = trials::on_contact(ctx, &mut user).await?;
     if let Some(text) = message.text.as_deref().filter(|t| t.starts_with('/')) {
-        return commands::handle(ctx, &user, update_id, message, text, new_trial).await;
+        return commands::handle(ctx, &user, update_id, message, text, new_trial, trace_id).await;
     }
     if let Some(media) = message.media() {
         if let Some(origin) = message
@@ -273,23 +272,8 @@ async fn on_message(
         {
             return batch::collect(ctx, &user, update_id, message, media, origin, trace_id).await;
         }
-        let request = intake::Request {
-            payer: &user,
-            requested_by: None,
-            chat_id: message.chat.id,
-            message_id: message.message_id,
-            reply_to: None,
-            media,
-            update_id,
-            trace_id,
-            lang: ctx.lang_of(&user),
-            recognition: Recognition {
-                language: user.asr_language.clone(),
-            },
-            origin: intake::Origin::Private,
-            parts: Vec::new(),
-            keeps_transcripts: privacy::retention_days(ctx, user.retention_days) > 0,
-        };
+        let request =
+            intake::Request::private(ctx, &user, update_id, message.message_id, media, trace_id);
         return intake::handle(ctx, request).await;
     }
     let lang = ctx.lang_of(&user);

@@ -457,6 +457,10 @@ pub struct BillingConfig {
     pub trial_seconds: i64,
     pub low_balance_seconds: i64,
     pub packages: Vec<Package>,
+    /// Free transcript actions per user per UTC day.
+    pub actions_per_day: i64,
+    /// What each further action costs, seconds of balance.
+    pub action_seconds: i64,
 }
 
 impl BillingConfig {
@@ -473,6 +477,8 @@ impl BillingConfig {
             trial_seconds: i64::from(env.parse::<u32>(TRIAL_MINUTES)) * 60,
             low_balance_seconds: i64::from(env.parse::<u32>(LOW_BALANCE_MINUTES)) * 60,
             packages,
+            actions_per_day: i64::from(env.parse::<u32>(ACTIONS_PER_DAY)),
+            action_seconds: i64::from(env.parse::<u32>(ACTION_SECONDS)),
         }
     }
 }

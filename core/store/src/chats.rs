@@ -4,7 +4,7 @@
 
 use scribe_core::time::now_secs;
 
-use super::users::LongOutput;
+use super::users::{IntFlag, LongOutput};
 use super::{Result, Store};
 
 /// A group's row.
@@ -21,9 +21,14 @@ pub struct Group {
     /// At most this much a day (UTC) in auto mode.
     pub auto_daily_seconds: i64,
     pub auto_notice_day: Option<i64>,
+    /// Subtitle documents with every transcript.
+    #[sqlx(try_from = "IntFlag")]
+    pub subtitles: bool,
+    /// Words and names to spell exactly, one per line.
+    pub glossary: String,
 }
 
-const GROUP_COLUMNS: &str = "id, asr_language, long_output, retention_days, auto_sponsor, auto_daily_seconds, auto_notice_day";
+const GROUP_COLUMNS: &str = "id, asr_language, long_output, retention_days, auto_sponsor, auto_daily_seconds, auto_notice_day, subtitles, glossary";
 
 /// Days since the epoch, UTC.
 pub fn epoch_day(seconds: i64) -> i64 {
@@ -63,6 +68,16 @@ impl Store {
         sqlx::query("UPDATE chats SET long_output = $2 WHERE id = $1")
             .bind(chat_id)
             .bind(mode.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_group_subtitles(&self, chat_id: i64, on: bool) -> Result<()> {
+        self.group(chat_id).await?;
+        sqlx::query("UPDATE chats SET subtitles = $2 WHERE id = $1")
+            .bind(chat_id)
+            .bind(i64::from(on))
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -114,12 +129,13 @@ impl Store {
     pub async fn migrate_group(&self, from: i64, to: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         let moved = sqlx::query(
-            "INSERT INTO chats (id, asr_language, long_output, retention_days, auto_sponsor, auto_daily_seconds, auto_notice_day, created_at) \
-             SELECT $2, asr_language, long_output, retention_days, auto_sponsor, auto_daily_seconds, auto_notice_day, created_at \
+            "INSERT INTO chats (id, asr_language, long_output, retention_days, auto_sponsor, auto_daily_seconds, auto_notice_day, subtitles, glossary, created_at) \
+             SELECT $2, asr_language, long_output, retention_days, auto_sponsor, auto_daily_seconds, auto_notice_day, subtitles, glossary, created_at \
              FROM chats WHERE id = $1 \
              ON CONFLICT (id) DO UPDATE SET asr_language = excluded.asr_language, long_output = excluded.long_output, \
                  retention_days = excluded.retention_days, auto_sponsor = excluded.auto_sponsor, \
-                 auto_daily_seconds = excluded.auto_daily_seconds, auto_notice_day = excluded.auto_notice_day",
+                 auto_daily_seconds = excluded.auto_daily_seconds, auto_notice_day = excluded.auto_notice_day, \
+                 subtitles = excluded.subtitles, glossary = excluded.glossary",
         )
         .bind(from)
         .bind(to)

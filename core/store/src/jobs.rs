@@ -13,7 +13,7 @@ use scribe_core::time::{now_millis, now_secs};
 use sqlx::{Any, Transaction};
 
 use super::ledger::{Applied, apply};
-use super::transcripts::TranscriptOwner;
+use super::transcripts::{self, NewTranscript, Transcript, TranscriptOwner};
 use super::{Error, Result, Store};
 
 /// Where a job is in its life.
@@ -230,6 +230,8 @@ pub struct Job {
     pub finished_at: Option<i64>,
     /// The text being delivered (only while `delivering`).
     pub result_text: Option<String>,
+    /// A subtitle job's cues (JSON), delivered with the text.
+    pub result_cues: Option<String>,
     /// Parts of the text already sent.
     pub delivered_parts: i64,
     /// When the job's queue message was last published (seconds).
@@ -253,7 +255,7 @@ macro_rules! job_columns {
         "id, bot, update_id, user_id, chat_id, message_id, status_message_id, media_kind, file_id, \
      file_unique_id, file_size, file_name, mime_type, reported_seconds, state, attempts, held_seconds, \
      charged_seconds, released_seconds, audio_seconds, chunks, error_kind, formatter, trace_id, worker, heartbeat_at, created_at, \
-     started_at, finished_at, result_text, delivered_parts, published_at, source, requested_by, reply_to, settings_key"
+     started_at, finished_at, result_text, result_cues, delivered_parts, published_at, source, requested_by, reply_to, settings_key"
     };
 }
 
@@ -483,11 +485,19 @@ impl Store {
         Ok(Intake::Created(job))
     }
 
-    /// Records a job answered from a kept transcript: done at once, nothing held or charged.
-    /// A redelivered update finds it and changes nothing.
-    pub async fn record_cached_job(&self, new: &NewJob) -> Result<Job> {
+    /// Records a job answered from the kept transcript `kept`: done at once, nothing held or
+    /// charged; with `keep`, the answer is kept for its new owner as well (their copy follows
+    /// their retention and their `/forget`, and is what the job's action buttons work on). A
+    /// redelivered update finds the job and changes nothing.
+    pub async fn record_cached_job(
+        &self,
+        new: &NewJob,
+        kept: &Transcript,
+        keep: Option<Keep>,
+    ) -> Result<Job> {
         let media = &new.media;
         let now = now_secs();
+        let mut tx = self.begin().await?;
         let created = sqlx::query_as::<_, Job>(concat!("INSERT INTO jobs (bot, update_id, user_id, chat_id, message_id, media_kind, file_id, file_unique_id, \
                  file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at, started_at, finished_at, \
                  source, requested_by, reply_to, settings_key, audio_seconds) \
@@ -510,21 +520,42 @@ impl Store {
         .bind(new.requested_by)
         .bind(new.reply_to)
         .bind(&new.settings_key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        match created {
-            Some(job) => Ok(job),
-            None => Ok(sqlx::query_as::<_, Job>(concat!(
-                "SELECT ",
-                job_columns!(),
-                " FROM jobs WHERE bot = $1 AND chat_id = $2 AND message_id = $3"
-            ))
-            .bind(&new.bot)
-            .bind(new.chat_id)
-            .bind(new.message_id)
-            .fetch_one(&self.pool)
-            .await?),
-        }
+        let job = match created {
+            Some(job) => {
+                if let Some(keep) = keep.filter(|k| k.days > 0) {
+                    transcripts::insert(
+                        &mut tx,
+                        &NewTranscript {
+                            owner: keep.owner,
+                            job_id: job.id,
+                            file_unique_id: &kept.file_unique_id,
+                            settings_key: &kept.settings_key,
+                            text: &kept.text,
+                            cues: kept.cues.as_deref(),
+                            days: keep.days,
+                        },
+                    )
+                    .await?;
+                }
+                job
+            }
+            None => {
+                sqlx::query_as::<_, Job>(concat!(
+                    "SELECT ",
+                    job_columns!(),
+                    " FROM jobs WHERE bot = $1 AND chat_id = $2 AND message_id = $3"
+                ))
+                .bind(&new.bot)
+                .bind(new.chat_id)
+                .bind(new.message_id)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+        tx.commit().await?;
+        Ok(job)
     }
 
     /// A batch job's parts, in order (empty for other jobs).
@@ -666,14 +697,21 @@ impl Store {
 
     /// `worker`'s running job has its text: it is kept with the job until delivered. False
     /// when the job is not `worker`'s any more.
-    pub async fn begin_delivery(&self, job_id: i64, worker: &str, text: &str) -> Result<bool> {
+    pub async fn begin_delivery(
+        &self,
+        job_id: i64,
+        worker: &str,
+        text: &str,
+        cues: Option<&str>,
+    ) -> Result<bool> {
         Ok(sqlx::query(
-            "UPDATE jobs SET state = 'delivering', result_text = $3, delivered_parts = 0 \
+            "UPDATE jobs SET state = 'delivering', result_text = $3, result_cues = $4, delivered_parts = 0 \
              WHERE id = $1 AND worker = $2 AND state = 'running'",
         )
         .bind(job_id)
         .bind(worker)
         .bind(text)
+        .bind(cues)
         .execute(&self.pool)
         .await?
         .rows_affected()
@@ -706,8 +744,8 @@ impl Store {
         keep: Option<Keep>,
     ) -> Result<Option<i64>> {
         let mut tx = self.begin().await?;
-        let delivered: Option<(Option<String>, String, String, String)> = sqlx::query_as(
-            "SELECT result_text, file_unique_id, settings_key, source FROM jobs \
+        let delivered: Option<(Option<String>, Option<String>, String, String, String)> = sqlx::query_as(
+            "SELECT result_text, result_cues, file_unique_id, settings_key, source FROM jobs \
              WHERE id = $1 AND worker = $2 AND state IN ('running', 'delivering')",
         )
         .bind(job_id)
@@ -717,7 +755,7 @@ impl Store {
         let finished = sqlx::query_as::<_, (i64, i64)>(
             "UPDATE jobs SET state = 'done', charged_seconds = held_seconds, held_seconds = 0, finished_at = $3, \
                  audio_seconds = $4, chunks = $5, formatter = $6, download_ms = $7, prepare_ms = $8, asr_ms = $9, \
-                 llm_ms = $10, deliver_ms = $11, total_ms = $12, worker = NULL, result_text = NULL \
+                 llm_ms = $10, deliver_ms = $11, total_ms = $12, worker = NULL, result_text = NULL, result_cues = NULL \
              WHERE id = $1 AND worker = $2 AND state IN ('running', 'delivering') RETURNING user_id, charged_seconds",
         )
         .bind(job_id)
@@ -737,7 +775,7 @@ impl Store {
         let Some((user_id, charged)) = finished else {
             return Ok(None);
         };
-        if let (Some(keep), Some((Some(text), file, settings, source))) = (keep, delivered)
+        if let (Some(keep), Some((Some(text), cues, file, settings, source))) = (keep, delivered)
             && keep.days > 0
         {
             // A batch's transcript is kept for actions, never as the cache entry of its first file.
@@ -746,21 +784,18 @@ impl Store {
             } else {
                 file
             };
-            let (owner_user, owner_chat) = keep.owner.columns();
-            let now = now_secs();
-            sqlx::query(
-                "INSERT INTO transcripts (owner_user, owner_chat, job_id, file_unique_id, settings_key, text, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            transcripts::insert(
+                &mut tx,
+                &NewTranscript {
+                    owner: keep.owner,
+                    job_id,
+                    file_unique_id: &file,
+                    settings_key: &settings,
+                    text: &text,
+                    cues: cues.as_deref(),
+                    days: keep.days,
+                },
             )
-            .bind(owner_user)
-            .bind(owner_chat)
-            .bind(job_id)
-            .bind(file)
-            .bind(settings)
-            .bind(text)
-            .bind(now)
-            .bind(now + keep.days * 86_400)
-            .execute(&mut *tx)
             .await?;
         }
         if charged > 0 {
@@ -799,7 +834,7 @@ impl Store {
             "UPDATE jobs SET state = 'failed', error_kind = $2, charged_seconds = 0, finished_at = $3, \
                  audio_seconds = COALESCE($4, audio_seconds), download_ms = $5, prepare_ms = $6, asr_ms = $7, \
                  total_ms = $8, chunks = $9, worker = NULL, released_seconds = held_seconds, held_seconds = 0, \
-                 result_text = NULL \
+                 result_text = NULL, result_cues = NULL \
              WHERE id = $1 AND state IN {ACTIVE} AND ($10 IS NULL OR worker = $10) RETURNING user_id, released_seconds"
         )))
         .bind(job_id)

@@ -4,6 +4,7 @@
 //! its messages here too.
 #![forbid(unsafe_code)]
 
+mod actions;
 mod batches;
 mod chats;
 mod export;
@@ -28,6 +29,7 @@ use sqlx::{Any, AnyPool, Transaction};
 /// The database driver's error, inside [`Error::Db`].
 pub use sqlx::Error as DbError;
 
+pub use actions::{ActionAnswer, ActionPrice, Cost, Press};
 pub use batches::BatchPart;
 pub use chats::{Group, epoch_day};
 pub use export::{ExportTable, Row};

@@ -4,6 +4,7 @@
 //! expired, a retention change re-dates what is kept, and `/forget` removes a user's content.
 
 use scribe_core::time::now_secs;
+use sqlx::{Any, Transaction};
 
 use super::{Result, Store};
 
@@ -33,11 +34,49 @@ pub struct Transcript {
     pub file_unique_id: String,
     pub settings_key: String,
     pub text: String,
+    /// A subtitle transcript's cues (JSON).
+    pub cues: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }
 
-const TRANSCRIPT_COLUMNS: &str = "id, owner_user, owner_chat, job_id, file_unique_id, settings_key, text, created_at, expires_at";
+const TRANSCRIPT_COLUMNS: &str = "id, owner_user, owner_chat, job_id, file_unique_id, settings_key, text, cues, created_at, expires_at";
+
+/// A transcript to keep.
+pub(super) struct NewTranscript<'a> {
+    pub owner: TranscriptOwner,
+    pub job_id: i64,
+    pub file_unique_id: &'a str,
+    pub settings_key: &'a str,
+    pub text: &'a str,
+    pub cues: Option<&'a str>,
+    pub days: i64,
+}
+
+/// Keeps a transcript, inside the caller's transaction (the job's completion or its answer
+/// from the cache); returns its id.
+pub(super) async fn insert(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewTranscript<'_>,
+) -> Result<i64> {
+    let (user, chat) = new.owner.columns();
+    let now = now_secs();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO transcripts (owner_user, owner_chat, job_id, file_unique_id, settings_key, text, cues, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(user)
+    .bind(chat)
+    .bind(new.job_id)
+    .bind(new.file_unique_id)
+    .bind(new.settings_key)
+    .bind(new.text)
+    .bind(new.cues)
+    .bind(now)
+    .bind(now + new.days * 86_400)
+    .fetch_one(&mut **tx)
+    .await?)
+}
 
 /// What `/forget` removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,40 +86,6 @@ pub struct Forgotten {
 }
 
 impl Store {
-    /// Keeps `text` for `owner` for `days` (nothing is kept when `days` is 0). Returns the
-    /// transcript's id when kept.
-    pub async fn keep_transcript(
-        &self,
-        owner: TranscriptOwner,
-        job_id: i64,
-        file_unique_id: &str,
-        settings_key: &str,
-        text: &str,
-        days: i64,
-    ) -> Result<Option<i64>> {
-        if days <= 0 {
-            return Ok(None);
-        }
-        let (user, chat) = owner.columns();
-        let now = now_secs();
-        Ok(Some(
-            sqlx::query_scalar(
-                "INSERT INTO transcripts (owner_user, owner_chat, job_id, file_unique_id, settings_key, text, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            )
-            .bind(user)
-            .bind(chat)
-            .bind(job_id)
-            .bind(file_unique_id)
-            .bind(settings_key)
-            .bind(text)
-            .bind(now)
-            .bind(now + days * 86_400)
-            .fetch_one(&self.pool)
-            .await?,
-        ))
-    }
-
     /// The newest unexpired transcript of the same file with the same recognition settings.
     pub async fn cached_transcript(
         &self,
@@ -99,12 +104,12 @@ impl Store {
         .await?)
     }
 
-    /// A transcript by id, unless it expired (the sweep may not have run yet).
-    pub async fn transcript(&self, id: i64, now: i64) -> Result<Option<Transcript>> {
+    /// The kept transcript a job delivered, unless it expired: what its action buttons work on.
+    pub async fn transcript_of_job(&self, job_id: i64, now: i64) -> Result<Option<Transcript>> {
         Ok(sqlx::query_as::<_, Transcript>(sqlx::AssertSqlSafe(format!(
-            "SELECT {TRANSCRIPT_COLUMNS} FROM transcripts WHERE id = $1 AND expires_at > $2"
+            "SELECT {TRANSCRIPT_COLUMNS} FROM transcripts WHERE job_id = $1 AND expires_at > $2 ORDER BY id DESC LIMIT 1"
         )))
-        .bind(id)
+        .bind(job_id)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?)
@@ -198,7 +203,7 @@ impl Store {
             .await?
             .rows_affected();
         let jobs = sqlx::query(
-            "UPDATE jobs SET file_name = NULL, file_id = '', file_unique_id = '', mime_type = NULL, result_text = NULL \
+            "UPDATE jobs SET file_name = NULL, file_id = '', file_unique_id = '', mime_type = NULL, result_text = NULL, result_cues = NULL \
              WHERE (user_id = $1 OR requested_by = $1) AND state IN ('done', 'failed')",
         )
         .bind(user_id)
@@ -217,7 +222,7 @@ impl Store {
             .await?;
         sqlx::query(
             "UPDATE users SET asr_language = NULL, ui_lang = NULL, code_output = 0, keep_yo = 1, \
-             long_output = 'auto', retention_days = NULL WHERE id = $1",
+             long_output = 'auto', retention_days = NULL, subtitles = 0, glossary = '' WHERE id = $1",
         )
         .bind(user_id)
         .execute(&mut *tx)

@@ -6,6 +6,7 @@ use scribe_core::billing::Reason;
 use scribe_core::time::now_secs;
 
 use super::jobs::UnknownState;
+use super::transcripts::TranscriptOwner;
 use super::{Result, Store};
 
 /// How a long result reaches the user.
@@ -130,6 +131,11 @@ pub struct User {
     pub refund_pending: i64,
     /// Days transcripts are kept (`None`: the default; 0: none).
     pub retention_days: Option<i64>,
+    /// Every transcript also as subtitles (`/output srt`).
+    #[sqlx(try_from = "IntFlag")]
+    pub subtitles: bool,
+    /// Words and names to spell exactly, one per line.
+    pub glossary: String,
     #[sqlx(try_from = "String")]
     pub trial_state: TrialState,
     /// When the trial was requested or granted.
@@ -145,6 +151,7 @@ impl User {
             code_output: self.code_output,
             keep_yo: self.keep_yo,
             long_output: self.long_output,
+            subtitles: self.subtitles,
         }
     }
 }
@@ -156,12 +163,14 @@ pub struct UserSettings {
     pub code_output: bool,
     pub keep_yo: bool,
     pub long_output: LongOutput,
+    /// Subtitle documents with every transcript.
+    pub subtitles: bool,
 }
 
 macro_rules! user_columns {
     () => {
         "id, first_name, username, language_code, ui_lang, asr_language, code_output, keep_yo, \
-     long_output, balance, held, refund_pending, retention_days, trial_state, trial_at, created_at, last_seen_at"
+     long_output, balance, held, refund_pending, retention_days, subtitles, glossary, trial_state, trial_at, created_at, last_seen_at"
     };
 }
 
@@ -377,6 +386,43 @@ impl Store {
         sqlx::query("UPDATE users SET long_output = $2 WHERE id = $1")
             .bind(user_id)
             .bind(mode.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the glossary of a user or a group, if it still is `old`: of two edits at once,
+    /// the second finds it changed (false) and starts again from what the first one left.
+    pub async fn replace_glossary(
+        &self,
+        owner: TranscriptOwner,
+        old: &str,
+        new: &str,
+    ) -> Result<bool> {
+        let sql = match owner {
+            TranscriptOwner::User(_) => "UPDATE users SET glossary = $3 WHERE id = $1 AND glossary = $2",
+            TranscriptOwner::Chat(_) => "UPDATE chats SET glossary = $3 WHERE id = $1 AND glossary = $2",
+        };
+        let id = match owner {
+            TranscriptOwner::User(id) | TranscriptOwner::Chat(id) => id,
+        };
+        if let TranscriptOwner::Chat(id) = owner {
+            self.group(id).await?;
+        }
+        Ok(sqlx::query(sql)
+            .bind(id)
+            .bind(old)
+            .bind(new)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    pub async fn set_subtitles(&self, user_id: i64, on: bool) -> Result<()> {
+        sqlx::query("UPDATE users SET subtitles = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(i64::from(on))
             .execute(&self.pool)
             .await?;
         Ok(())

@@ -1,10 +1,10 @@
 //! Groups, kept transcripts, batches and the daily cap on both backends.
 
 use scribe_store::{
-    BatchPart, DailyCap, Intake, JobSource, Keep, Store, TranscriptOwner, epoch_day,
+    BatchPart, DailyCap, Intake, JobSource, Keep, TranscriptOwner, epoch_day,
 };
 use scribe_testkit::database::each_backend;
-use scribe_testkit::seed::{new_job, user_with, voice};
+use scribe_testkit::seed::{kept_job, new_job, user_with, voice};
 
 fn part(chat: i64, message: i64) -> BatchPart {
     BatchPart {
@@ -78,29 +78,12 @@ async fn auto_mode_stays_within_its_daily_cap_and_notices_once_a_day() {
     .await;
 }
 
-async fn kept_job(store: &Store, update: i64, user: i64, owner: TranscriptOwner, days: i64) -> i64 {
-    let Intake::Created(job) = store
-        .create_job(&new_job(update, user, voice(10)))
-        .await
-        .expect("intake")
-    else {
-        panic!("created")
-    };
-    store.claim_job(job.id, "w", 0).await.expect("claim");
-    assert!(store.begin_delivery(job.id, "w", "kept text").await.expect("deliver"));
-    store
-        .complete_job(job.id, "w", &Default::default(), Some(Keep { owner, days }))
-        .await
-        .expect("complete");
-    job.id
-}
-
 #[tokio::test]
 async fn kept_transcripts_answer_the_cache_until_they_expire_or_are_forgotten() {
     each_backend(|store| async move {
         user_with(&store, 30, 600).await;
         let owner = TranscriptOwner::User(30);
-        kept_job(&store, 1, 30, owner, 7).await;
+        kept_job(&store, 1, 30, owner, 7, "kept text").await;
         let now = scribe_core::time::now_secs();
         let hit = store
             .cached_transcript("uniq", "lang=auto", now)
@@ -115,11 +98,11 @@ async fn kept_transcripts_answer_the_cache_until_they_expire_or_are_forgotten() 
         assert_eq!(store.delete_expired_transcripts(now + 2 * 86_400).await.expect("sweep"), 1);
         assert!(store.cached_transcript("uniq", "lang=auto", now).await.expect("cache").is_none());
         // Retention off keeps nothing, and deletes what was kept.
-        kept_job(&store, 2, 30, owner, 7).await;
+        kept_job(&store, 2, 30, owner, 7, "kept text").await;
         store.set_retention(owner, Some(0), 7).await.expect("off");
         assert!(store.transcripts_of(owner).await.expect("kept").is_empty());
         // Forget deletes the user's transcripts and job content, keeps the money.
-        kept_job(&store, 3, 30, owner, 7).await;
+        kept_job(&store, 3, 30, owner, 7, "kept text").await;
         let forgotten = store.forget_user(30).await.expect("forget");
         assert_eq!(forgotten.transcripts, 1);
         assert!(store.transcripts_of(owner).await.expect("kept").is_empty());
@@ -143,7 +126,7 @@ async fn a_group_that_becomes_a_supergroup_keeps_its_settings_and_transcripts() 
             panic!("created")
         };
         store.claim_job(job.id, "w", 0).await.expect("claim");
-        assert!(store.begin_delivery(job.id, "w", "group text").await.expect("deliver"));
+        assert!(store.begin_delivery(job.id, "w", "group text", None).await.expect("deliver"));
         store
             .complete_job(
                 job.id,

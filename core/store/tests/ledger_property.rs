@@ -184,7 +184,7 @@ async fn apply(store: &Store, op: &Op) {
             if let Some(id) = job_id(store, *update).await {
                 let _ = store.claim_job(id, "w", i64::MAX).await.expect("claim");
                 let _ = store
-                    .begin_delivery(id, "w", "text")
+                    .begin_delivery(id, "w", "text", None)
                     .await
                     .expect("deliver");
                 let _ = store

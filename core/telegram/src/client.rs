@@ -206,6 +206,18 @@ impl TextOptions {
     }
 }
 
+/// A document to send: a file made in memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a> {
+    pub file_name: &'a str,
+    pub mime: &'a str,
+    pub bytes: &'a [u8],
+    /// HTML.
+    pub caption: Option<&'a str>,
+    pub reply_to: Option<i64>,
+    pub keyboard: Option<&'a InlineKeyboard>,
+}
+
 /// The Bot API client. Cheap to clone.
 #[derive(Clone)]
 pub struct Telegram {
@@ -441,6 +453,21 @@ impl Telegram {
         .map(drop)
     }
 
+    /// Replaces a message's buttons.
+    pub async fn edit_message_reply_markup(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+        keyboard: &InlineKeyboard,
+    ) -> Result<()> {
+        let params = json!({ "chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard });
+        match self.call::<_, Value>("editMessageReplyMarkup", &params).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_modified() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn answer_callback_query(&self, query_id: &str, text: Option<&str>) -> Result<()> {
         self.call::<_, bool>(
             "answerCallbackQuery",
@@ -450,20 +477,12 @@ impl Telegram {
         .map(drop)
     }
 
-    /// Sends `bytes` as a document named `file_name`.
-    pub async fn send_document(
-        &self,
-        chat_id: i64,
-        file_name: &str,
-        mime: &str,
-        bytes: Vec<u8>,
-        caption: Option<&str>,
-        reply_to: Option<i64>,
-    ) -> Result<Message> {
+    /// Sends a document.
+    pub async fn send_document(&self, chat_id: i64, document: &Document<'_>) -> Result<Message> {
         let method = "sendDocument";
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name(file_name.to_owned())
-            .mime_str(mime)
+        let part = reqwest::multipart::Part::bytes(document.bytes.to_vec())
+            .file_name(document.file_name.to_owned())
+            .mime_str(document.mime)
             .map_err(|e| Error::Http {
                 method,
                 source: e.without_url(),
@@ -471,15 +490,21 @@ impl Telegram {
         let mut form = reqwest::multipart::Form::new()
             .text("chat_id", chat_id.to_string())
             .part("document", part);
-        if let Some(c) = caption {
+        if let Some(c) = document.caption {
             form = form
                 .text("caption", c.to_owned())
                 .text("parse_mode", "HTML");
         }
-        if let Some(id) = reply_to {
+        if let Some(id) = document.reply_to {
             form = form.text(
                 "reply_parameters",
                 json!({ "message_id": id, "allow_sending_without_reply": true }).to_string(),
+            );
+        }
+        if let Some(keyboard) = document.keyboard {
+            form = form.text(
+                "reply_markup",
+                serde_json::to_string(keyboard).map_err(|e| Error::Decode { method, source: e })?,
             );
         }
         let response = self

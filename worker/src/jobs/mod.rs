@@ -1,4 +1,5 @@
-//! Running one transcription job from the jobs queue: claim the row (a finished job is
+//! The jobs queue's messages: a forwarded batch to close, a transcript action to answer
+//! ([`crate::actions`]), and — most of all — one transcription job to run: claim the row (a finished job is
 //! acknowledged without work, a stale one is taken over, one that used up its attempts — however
 //! they ended — is failed), run it ([`run`]), and finish the delivery with what came of it
 //! ([`outcome`]).
@@ -18,9 +19,9 @@ use tracing::Instrument;
 
 pub use error::{Error, Verdict};
 
-use crate::batch;
 use crate::context::Context;
-use crate::messages::{BatchRef, JobMessage};
+use crate::messages::JobMessage;
+use crate::{actions, batch};
 use scribe_core::retry::{Classify, Retry};
 
 /// Handles one delivery of the jobs queue and finishes it. `hard_stop` fires when the shutdown
@@ -30,7 +31,15 @@ pub async fn handle(ctx: &Context, delivery: Delivery, hard_stop: CancellationTo
         Some(JobMessage::Transcribe { job_id }) => job_id,
         Some(JobMessage::CloseBatch { close_batch }) => {
             let span = tracing::info_span!("batch", bot = %ctx.bot.name, chat_id = close_batch.chat_id, trace_id = %delivery.trace_id);
-            return close(ctx, close_batch, delivery).instrument(span).await;
+            return async { settle(ctx, "close the batch", batch::close(ctx, close_batch).await, delivery).await }
+                .instrument(span)
+                .await;
+        }
+        Some(JobMessage::Act { act }) => {
+            let span = tracing::info_span!("action", bot = %ctx.bot.name, job_id = act.job_id, action = %act.action, trace_id = %delivery.trace_id);
+            return async { settle(ctx, "answer the action", actions::run(ctx, &act).await, delivery).await }
+                .instrument(span)
+                .await;
         }
         None => {
             tracing::error!("job message is not valid; dead-lettering it");
@@ -72,16 +81,18 @@ pub async fn handle(ctx: &Context, delivery: Delivery, hard_stop: CancellationTo
     .await;
 }
 
-/// A forwarded batch came due: its parts become a job (or nothing, when more arrived).
-async fn close(ctx: &Context, batch: BatchRef, delivery: Delivery) {
-    match batch::close(ctx, batch).await {
+/// Finishes the delivery of a message handled in one step (a batch closed, an action
+/// answered): acknowledged when it worked, retried a few times when the failure may pass,
+/// dead-lettered otherwise.
+async fn settle(ctx: &Context, what: &str, result: crate::error::Result<()>, delivery: Delivery) {
+    match result {
         Ok(()) => finish(delivery.ack().await),
         Err(error) if delivery.attempt < 5 && error.retry() != Retry::Permanent => {
-            tracing::warn!(error = %chain(&error), "could not close the batch; retrying");
+            tracing::warn!(error = %chain(&error), "could not {what}; retrying");
             finish(delivery.retry_later(Duration::from_secs(5)).await);
         }
         Err(error) => {
-            tracing::error!(error = %chain(&error), "could not close the batch");
+            tracing::error!(error = %chain(&error), "could not {what}");
             ctx.metrics.dead_letters.inc();
             finish(delivery.dead_letter().await);
         }

@@ -26,8 +26,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::Error;
 use super::outcome;
+use crate::actions;
 use crate::context::Context;
 use crate::delivery::{self, Recipient};
+use crate::glossary::Glossary;
+use crate::pipeline::subtitles::Cue;
 use crate::pipeline::{self, Hints};
 use crate::privacy;
 use crate::progress::{Progress, Target};
@@ -186,12 +189,13 @@ async fn process(
     let cancel = CancellationToken::new();
     let _cancel_on_exit = cancel.clone().drop_guard();
     let pieces = pieces(ctx, job).await?;
+    let subtitles = pieces.len() == 1 && Recognition::from_key(&job.settings_key).subtitles;
 
     // Before the real length is known, the deadline follows what the files claim.
     let started = Instant::now();
     let measured = within(
         ctx.jobs.deadline(job.reported_seconds as f64),
-        measure(ctx, &pieces, work.path(), &stages, &cancel),
+        measure(ctx, &pieces, work.path(), subtitles, &stages, &cancel),
     )
     .await?;
     let download_ms = millis(started);
@@ -205,17 +209,36 @@ async fn process(
 
     // Now the deadline follows the decoded length.
     let deadline = ctx.jobs.deadline(seconds);
-    let recognition = Recognition::from_key(&job.settings_key);
+    let recognition = recognition_of(ctx, job, user).await?;
+    let context = recognition.glossary.context();
     let hints = Hints {
         language: recognition.language.as_deref(),
-        context: None,
+        context: context.as_deref(),
     };
     let started = Instant::now();
-    let texts = within(
-        deadline,
-        recognise_all(ctx, &measured, hints, &stages, &cancel),
-    )
-    .await?;
+    let (texts, cues) = match measured.as_slice() {
+        [Some(only)] if recognition.subtitles => {
+            let subtitled = within(
+                deadline,
+                async {
+                    ctx.pipeline
+                        .subtitles(only.input.path(), &only.analysis, hints, &stages, &cancel)
+                        .await
+                        .map_err(Error::Pipeline)
+                },
+            )
+            .await?;
+            (vec![Some(subtitled.text)], Some(subtitled.cues))
+        }
+        _ => (
+            within(
+                deadline,
+                recognise_all(ctx, &measured, hints, &stages, &cancel),
+            )
+            .await?,
+            None,
+        ),
+    };
     let asr_ms = millis(started);
     drop(work);
     if texts.iter().all(|t| t.is_none()) {
@@ -223,9 +246,10 @@ async fn process(
     }
     stages.send_replace(Stage::Formatting);
     let started = Instant::now();
+    let glossary = recognition.glossary.entries();
     let formatted = futures::future::join_all(texts.iter().map(|t| async move {
         match t {
-            Some(text) => Some(ctx.pipeline.format(text).await),
+            Some(text) => Some(ctx.pipeline.format(text, glossary).await),
             None => None,
         }
     }))
@@ -241,23 +265,27 @@ async fn process(
 
     stages.send_replace(Stage::Sending);
     progress.finish().await;
+    let cues_json = cues
+        .as_ref()
+        .map(|c| serde_json::to_string(c).unwrap_or_default());
     if !ctx
         .store
-        .begin_delivery(job.id, &ctx.worker_id, &text)
+        .begin_delivery(job.id, &ctx.worker_id, &text, cues_json.as_deref())
         .await?
     {
         return Err(Error::TakenOver);
     }
     let audio_seconds = billable_seconds(seconds);
     let started = Instant::now();
-    within(
-        deadline,
-        send(ctx, job, user, lang, &text, audio_seconds, 0),
-    )
-    .await?;
+    let result = Delivered {
+        text: &text,
+        cues: cues.as_deref(),
+        audio_seconds,
+    };
+    within(deadline, send(ctx, job, user, lang, &result, 0)).await?;
     ctx.metrics
         .stage("deliver", started.elapsed().as_secs_f64());
-    tracing::info!(pieces = pieces.len(), formatter = %formatter, "job delivered");
+    tracing::info!(pieces = pieces.len(), formatter = %formatter, subtitles = cues.is_some(), "job delivered");
     Ok(JobStats {
         audio_seconds: Some(audio_seconds),
         chunks: i64::try_from(texts.len()).ok(),
@@ -271,12 +299,28 @@ async fn process(
     })
 }
 
-/// Downloads and measures every piece at once; a silent piece is `None` (nothing to bill or
-/// recognise). A single silent file fails the job as "no speech".
+/// The job's recognition settings: language and subtitles from its settings key, the glossary
+/// of whoever owns its transcript (the group's in a group) as it is now.
+async fn recognition_of(ctx: &Context, job: &Job, user: &User) -> Result<Recognition, Error> {
+    let glossary = if job.chat_id == user.id {
+        user.glossary.clone()
+    } else {
+        ctx.store.group(job.chat_id).await?.glossary
+    };
+    Ok(Recognition {
+        glossary: Glossary::parse(&glossary),
+        ..Recognition::from_key(&job.settings_key)
+    })
+}
+
+/// Downloads and measures every piece at once (`full`: from a decode of all of it, as
+/// subtitles need); a silent piece is `None` (nothing to bill or recognise). A single silent
+/// file fails the job as "no speech".
 async fn measure(
     ctx: &Context,
     pieces: &[Piece],
     dir: &Path,
+    full: bool,
     stages: &watch::Sender<Stage>,
     cancel: &CancellationToken,
 ) -> Result<Vec<Option<Measured>>, Error> {
@@ -290,7 +334,7 @@ async fn measure(
     let mut measured = Vec::with_capacity(pieces.len());
     for input in downloads {
         let input = input?;
-        let analysis = ctx.pipeline.analyse(input.path(), cancel).await?;
+        let analysis = ctx.pipeline.analyse(input.path(), full, cancel).await?;
         if analysis.is_silent() && pieces.len() == 1 {
             return Err(Error::Pipeline(pipeline::Error::NoSpeech));
         }
@@ -350,13 +394,22 @@ fn assemble(pieces: &[Piece], formatted: &[Option<pipeline::Formatted>]) -> Stri
 /// A job whose worker died while sending: send what is missing, nothing twice.
 async fn resume(ctx: &Context, job: &Job, user: &User, lang: Lang) -> Result<JobStats, Error> {
     let text = job.result_text.as_deref().unwrap_or_default();
+    let cues: Option<Vec<Cue>> = job
+        .result_cues
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok());
     let audio_seconds = job.held_seconds;
     let already = usize::try_from(job.delivered_parts).unwrap_or(0);
     tracing::info!(already, "resuming an interrupted delivery");
     let started = Instant::now();
+    let result = Delivered {
+        text,
+        cues: cues.as_deref(),
+        audio_seconds,
+    };
     within(
         ctx.jobs.deadline(audio_seconds as f64),
-        send(ctx, job, user, lang, text, audio_seconds, already),
+        send(ctx, job, user, lang, &result, already),
     )
     .await?;
     Ok(JobStats {
@@ -366,24 +419,36 @@ async fn resume(ctx: &Context, job: &Job, user: &User, lang: Lang) -> Result<Job
     })
 }
 
-/// Sends the parts of `text` from `from` on, recording each one as it goes out.
+/// What a job delivers.
+struct Delivered<'a> {
+    text: &'a str,
+    cues: Option<&'a [Cue]>,
+    audio_seconds: i64,
+}
+
+/// Sends the parts of the result from `from` on, recording each one as it goes out. When the
+/// transcript will be kept, its last text part carries the action buttons.
 async fn send(
     ctx: &Context,
     job: &Job,
     user: &User,
     lang: Lang,
-    text: &str,
-    audio_seconds: i64,
+    result: &Delivered<'_>,
     from: usize,
 ) -> Result<(), Error> {
     let settings = delivery_settings(ctx, job, user).await?;
     let parts = delivery::plan(
-        text,
+        result.text,
         &settings,
         ctx.delivery.file_threshold_chars,
         lang,
-        audio_seconds,
+        result.audio_seconds,
+        result.cues,
     );
+    let buttons = keep_for(ctx, job, user)
+        .await?
+        .map(|_| actions::keyboard(job.id, lang));
+    let last_text = parts.iter().rposition(delivery::Part::is_text);
     let recipient = Recipient {
         telegram: &ctx.telegram,
         backoff: ctx.telegram_backoff,
@@ -392,7 +457,8 @@ async fn send(
         status_message_id: job.status_message_id,
     };
     for (i, part) in parts.iter().enumerate().skip(from) {
-        recipient.send(part).await?;
+        let keyboard = buttons.as_ref().filter(|_| Some(i) == last_text);
+        recipient.send(part, keyboard).await?;
         let sent = i64::try_from(i + 1).unwrap_or(i64::MAX);
         if !ctx.store.delivered(job.id, &ctx.worker_id, sent).await? {
             return Err(Error::TakenOver);
@@ -414,20 +480,18 @@ async fn delivery_settings(ctx: &Context, job: &Job, user: &User) -> Result<User
         code_output: false,
         keep_yo: true,
         long_output: group.long_output,
+        subtitles: group.subtitles,
     })
 }
 
-/// Who keeps a finished job's text, and for how long: the group for a group's job, else the
+/// Who keeps a job's text, and for how long: the group for a group's job, else the
 /// user. `None` when nothing is kept.
 async fn keep_for(ctx: &Context, job: &Job, user: &User) -> Result<Option<Keep>, Error> {
-    let (owner, setting) = if job.chat_id == user.id {
-        (TranscriptOwner::User(user.id), user.retention_days)
-    } else {
-        let group = ctx.store.group(job.chat_id).await?;
-        (TranscriptOwner::Chat(job.chat_id), group.retention_days)
-    };
-    let days = privacy::retention_days(ctx, setting);
-    Ok((days > 0).then_some(Keep { owner, days }))
+    if job.chat_id == user.id {
+        return Ok(privacy::keep(ctx, TranscriptOwner::User(user.id), user.retention_days));
+    }
+    let group = ctx.store.group(job.chat_id).await?;
+    Ok(privacy::keep(ctx, TranscriptOwner::Chat(job.chat_id), group.retention_days))
 }
 
 /// Fetches a file into `dest` (or finds it on a local Bot API server's disk).
