@@ -38,7 +38,7 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
     let (progress, _) = tokio::sync::watch::channel(Stage::Queued);
     let no_speech = || anyhow::anyhow!("no speech recognised in {}", file.display());
     let analysed = Instant::now();
-    let analysis = match pipeline.analyse(file, &cancel).await {
+    let analysis = match pipeline.analyse(file, false, &cancel).await {
         Ok(a) if a.is_silent() => return Err(no_speech().into()),
         Ok(a) => a,
         Err(pipeline::Error::NoSpeech) => return Err(no_speech().into()),
@@ -69,7 +69,7 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
     let (text, formatter, llm_ms) = if no_format {
         (recognised.text.clone(), "off".to_owned(), 0)
     } else {
-        let f = pipeline.format(&recognised.text).await;
+        let f = pipeline.format(&recognised.text, &[]).await;
         (f.text, f.formatter, f.llm_ms)
     };
     println!("{text}");

@@ -421,6 +421,34 @@ async fn status_shows_a_running_job_and_flush_fails_it_releasing_the_hold() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn admin_notices_speak_each_admins_own_language() {
+    let fakes = Fakes::start().await;
+    let _scribe = Scribe::start(
+        BIN,
+        &fakes,
+        &[("ADMIN_IDS", "6000,6010"), ("TRIAL_MODE", "review")],
+    )
+    .await;
+    // 6010 has written to the bot and reads Russian; 6000 never has, so gets English.
+    let boris = TgUser::new(6010, "Борис").lang("ru");
+    fakes
+        .telegram
+        .push_update(update::text(6010, &boris, "/start"));
+    fakes.wait_containing(6010, "Привет, Борис").await;
+    fakes
+        .telegram
+        .push_update(update::text(6801, &user(6801), "/trial"));
+    let ru = fakes.wait_containing(6010, "Запрос пробных минут от").await;
+    let en = fakes.wait_containing(ADMIN, "Trial request from").await;
+    let labels = |m: &scribe_fakes::telegram::BotMessage| -> Vec<String> {
+        m.buttons.iter().map(|b| b.text.clone()).collect()
+    };
+    assert_eq!(labels(&ru), ["✅ Одобрить", "❌ Отклонить"]);
+    assert_eq!(labels(&en), ["✅ Approve", "❌ Deny"]);
+    assert_eq!(ru.buttons[0].callback_data, en.buttons[0].callback_data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn review_mode_trials_are_requested_decided_once_and_told() {
     let fakes = Fakes::start().await;
     let scribe = start(&fakes, &[("TRIAL_MODE", "review")]).await;

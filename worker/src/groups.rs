@@ -5,7 +5,7 @@
 //! A group that becomes a supergroup keeps its settings and transcripts.
 
 use scribe_core::commands::{Audience, Command};
-use scribe_core::i18n::{ASR_LANGUAGES, Lang, Msg};
+use scribe_core::i18n::{ASR_LANGUAGES, Label, Lang, Msg};
 use scribe_core::time::now_secs;
 use scribe_store::{DailyCap, Group, LongOutput, TranscriptOwner, User, epoch_day};
 use scribe_telegram::{InlineButton, InlineKeyboard, MediaKind, Message, TextOptions};
@@ -278,7 +278,7 @@ async fn command(
         _ => {
             let keyboard = InlineKeyboard {
                 inline_keyboard: vec![vec![InlineButton::link(
-                    Msg::OpenBot.render(lang),
+                    Label::OpenBot.render(lang),
                     ctx.me.start_link("group"),
                 )]],
             };

@@ -6,7 +6,7 @@
 //! group's auto mode and forwarded batches; only who pays and where answers go differ.
 
 use scribe_core::billing::Package;
-use scribe_core::i18n::{Lang, Msg, Stage};
+use scribe_core::i18n::{Label, Lang, Msg, Stage};
 use scribe_core::retry::{Classify, Retry};
 use scribe_core::time::now_secs;
 use scribe_queue::{Message as QueueMessage, QueueName};
@@ -270,7 +270,7 @@ async fn refuse(ctx: &Context, request: &Request<'_>, refused: Intake) -> Result
     ctx.metrics.job(kind);
     let button = (request.origin == Origin::Group).then(|| InlineKeyboard {
         inline_keyboard: vec![vec![InlineButton::link(
-            Msg::OpenBot.render(lang),
+            Label::OpenBot.render(lang),
             ctx.me.start_link("topup"),
         )]],
     });

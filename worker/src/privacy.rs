@@ -2,7 +2,7 @@
 //! changes it (a group admin's for the group's transcripts), `/forget` deletes a user's content
 //! after a confirm button. Audio is never kept.
 
-use scribe_core::i18n::{Lang, Msg};
+use scribe_core::i18n::{Label, Lang, Msg};
 use scribe_store::{Keep, TranscriptOwner, User};
 use scribe_telegram::{InlineButton, InlineKeyboard, TextOptions};
 
@@ -73,11 +73,11 @@ pub async fn ask_forget(ctx: &Context, user: &User, lang: Lang) -> Result<()> {
     let keyboard = InlineKeyboard {
         inline_keyboard: vec![vec![
             InlineButton::callback(
-                Msg::ForgetYes.render(lang),
+                Label::ForgetYes.render(lang),
                 Button::Forget { confirm: true }.data(),
             ),
             InlineButton::callback(
-                Msg::ForgetNo.render(lang),
+                Label::ForgetNo.render(lang),
                 Button::Forget { confirm: false }.data(),
             ),
         ]],

@@ -1,7 +1,7 @@
 //! `/settings` as an inline keyboard: each button toggles (or cycles) one setting and the message
 //! is edited in place to show the new state.
 
-use scribe_core::i18n::{Lang, Msg};
+use scribe_core::i18n::{Label, Lang, Msg};
 use scribe_store::{LongOutput, User};
 use scribe_telegram::{InlineButton, InlineKeyboard, TextOptions};
 
@@ -28,61 +28,41 @@ fn text(user: &User, lang: Lang) -> String {
         code: s.code_output,
         keep_yo: s.keep_yo,
         output: s.long_output.as_str(),
+        subtitles: s.subtitles,
     }
     .render(lang)
 }
 
 fn keyboard(user: &User, lang: Lang) -> InlineKeyboard {
     let s = user.settings();
-    let on = |b: bool| {
-        if b {
-            lang.t("on", "вкл")
-        } else {
-            lang.t("off", "выкл")
-        }
-    };
-    let row = |label: String, toggle: SettingToggle| {
+    let row = |label: Label<'_>, toggle: SettingToggle| {
         vec![InlineButton::callback(
-            label,
+            label.render(lang),
             Button::Setting(toggle).data(),
         )]
     };
     InlineKeyboard {
         inline_keyboard: vec![
             row(
-                format!(
-                    "🌐 {}: {}",
-                    lang.t("Language", "Язык"),
-                    s.asr_language.as_deref().unwrap_or(lang.t("auto", "авто"))
-                ),
+                Label::SettingLanguage {
+                    language: s.asr_language.as_deref(),
+                },
                 SettingToggle::Language,
             ),
             row(
-                format!(
-                    "🔤 {}: {}",
-                    lang.t("Monospace", "Моноширинный"),
-                    on(s.code_output)
-                ),
+                Label::SettingMonospace { on: s.code_output },
                 SettingToggle::Code,
             ),
+            row(Label::SettingYo { keep: s.keep_yo }, SettingToggle::Yo),
             row(
-                format!(
-                    "ё: {}",
-                    if s.keep_yo {
-                        lang.t("keep", "оставлять")
-                    } else {
-                        lang.t("replace", "заменять")
-                    }
-                ),
-                SettingToggle::Yo,
+                Label::SettingLongText {
+                    mode: s.long_output.as_str(),
+                },
+                SettingToggle::Output,
             ),
             row(
-                format!(
-                    "📄 {}: {}",
-                    lang.t("Long text", "Длинный текст"),
-                    s.long_output.as_str()
-                ),
-                SettingToggle::Output,
+                Label::SettingSubtitles { on: s.subtitles },
+                SettingToggle::Subtitles,
             ),
         ],
     }

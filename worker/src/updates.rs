@@ -115,12 +115,11 @@ async fn fail(ctx: &Context, delivery: Delivery, update: &Update, error: Error) 
             tracing::warn!(error = %scribe_core::telemetry::chain(&e), "could not release the update's claim");
         }
         if payment && attempt == PAYMENT_ALERT_AFTER {
-            let text = format!(
-                "⚠️ A Stars payment (update {}) could not be credited yet: {}. It is retried until it is.",
-                update.update_id,
-                scribe_core::text::escape_html(&chain.to_string())
-            );
-            notify_admins(ctx, &text, None).await;
+            let notice = Msg::PaymentStuck {
+                update_id: update.update_id,
+                error: &chain.to_string(),
+            };
+            notify_admins(ctx, &notice, &[]).await;
         }
         let delay = RETRY.delay(attempt, hint.flatten());
         finish(delivery.retry_later(delay).await);
