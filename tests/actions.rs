@@ -16,6 +16,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_scribe");
 const TRANSCRIPT: &str = "Tomorrow Anna sends the report to Bob before noon, and the team \
 meets on Friday to plan the release of version two with the new billing page.";
 
+const TRANSLATION: &str = "Завтра Анна отправит отчёт Бобу до полудня, а в пятницу команда \
+встретится, чтобы спланировать выпуск второй версии с новой страницей оплаты.";
+
 /// The DashScope formatter: echoes a transcript it formats, answers actions by their prompt.
 fn llm(call: &LlmCall) -> Reply {
     let system = call.system.as_deref().unwrap_or_default();
@@ -28,7 +31,7 @@ fn llm(call: &LlmCall) -> Reply {
     } else if system.starts_with("You extract action items") {
         Reply::Text("- Anna: send the report to Bob".into())
     } else if system.starts_with("You translate") {
-        Reply::Text("Завтра Анна отправит отчёт".into())
+        Reply::Text(TRANSLATION.into())
     } else {
         Reply::Text("unexpected".into())
     }
@@ -70,7 +73,9 @@ async fn credit(store: &Store, user: &TgUser, seconds: i64) {
 async fn transcript_message(fakes: &Fakes, user: &TgUser) -> BotMessage {
     let bytes = audio::encode(&audio::say("a short note", "en"), Format::VoiceNote);
     let file = fakes.telegram.add_file(FileKind::Voice, bytes);
-    fakes.telegram.push_update(update::voice(user, user, &file, 2));
+    fakes
+        .telegram
+        .push_update(update::voice(user, user, &file, 2));
     fakes
         .wait_message(user.id, "the transcript with its buttons", |m| {
             m.buttons.iter().any(|b| b.text.contains("Summary"))
@@ -113,7 +118,12 @@ fn llm_calls_with(fakes: &Fakes, prefix: &str) -> usize {
         .llm()
         .calls()
         .iter()
-        .filter(|c| c.call.system.as_deref().is_some_and(|s| s.starts_with(prefix)))
+        .filter(|c| {
+            c.call
+                .system
+                .as_deref()
+                .is_some_and(|s| s.starts_with(prefix))
+        })
         .count()
 }
 
@@ -136,10 +146,18 @@ async fn actions_answer_once_per_press_free_within_the_allowance_then_charged() 
     assert_eq!(summary.reply_to_message_id, Some(message.message_id));
     assert_eq!(llm_calls_with(&fakes, "You summarise"), 1);
     let system = fakes.dashscope.llm().calls().into_iter().find(|c| {
-        c.call.system.as_deref().is_some_and(|s| s.starts_with("You summarise"))
+        c.call
+            .system
+            .as_deref()
+            .is_some_and(|s| s.starts_with("You summarise"))
     });
     let system = system.expect("a summary call").call;
-    assert!(system.system.unwrap_or_default().contains("same language as the text"));
+    assert!(
+        system
+            .system
+            .unwrap_or_default()
+            .contains("same language as the text")
+    );
     assert!(system.user.contains("Anna sends the report"));
     assert!(toast(&fakes, &first).await.is_some());
 
@@ -159,26 +177,41 @@ async fn actions_answer_once_per_press_free_within_the_allowance_then_charged() 
 
     // Action items: the second free one.
     press(&fakes, &user, &message, "Action items");
-    fakes.wait_containing(user.id, "Anna: send the report").await;
+    fakes
+        .wait_containing(user.id, "Anna: send the report")
+        .await;
 
     // Translate: the row turns into languages (English, Russian, and the user's German).
     press(&fakes, &user, &message, "Translate");
     let languages = fakes
         .wait_message(user.id, "the language buttons", |m| {
-            m.message_id == message.message_id && m.buttons.iter().any(|b| b.text.contains("Deutsch"))
+            m.message_id == message.message_id
+                && m.buttons.iter().any(|b| b.text.contains("Deutsch"))
         })
         .await;
     assert!(languages.buttons.iter().any(|b| b.text.contains("English")));
     assert!(languages.buttons.iter().any(|b| b.text.contains("Русский")));
-    let (update, _) = update::callback(&user, &user, message.message_id, &data(&languages, "Русский"));
+    let (update, _) = update::callback(
+        &user,
+        &user,
+        message.message_id,
+        &data(&languages, "Русский"),
+    );
     fakes.telegram.push_update(update);
-    fakes.wait_containing(user.id, "Завтра Анна отправит отчёт").await;
+    fakes
+        .wait_containing(user.id, "Завтра Анна отправит отчёт")
+        .await;
     let translate = fakes
         .dashscope
         .llm()
         .calls()
         .into_iter()
-        .find(|c| c.call.system.as_deref().is_some_and(|s| s.starts_with("You translate")))
+        .find(|c| {
+            c.call
+                .system
+                .as_deref()
+                .is_some_and(|s| s.starts_with("You translate"))
+        })
         .expect("a translation call")
         .call;
     assert!(translate.system.unwrap_or_default().contains("Russian"));
@@ -206,13 +239,21 @@ async fn actions_answer_once_per_press_free_within_the_allowance_then_charged() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failing_primary_falls_back_and_no_model_at_all_costs_nothing() {
-    let (fakes, _scribe, store) = start(&[("ACTIONS_PER_DAY", "0"), ("ACTION_SECONDS", "30")], TRANSCRIPT).await;
+    let (fakes, _scribe, store) = start(
+        &[("ACTIONS_PER_DAY", "0"), ("ACTION_SECONDS", "30")],
+        TRANSCRIPT,
+    )
+    .await;
     let user = TgUser::new(7102, "Bo").lang("en");
     credit(&store, &user, 600).await;
     let message = transcript_message(&fakes, &user).await;
     // The primary fails for actions; Gemini answers.
     fakes.dashscope.llm().set_reply(|call| {
-        if call.system.as_deref().is_some_and(|s| s.starts_with("You format")) {
+        if call
+            .system
+            .as_deref()
+            .is_some_and(|s| s.starts_with("You format"))
+        {
             Reply::Text(call.user.clone())
         } else {
             Reply::Error(ApiError::Internal)
@@ -237,7 +278,12 @@ async fn a_failing_primary_falls_back_and_no_model_at_all_costs_nothing() {
         .set_reply(|_| GeminiReply::MaxTokens("ITEMS cut".into()));
     press(&fakes, &user, &message, "Action items");
     let unavailable = fakes.wait_containing(user.id, "not available").await;
-    assert!(!unavailable.rendered_text.unwrap_or_default().contains("ITEMS cut"));
+    assert!(
+        !unavailable
+            .rendered_text
+            .unwrap_or_default()
+            .contains("ITEMS cut")
+    );
     assert_eq!(ledger_rows(&store, user.id, "action").await.len(), 1);
     fakes
         .gemini
@@ -270,7 +316,12 @@ async fn a_long_transcript_is_summarised_in_pieces_and_combined() {
     assert!(pieces >= 3, "{pieces} pieces");
     assert_eq!(llm_calls_with(&fakes, "You are given summaries"), 1);
     for call in fakes.dashscope.llm().calls() {
-        if call.call.system.as_deref().is_some_and(|s| s.starts_with("You summarise")) {
+        if call
+            .call
+            .system
+            .as_deref()
+            .is_some_and(|s| s.starts_with("You summarise"))
+        {
             assert!(call.call.user.chars().count() <= 4000);
         }
     }
@@ -282,9 +333,13 @@ async fn a_button_after_forget_says_the_transcript_is_gone() {
     let user = TgUser::new(7104, "Di").lang("en");
     credit(&store, &user, 600).await;
     let message = transcript_message(&fakes, &user).await;
-    fakes.telegram.push_update(update::text(&user, &user, "/forget"));
+    fakes
+        .telegram
+        .push_update(update::text(&user, &user, "/forget"));
     let confirm = fakes
-        .wait_message(user.id, "the confirm buttons", |m| m.buttons.len() == 2 && m.message_id != message.message_id)
+        .wait_message(user.id, "the confirm buttons", |m| {
+            m.buttons.len() == 2 && m.message_id != message.message_id
+        })
         .await;
     let yes = confirm.buttons[0].callback_data.clone().expect("data");
     let (update, _) = update::callback(&user, &user, confirm.message_id, &yes);

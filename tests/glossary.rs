@@ -25,7 +25,13 @@ async fn credit(store: &Store, user: &TgUser) {
         .await
         .expect("user");
     store
-        .adjust_balance(user.id, scribe_core::billing::Reason::AdminCredit, "seed", 3600, None)
+        .adjust_balance(
+            user.id,
+            scribe_core::billing::Reason::AdminCredit,
+            "seed",
+            3600,
+            None,
+        )
         .await
         .expect("credit");
 }
@@ -59,40 +65,68 @@ async fn a_users_glossary_reaches_the_recogniser_and_the_formatter() {
     fakes.wait_containing(user.id, "2 added").await;
     say("/glossary");
     let list = fakes.wait_containing(user.id, "Anna Lee").await;
-    assert!(list.rendered_text.unwrap_or_default().contains("Kubernetes"));
+    assert!(
+        list.rendered_text
+            .unwrap_or_default()
+            .contains("Kubernetes")
+    );
 
     let file = voice(&fakes, "a note about the cluster");
-    fakes.telegram.push_update(update::voice(&user, &user, &file, 2));
+    fakes
+        .telegram
+        .push_update(update::voice(&user, &user, &file, 2));
     fakes.wait_containing(user.id, "dashboards twice").await;
     let asr = fakes.dashscope.asr().calls();
     assert_eq!(asr[0].call.context.as_deref(), Some("Kubernetes, Anna Lee"));
     let formatter = fakes.dashscope.llm().calls();
     let system = formatter[0].call.system.clone().unwrap_or_default();
-    assert!(system.contains("spell them exactly as given here: Kubernetes; Anna Lee"), "{system}");
+    assert!(
+        system.contains("spell them exactly as given here: Kubernetes; Anna Lee"),
+        "{system}"
+    );
 
     // Another glossary, the same file: recognised anew, not answered from the cache.
     say("/glossary remove anna lee");
     fakes.wait_containing(user.id, "1 removed").await;
-    let again = fakes.telegram.push_update(update::voice(&user, &user, &file, 2));
+    let again = fakes
+        .telegram
+        .push_update(update::voice(&user, &user, &file, 2));
     wait_until("a second recognition", WAIT, || {
         (fakes.dashscope.asr().calls().len() == 2).then_some(())
     })
     .await;
-    assert_eq!(fakes.dashscope.asr().calls()[1].call.context.as_deref(), Some("Kubernetes"));
+    assert_eq!(
+        fakes.dashscope.asr().calls()[1].call.context.as_deref(),
+        Some("Kubernetes")
+    );
     assert!(again.update_id.is_some());
 
     // Limits: a long entry, then the 101st.
     say(&format!("/glossary add {}", "x".repeat(101)));
     fakes.wait_containing(user.id, "100 characters").await;
-    let many = (0..120).map(|i| format!("term{i}")).collect::<Vec<_>>().join(", ");
+    let many = (0..120)
+        .map(|i| format!("term{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     say(&format!("/glossary add {many}"));
     fakes.wait_containing(user.id, "100 entries").await;
-    let kept = store.user(user.id).await.expect("user").expect("exists").glossary;
+    let kept = store
+        .user(user.id)
+        .await
+        .expect("user")
+        .expect("exists")
+        .glossary;
     assert_eq!(kept.lines().count(), 100);
     say("/glossary clear");
     fakes.wait_containing(user.id, "cleared").await;
     wait_until_async("the glossary empty", WAIT, || async {
-        store.user(user.id).await.ok()??.glossary.is_empty().then_some(())
+        store
+            .user(user.id)
+            .await
+            .ok()??
+            .glossary
+            .is_empty()
+            .then_some(())
     })
     .await;
     say("/glossary frobnicate");
@@ -111,8 +145,12 @@ async fn a_groups_glossary_is_kept_by_its_admins_and_used_for_its_transcripts() 
     let group = TgGroup::supergroup(-100_731, "Spellers");
     let admin = TgUser::new(7311, "Ada").lang("en");
     let member = TgUser::new(7312, "Max").lang("en");
-    fakes.telegram.set_member(&group, &admin, MemberStatus::Administrator);
-    fakes.telegram.set_member(&group, &member, MemberStatus::Member);
+    fakes
+        .telegram
+        .set_member(&group, &admin, MemberStatus::Administrator);
+    fakes
+        .telegram
+        .set_member(&group, &member, MemberStatus::Member);
     credit(&store, &member).await;
     fakes
         .telegram
@@ -130,12 +168,17 @@ async fn a_groups_glossary_is_kept_by_its_admins_and_used_for_its_transcripts() 
         update::text(&group, &member, "/t"),
         posted.message_id.expect("a message"),
     ));
-    fakes.wait_containing(group.id, "the group heard this").await;
+    fakes
+        .wait_containing(group.id, "the group heard this")
+        .await;
     assert_eq!(
         fakes.dashscope.asr().calls()[0].call.context.as_deref(),
         Some("Xylophone")
     );
-    assert_eq!(store.group(group.id).await.expect("group").glossary, "Xylophone");
+    assert_eq!(
+        store.group(group.id).await.expect("group").glossary,
+        "Xylophone"
+    );
 }
 
 /// Starts the OpenAI-compatible fakes; the chat fake formats by echoing and summarises on ask.
@@ -146,7 +189,11 @@ async fn self_hosted_fakes() -> (FakeOpenAiAsr, FakeOpenAiChat) {
         .set_reply(|_| TranscriptionReply::Text(HEARD.into()));
     let chat = FakeOpenAiChat::start("llama-3.1-8b", None).await;
     chat.completions().set_reply(|call| {
-        if call.system.as_deref().is_some_and(|s| s.starts_with("You summarise")) {
+        if call
+            .system
+            .as_deref()
+            .is_some_and(|s| s.starts_with("You summarise"))
+        {
             ChatReply::Text("SELF-HOSTED SUMMARY".into())
         } else {
             ChatReply::Text(call.user.clone())
@@ -185,15 +232,25 @@ async fn a_fully_self_hosted_bot_needs_no_cloud_key_in_one_process() {
         .push_update(update::text(&user, &user, "/glossary add Kubernetes"));
     fakes.wait_containing(user.id, "1 added").await;
     let file = voice(&fakes, "self hosted");
-    fakes.telegram.push_update(update::voice(&user, &user, &file, 2));
+    fakes
+        .telegram
+        .push_update(update::voice(&user, &user, &file, 2));
     let transcript = fakes
         .wait_message(user.id, "the transcript with its buttons", |m| {
             m.buttons.iter().any(|b| b.text.contains("Summary"))
         })
         .await;
     let asr = whisper.transcriptions().calls();
-    assert_eq!(asr[0].call.prompt.as_deref(), Some("Kubernetes"), "the glossary as `prompt`");
-    let system = chat.completions().calls()[0].call.system.clone().unwrap_or_default();
+    assert_eq!(
+        asr[0].call.prompt.as_deref(),
+        Some("Kubernetes"),
+        "the glossary as `prompt`"
+    );
+    let system = chat.completions().calls()[0]
+        .call
+        .system
+        .clone()
+        .unwrap_or_default();
     assert!(system.contains("Kubernetes"), "{system}");
     // An action through the self-hosted chat model too.
     let data = transcript
@@ -208,7 +265,10 @@ async fn a_fully_self_hosted_bot_needs_no_cloud_key_in_one_process() {
     assert!(fakes.dashscope.asr().calls().is_empty());
     assert!(fakes.dashscope.llm().calls().is_empty());
     assert!(fakes.gemini.generate_content().calls().is_empty());
-    assert!(!scribe.logs().contains("DASHSCOPE_API_KEY"), "no complaint about a missing key");
+    assert!(
+        !scribe.logs().contains("DASHSCOPE_API_KEY"),
+        "no complaint about a missing key"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -219,7 +279,11 @@ async fn a_fully_self_hosted_cluster_needs_no_cloud_key() {
     let env = self_hosted_env(&whisper_url, &chat_url);
     let amqp = rabbit::amqp_url();
     let webhook = cluster.webhook(&amqp, &env).await;
-    let _worker = cluster.worker(&env).await;
+    let worker = cluster.worker(&env).await;
+    wait_until_async("the worker ready (migrated)", WAIT, || async {
+        cluster.ready(&worker).await.then_some(())
+    })
+    .await;
     let store = cluster.store().await;
     let user = TgUser::new(7331, "Clu").lang("en");
     credit(&store, &user).await;
@@ -229,7 +293,10 @@ async fn a_fully_self_hosted_cluster_needs_no_cloud_key() {
         .telegram
         .register_update(update::voice(&user, &user, &file, 2));
     assert_eq!(cluster.post(&webhook, &posted).await, 200);
-    cluster.fakes.wait_containing(user.id, "dashboards twice").await;
+    cluster
+        .fakes
+        .wait_containing(user.id, "dashboards twice")
+        .await;
     assert_eq!(whisper.transcriptions().calls().len(), 1);
     assert!(!chat.completions().calls().is_empty());
     assert!(cluster.fakes.dashscope.asr().calls().is_empty());

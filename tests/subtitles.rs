@@ -26,7 +26,11 @@ fn time(text: &str, separator: char) -> f64 {
     let (hms, ms) = text.split_once(separator).expect("milliseconds");
     let parts: Vec<u64> = hms.split(':').map(|p| p.parse().expect("number")).collect();
     assert_eq!(parts.len(), 3, "{text}");
-    assert_eq!((hms.len(), ms.len()), (8, 3), "HH:MM:SS{separator}mmm: {text}");
+    assert_eq!(
+        (hms.len(), ms.len()),
+        (8, 3),
+        "HH:MM:SS{separator}mmm: {text}"
+    );
     (parts[0] * 3600 + parts[1] * 60 + parts[2]) as f64 + ms.parse::<f64>().expect("ms") / 1000.0
 }
 
@@ -40,9 +44,17 @@ fn parse(document: &str, separator: char) -> Vec<ParsedCue> {
         _ => document,
     };
     let mut cues = Vec::new();
-    for (i, block) in body.split("\n\n").filter(|b| !b.trim().is_empty()).enumerate() {
+    for (i, block) in body
+        .split("\n\n")
+        .filter(|b| !b.trim().is_empty())
+        .enumerate()
+    {
         let mut lines = block.lines();
-        assert_eq!(lines.next(), Some((i + 1).to_string().as_str()), "numbered from 1");
+        assert_eq!(
+            lines.next(),
+            Some((i + 1).to_string().as_str()),
+            "numbered from 1"
+        );
         let times = lines.next().expect("a time line");
         let (start, end) = times.split_once(" --> ").expect("an arrow");
         cues.push(ParsedCue {
@@ -81,12 +93,18 @@ async fn documents(fakes: &Fakes, chat: i64) -> (Vec<ParsedCue>, Vec<ParsedCue>)
 fn check_shape(cues: &[ParsedCue]) {
     assert!(!cues.is_empty());
     for pair in cues.windows(2) {
-        assert!(pair[0].end <= pair[1].start + 1e-9, "in order, not overlapping: {pair:?}");
+        assert!(
+            pair[0].end <= pair[1].start + 1e-9,
+            "in order, not overlapping: {pair:?}"
+        );
     }
     for cue in cues {
         assert!(cue.end > cue.start, "{cue:?}");
         assert!(cue.end - cue.start <= 15.0 + 1e-9, "at most 15 s: {cue:?}");
-        assert!((1..=2).contains(&cue.lines.len()), "one or two lines: {cue:?}");
+        assert!(
+            (1..=2).contains(&cue.lines.len()),
+            "one or two lines: {cue:?}"
+        );
         assert!(cue.lines.iter().all(|l| l.chars().count() <= 42), "{cue:?}");
     }
 }
@@ -97,7 +115,13 @@ async fn credit(store: &Store, user: &TgUser) {
         .await
         .expect("user");
     store
-        .adjust_balance(user.id, scribe_core::billing::Reason::AdminCredit, "seed", 3600, None)
+        .adjust_balance(
+            user.id,
+            scribe_core::billing::Reason::AdminCredit,
+            "seed",
+            3600,
+            None,
+        )
         .await
         .expect("credit");
 }
@@ -144,7 +168,9 @@ async fn subtitles_cut_at_every_pause_and_time_the_speech() {
     let bytes = audio::encode(&pcm, Format::VoiceNote);
     let seconds = audio::seconds(&pcm).round() as u32;
     let file = fakes.telegram.add_file(FileKind::Voice, bytes);
-    let posted = fakes.telegram.push_update(update::voice(&user, &user, &file, seconds));
+    let posted = fakes
+        .telegram
+        .push_update(update::voice(&user, &user, &file, seconds));
     fakes.wait_containing(user.id, "A few words").await;
     let plain = finished_job(&store, user.id).await;
     let plain_requests = fakes.dashscope.asr().calls().len();
@@ -164,10 +190,23 @@ async fn subtitles_cut_at_every_pause_and_time_the_speech() {
         "one request per segment"
     );
     for (cue, (start, end)) in srt.iter().zip(&speech) {
-        assert!((cue.start - start).abs() <= 0.1, "starts with the speech: {cue:?} vs {start}");
-        assert!((cue.end - end).abs() <= 0.1, "ends with the speech: {cue:?} vs {end}");
-        let in_pause = |t: f64| quiet.iter().any(|(a, b)| t >= a - 0.1 && t <= b + 0.1);
-        assert!(in_pause(cue.start) && in_pause(cue.end), "{cue:?} not in a pause {quiet:?}");
+        assert!(
+            (cue.start - start).abs() <= 0.1,
+            "starts with the speech: {cue:?} vs {start}"
+        );
+        assert!(
+            (cue.end - end).abs() <= 0.1,
+            "ends with the speech: {cue:?} vs {end}"
+        );
+        // In a pause, or at an end of the recording.
+        let total = audio::seconds(&pcm);
+        let in_pause = |t: f64| {
+            t <= 0.1 || t >= total - 0.1 || quiet.iter().any(|(a, b)| t >= a - 0.1 && t <= b + 0.1)
+        };
+        assert!(
+            in_pause(cue.start) && in_pause(cue.end),
+            "{cue:?} not in a pause {quiet:?}"
+        );
     }
     // Billed as the plain transcript was.
     let job = wait_until_async("the subtitle job done", WAIT, || async {
@@ -197,7 +236,9 @@ async fn long_speech_is_cut_at_its_quietest_point_into_cues_of_two_short_lines()
     let store = scribe.store().await;
     let user = TgUser::new(7202, "Long").lang("en");
     credit(&store, &user).await;
-    fakes.telegram.push_update(update::text(&user, &user, "/output srt"));
+    fakes
+        .telegram
+        .push_update(update::text(&user, &user, "/output srt"));
     fakes.wait_containing(user.id, "ubtitles").await;
     // About 35 s of speech with only espeak's short breaths in it.
     let text = "the quick brown fox jumps over the lazy dog and keeps running through the \
@@ -207,9 +248,12 @@ async fn long_speech_is_cut_at_its_quietest_point_into_cues_of_two_short_lines()
     let file = fakes
         .telegram
         .add_file(FileKind::Voice, audio::encode(&pcm, Format::VoiceNote));
-    fakes
-        .telegram
-        .push_update(update::voice(&user, &user, &file, audio::seconds(&pcm).round() as u32));
+    fakes.telegram.push_update(update::voice(
+        &user,
+        &user,
+        &file,
+        audio::seconds(&pcm).round() as u32,
+    ));
     let (srt, _) = documents(&fakes, user.id).await;
     check_shape(&srt);
     let total = audio::seconds(&pcm);
@@ -256,7 +300,9 @@ async fn an_openai_recogniser_times_its_own_segments() {
     let store = scribe.store().await;
     let user = TgUser::new(7203, "Whis").lang("en");
     credit(&store, &user).await;
-    fakes.telegram.push_update(update::text(&user, &user, "/output srt"));
+    fakes
+        .telegram
+        .push_update(update::text(&user, &user, "/output srt"));
     fakes.wait_containing(user.id, "ubtitles").await;
     let (pcm, _) = audio::recording(&[
         (audio::say("hello there", "en"), 2.0),
@@ -265,7 +311,9 @@ async fn an_openai_recogniser_times_its_own_segments() {
     let file = fakes
         .telegram
         .add_file(FileKind::Voice, audio::encode(&pcm, Format::VoiceNote));
-    fakes.telegram.push_update(update::voice(&user, &user, &file, 6));
+    fakes
+        .telegram
+        .push_update(update::voice(&user, &user, &file, 6));
     let (srt, vtt) = documents(&fakes, user.id).await;
     assert_eq!(
         srt,
@@ -284,6 +332,10 @@ async fn an_openai_recogniser_times_its_own_segments() {
     );
     assert_eq!(srt, vtt);
     let calls = whisper.transcriptions().calls();
-    assert_eq!(calls.len(), 1, "the usual single chunk, no per-pause requests");
+    assert_eq!(
+        calls.len(),
+        1,
+        "the usual single chunk, no per-pause requests"
+    );
     assert_eq!(calls[0].call.response_format, "verbose_json");
 }

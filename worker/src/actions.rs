@@ -100,7 +100,8 @@ impl Action {
 
 /// The row under a delivered transcript.
 pub fn keyboard(job_id: i64, lang: Lang) -> InlineKeyboard {
-    let button = |label: Label<'_>, data: Button| InlineButton::callback(label.render(lang), data.data());
+    let button =
+        |label: Label<'_>, data: Button| InlineButton::callback(label.render(lang), data.data());
     InlineKeyboard {
         inline_keyboard: vec![vec![
             button(
@@ -160,7 +161,12 @@ fn asked_for(job: &Job, user: &User) -> bool {
 }
 
 /// Translate was pressed: the transcript's row becomes the languages.
-pub async fn languages(ctx: &Context, query: &CallbackQuery, user: &User, job_id: i64) -> Result<()> {
+pub async fn languages(
+    ctx: &Context,
+    query: &CallbackQuery,
+    user: &User,
+    job_id: i64,
+) -> Result<()> {
     let lang = ctx.lang_of(user);
     let toast = match ctx.store.job(job_id).await? {
         Some(job) if asked_for(&job, user) => {
@@ -248,7 +254,11 @@ pub async fn press(
                 // The languages go; the transcript's own row comes back.
                 if let Err(error) = ctx
                     .telegram
-                    .edit_message_reply_markup(message.chat.id, message.message_id, &keyboard(job.id, lang))
+                    .edit_message_reply_markup(
+                        message.chat.id,
+                        message.message_id,
+                        &keyboard(job.id, lang),
+                    )
                     .await
                 {
                     tracing::debug!(error = %error, "could not restore the action row");
@@ -285,13 +295,7 @@ pub async fn run(ctx: &Context, act: &ActRef) -> Result<()> {
     let lang = ctx.lang_of(&user);
     let now = now_secs();
     let say = |html: String| async move {
-        crate::replies::send_with(
-            ctx,
-            job.chat_id,
-            &html,
-            &reply_options(act.message_id),
-        )
-        .await
+        crate::replies::send_with(ctx, job.chat_id, &html, &reply_options(act.message_id)).await
     };
     let Some(transcript) = ctx.store.transcript_of_job(job.id, now).await? else {
         ctx.store.release_press(job.id, &key).await?;
@@ -342,7 +346,11 @@ pub async fn run(ctx: &Context, act: &ActRef) -> Result<()> {
     for part in &parts {
         recipient.send(part, None).await?;
     }
-    match ctx.store.finish_press(job.id, &key, price(ctx), now_secs()).await {
+    match ctx
+        .store
+        .finish_press(job.id, &key, price(ctx), now_secs())
+        .await
+    {
         Ok(Cost::Free) => {}
         Ok(Cost::Charged(seconds)) => {
             ctx.metrics.balance("action", seconds);
@@ -355,7 +363,9 @@ pub async fn run(ctx: &Context, act: &ActRef) -> Result<()> {
                 seconds: 0,
                 ..price(ctx)
             };
-            ctx.store.finish_press(job.id, &key, free, now_secs()).await?;
+            ctx.store
+                .finish_press(job.id, &key, free, now_secs())
+                .await?;
         }
         Err(error) => {
             tracing::warn!(error = %chain(&error), "could not record an answered action");
@@ -387,7 +397,16 @@ mod tests {
         ] {
             assert_eq!(Action::parse(&action.key()), Some(action));
         }
-        for forged in ["", "sum", "tr-", "tr-DE", "tr-deutsch", "tr-de-", "tr-de-x", "tr-<b>"] {
+        for forged in [
+            "",
+            "sum",
+            "tr-",
+            "tr-DE",
+            "tr-deutsch",
+            "tr-de-",
+            "tr-de-x",
+            "tr-<b>",
+        ] {
             assert_eq!(Action::parse(forged), None, "{forged}");
         }
     }

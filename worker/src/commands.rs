@@ -30,9 +30,7 @@ pub struct Invocation<'a> {
 /// Parses `/name[@username] args…`; `None` when the text is not a command or names another bot.
 pub fn parse<'a>(text: &'a str, username: &str) -> Option<Invocation<'a>> {
     let text = text.trim_start();
-    let (head, rest) = text
-        .split_once(char::is_whitespace)
-        .unwrap_or((text, ""));
+    let (head, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
     let head = head.strip_prefix('/')?;
     let (name, addressee) = match head.split_once('@') {
         Some((n, a)) => (n, Some(a)),

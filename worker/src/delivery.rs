@@ -194,7 +194,11 @@ impl Recipient<'_> {
     }
 
     /// Sends one part, with `keyboard` under it.
-    pub async fn send(&self, part: &Part, keyboard: Option<&InlineKeyboard>) -> telegram::Result<()> {
+    pub async fn send(
+        &self,
+        part: &Part,
+        keyboard: Option<&InlineKeyboard>,
+    ) -> telegram::Result<()> {
         match part {
             Part::Status(html) => self.replace_status(html, keyboard).await,
             Part::Message(html) => {
@@ -290,7 +294,14 @@ mod tests {
     fn a_long_text_is_split_or_filed_as_chosen() {
         let paragraph = "Word ".repeat(150);
         let long = [paragraph.trim(); 12].join("\n\n");
-        let split = plan(&long, &settings(LongOutput::Split), 3000, Lang::En, 60, None);
+        let split = plan(
+            &long,
+            &settings(LongOutput::Split),
+            3000,
+            Lang::En,
+            60,
+            None,
+        );
         assert!(split.len() >= 2);
         assert!(matches!(split[0], Part::Status(_)));
         assert!(split[1..].iter().all(|p| matches!(p, Part::Message(_))));
@@ -299,7 +310,9 @@ mod tests {
             Part::File(_) => false,
         }));
         let filed = plan(&long, &settings(LongOutput::Auto), 3000, Lang::En, 60, None);
-        assert!(matches!(filed.as_slice(), [Part::File(File { kind: FileKind::Transcript, text, .. })] if *text == long));
+        assert!(
+            matches!(filed.as_slice(), [Part::File(File { kind: FileKind::Transcript, text, .. })] if *text == long)
+        );
         assert_eq!(shape(&filed), "file");
     }
 
@@ -320,7 +333,14 @@ mod tests {
             end_ms: 1_000,
             lines: vec!["Hi".into()],
         }];
-        let parts = plan("Hi", &settings(LongOutput::Auto), 8000, Lang::En, 1, Some(&cues));
+        let parts = plan(
+            "Hi",
+            &settings(LongOutput::Auto),
+            8000,
+            Lang::En,
+            1,
+            Some(&cues),
+        );
         let kinds: Vec<_> = parts
             .iter()
             .map(|p| match p {

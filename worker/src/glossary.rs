@@ -52,7 +52,13 @@ pub fn entries_in(text: &str) -> Vec<String> {
 impl Glossary {
     /// A glossary as stored (one entry per line).
     pub fn parse(stored: &str) -> Glossary {
-        Glossary(stored.lines().map(clean).filter(|e| !e.is_empty()).collect())
+        Glossary(
+            stored
+                .lines()
+                .map(clean)
+                .filter(|e| !e.is_empty())
+                .collect(),
+        )
     }
 
     /// How it is stored.
@@ -136,9 +142,7 @@ impl Edit {
         if rest.is_empty() {
             return Some(Edit::List);
         }
-        let (verb, words) = rest
-            .split_once(char::is_whitespace)
-            .unwrap_or((rest, ""));
+        let (verb, words) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         let entries = entries_in(words);
         match (verb.to_lowercase().as_str(), entries.is_empty()) {
             ("clear", true) => Some(Edit::Clear),
@@ -265,15 +269,24 @@ mod tests {
 
     #[test]
     fn a_command_names_entries_by_line_or_comma() {
-        assert_eq!(entries_in("Anna, Bob\nCarol Day ,, "), ["Anna", "Bob", "Carol Day"]);
+        assert_eq!(
+            entries_in("Anna, Bob\nCarol Day ,, "),
+            ["Anna", "Bob", "Carol Day"]
+        );
     }
 
     #[test]
     fn commands_read_as_edits() {
         assert_eq!(Edit::parse(""), Some(Edit::List));
         assert_eq!(Edit::parse("clear"), Some(Edit::Clear));
-        assert_eq!(Edit::parse("ADD Anna,  Bob"), Some(Edit::Add(vec!["Anna".into(), "Bob".into()])));
-        assert_eq!(Edit::parse("remove Anna"), Some(Edit::Remove(vec!["Anna".into()])));
+        assert_eq!(
+            Edit::parse("ADD Anna,  Bob"),
+            Some(Edit::Add(vec!["Anna".into(), "Bob".into()]))
+        );
+        assert_eq!(
+            Edit::parse("remove Anna"),
+            Some(Edit::Remove(vec!["Anna".into()]))
+        );
         assert_eq!(Edit::parse("add"), None);
         assert_eq!(Edit::parse("clear all"), None);
         assert_eq!(Edit::parse("Anna"), None);

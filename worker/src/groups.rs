@@ -11,13 +11,13 @@ use scribe_store::{DailyCap, Group, LongOutput, TranscriptOwner, User, epoch_day
 use scribe_telegram::{InlineButton, InlineKeyboard, MediaKind, Message, TextOptions};
 
 use crate::commands::{Invocation, parse};
-use crate::glossary::{self, Edit};
 use crate::context::Context;
 use crate::error::Result;
+use crate::glossary::{self, Edit};
 use crate::intake::{self, Origin, Request};
-use crate::{privacy, trials};
 use crate::recognition::Recognition;
 use crate::replies::send_with;
+use crate::{privacy, trials};
 
 /// Minutes a day auto mode pays when `/auto on` names none.
 const DEFAULT_AUTO_MINUTES: i64 = 60;
@@ -162,11 +162,21 @@ async fn command(
     }
     let text = match (command, args) {
         (Command::Transcribe, _) => {
-            let asked = Asked { update_id, message, trace_id, lang };
+            let asked = Asked {
+                update_id,
+                message,
+                trace_id,
+                lang,
+            };
             return transcribe(ctx, group, member, asked, false).await;
         }
         (Command::Subtitles, _) => {
-            let asked = Asked { update_id, message, trace_id, lang };
+            let asked = Asked {
+                update_id,
+                message,
+                trace_id,
+                lang,
+            };
             return transcribe(ctx, group, member, asked, true).await;
         }
         (Command::Glossary, _) => match &edit {

@@ -19,9 +19,9 @@ use scribe_telegram::{InlineButton, InlineKeyboard, Media, TextOptions};
 use crate::actions;
 use crate::context::Context;
 use crate::delivery::{self, Recipient};
-use crate::pipeline::subtitles::Cue;
 use crate::error::Result;
 use crate::messages::JobMessage;
+use crate::pipeline::subtitles::Cue;
 use crate::privacy;
 use crate::recognition::Recognition;
 use crate::replies::send_with;
@@ -190,7 +190,10 @@ async fn from_cache(ctx: &Context, request: &Request<'_>) -> Result<bool> {
         "answered from the cache"
     );
     let settings = request.payer.settings();
-    let cues: Option<Vec<Cue>> = kept.cues.as_deref().and_then(|c| serde_json::from_str(c).ok());
+    let cues: Option<Vec<Cue>> = kept
+        .cues
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok());
     let parts = delivery::plan(
         &kept.text,
         &settings,

@@ -12,9 +12,9 @@ mod tests;
 
 pub use format::date_time;
 pub use message::{
-    ASR_LANGUAGES, GiveUpCause, GlossaryLimit, HistoryLine, Label, language_name, MetricsSummary, Msg, NextStep, OldestJob,
-    PaymentLine, Person, Ratio, Stage, StageTiming, StatSummary, StatTitle, StatusSummary,
-    TrialOutcome, UserCard, WorkerLine,
+    ASR_LANGUAGES, GiveUpCause, GlossaryLimit, HistoryLine, Label, MetricsSummary, Msg, NextStep,
+    OldestJob, PaymentLine, Person, Ratio, Stage, StageTiming, StatSummary, StatTitle,
+    StatusSummary, TrialOutcome, UserCard, WorkerLine, language_name,
 };
 
 use crate::commands::Command;

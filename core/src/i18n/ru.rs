@@ -2,8 +2,8 @@
 
 use super::format::{counts, date_time, depth, percent, person, seconds_of_millis};
 use super::message::{
-    ASR_LANGUAGES, GiveUpCause, GlossaryLimit, Label, language_name, MetricsSummary, Msg, NextStep, Stage, StatSummary,
-    StatTitle, StatusSummary, TrialOutcome, UserCard,
+    ASR_LANGUAGES, GiveUpCause, GlossaryLimit, Label, MetricsSummary, Msg, NextStep, Stage,
+    StatSummary, StatTitle, StatusSummary, TrialOutcome, UserCard, language_name,
 };
 use crate::billing::Duration;
 use crate::commands::{Audience, Command};

@@ -744,14 +744,15 @@ impl Store {
         keep: Option<Keep>,
     ) -> Result<Option<i64>> {
         let mut tx = self.begin().await?;
-        let delivered: Option<(Option<String>, Option<String>, String, String, String)> = sqlx::query_as(
-            "SELECT result_text, result_cues, file_unique_id, settings_key, source FROM jobs \
+        let delivered: Option<(Option<String>, Option<String>, String, String, String)> =
+            sqlx::query_as(
+                "SELECT result_text, result_cues, file_unique_id, settings_key, source FROM jobs \
              WHERE id = $1 AND worker = $2 AND state IN ('running', 'delivering')",
-        )
-        .bind(job_id)
-        .bind(worker)
-        .fetch_optional(&mut *tx)
-        .await?;
+            )
+            .bind(job_id)
+            .bind(worker)
+            .fetch_optional(&mut *tx)
+            .await?;
         let finished = sqlx::query_as::<_, (i64, i64)>(
             "UPDATE jobs SET state = 'done', charged_seconds = held_seconds, held_seconds = 0, finished_at = $3, \
                  audio_seconds = $4, chunks = $5, formatter = $6, download_ms = $7, prepare_ms = $8, asr_ms = $9, \

@@ -400,8 +400,12 @@ impl Store {
         new: &str,
     ) -> Result<bool> {
         let sql = match owner {
-            TranscriptOwner::User(_) => "UPDATE users SET glossary = $3 WHERE id = $1 AND glossary = $2",
-            TranscriptOwner::Chat(_) => "UPDATE chats SET glossary = $3 WHERE id = $1 AND glossary = $2",
+            TranscriptOwner::User(_) => {
+                "UPDATE users SET glossary = $3 WHERE id = $1 AND glossary = $2"
+            }
+            TranscriptOwner::Chat(_) => {
+                "UPDATE chats SET glossary = $3 WHERE id = $1 AND glossary = $2"
+            }
         };
         let id = match owner {
             TranscriptOwner::User(id) | TranscriptOwner::Chat(id) => id,

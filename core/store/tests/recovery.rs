@@ -96,7 +96,12 @@ async fn a_delivering_job_handed_back_stays_delivering() {
         user_with(&store, 3, 600).await;
         let id = created(&store, 3, 3, 30).await;
         claimed(&store, id, "w1", 0).await;
-        assert!(store.begin_delivery(id, "w1", "t", None).await.expect("begin"));
+        assert!(
+            store
+                .begin_delivery(id, "w1", "t", None)
+                .await
+                .expect("begin")
+        );
         assert!(store.requeue_job(id, "w1").await.expect("hand back"));
         let job = claimed(&store, id, "w2", 0).await;
         assert_eq!(

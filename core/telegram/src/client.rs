@@ -460,8 +460,12 @@ impl Telegram {
         message_id: i64,
         keyboard: &InlineKeyboard,
     ) -> Result<()> {
-        let params = json!({ "chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard });
-        match self.call::<_, Value>("editMessageReplyMarkup", &params).await {
+        let params =
+            json!({ "chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard });
+        match self
+            .call::<_, Value>("editMessageReplyMarkup", &params)
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_modified() => Ok(()),
             Err(e) => Err(e),

@@ -79,10 +79,12 @@ pub async fn kept_job(
         panic!("created")
     };
     store.claim_job(job.id, "w", 0).await.expect("claim");
-    assert!(store
-        .begin_delivery(job.id, "w", text, None)
-        .await
-        .expect("deliver"));
+    assert!(
+        store
+            .begin_delivery(job.id, "w", text, None)
+            .await
+            .expect("deliver")
+    );
     store
         .complete_job(job.id, "w", &Default::default(), Some(Keep { owner, days }))
         .await

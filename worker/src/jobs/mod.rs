@@ -31,15 +31,31 @@ pub async fn handle(ctx: &Context, delivery: Delivery, hard_stop: CancellationTo
         Some(JobMessage::Transcribe { job_id }) => job_id,
         Some(JobMessage::CloseBatch { close_batch }) => {
             let span = tracing::info_span!("batch", bot = %ctx.bot.name, chat_id = close_batch.chat_id, trace_id = %delivery.trace_id);
-            return async { settle(ctx, "close the batch", batch::close(ctx, close_batch).await, delivery).await }
-                .instrument(span)
-                .await;
+            return async {
+                settle(
+                    ctx,
+                    "close the batch",
+                    batch::close(ctx, close_batch).await,
+                    delivery,
+                )
+                .await
+            }
+            .instrument(span)
+            .await;
         }
         Some(JobMessage::Act { act }) => {
             let span = tracing::info_span!("action", bot = %ctx.bot.name, job_id = act.job_id, action = %act.action, trace_id = %delivery.trace_id);
-            return async { settle(ctx, "answer the action", actions::run(ctx, &act).await, delivery).await }
-                .instrument(span)
-                .await;
+            return async {
+                settle(
+                    ctx,
+                    "answer the action",
+                    actions::run(ctx, &act).await,
+                    delivery,
+                )
+                .await
+            }
+            .instrument(span)
+            .await;
         }
         None => {
             tracing::error!("job message is not valid; dead-lettering it");

@@ -218,15 +218,12 @@ async fn process(
     let started = Instant::now();
     let (texts, cues) = match measured.as_slice() {
         [Some(only)] if recognition.subtitles => {
-            let subtitled = within(
-                deadline,
-                async {
-                    ctx.pipeline
-                        .subtitles(only.input.path(), &only.analysis, hints, &stages, &cancel)
-                        .await
-                        .map_err(Error::Pipeline)
-                },
-            )
+            let subtitled = within(deadline, async {
+                ctx.pipeline
+                    .subtitles(only.input.path(), &only.analysis, hints, &stages, &cancel)
+                    .await
+                    .map_err(Error::Pipeline)
+            })
             .await?;
             (vec![Some(subtitled.text)], Some(subtitled.cues))
         }
@@ -488,10 +485,18 @@ async fn delivery_settings(ctx: &Context, job: &Job, user: &User) -> Result<User
 /// user. `None` when nothing is kept.
 async fn keep_for(ctx: &Context, job: &Job, user: &User) -> Result<Option<Keep>, Error> {
     if job.chat_id == user.id {
-        return Ok(privacy::keep(ctx, TranscriptOwner::User(user.id), user.retention_days));
+        return Ok(privacy::keep(
+            ctx,
+            TranscriptOwner::User(user.id),
+            user.retention_days,
+        ));
     }
     let group = ctx.store.group(job.chat_id).await?;
-    Ok(privacy::keep(ctx, TranscriptOwner::Chat(job.chat_id), group.retention_days))
+    Ok(privacy::keep(
+        ctx,
+        TranscriptOwner::Chat(job.chat_id),
+        group.retention_days,
+    ))
 }
 
 /// Fetches a file into `dest` (or finds it on a local Bot API server's disk).

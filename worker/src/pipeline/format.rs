@@ -48,7 +48,12 @@ pub struct Answer {
 }
 
 /// Why a formatter's answer is not used.
-fn rejected(input: &str, output: &str, truncated: bool, keeps_length: bool) -> Option<&'static str> {
+fn rejected(
+    input: &str,
+    output: &str,
+    truncated: bool,
+    keeps_length: bool,
+) -> Option<&'static str> {
     if truncated {
         return Some("truncated");
     }
@@ -148,7 +153,8 @@ impl Pipeline {
             instructions = combine.to_owned();
         };
         self.count_fallback(worst);
-        self.metrics.stage("action", started.elapsed().as_secs_f64());
+        self.metrics
+            .stage("action", started.elapsed().as_secs_f64());
         Some(Answer {
             text: answer,
             model: self.formatters.get(worst)?.model().to_owned(),
@@ -172,7 +178,12 @@ impl Pipeline {
 
     /// Asks for every piece at once (a few at a time), each with the end of the previous
     /// piece as context.
-    async fn ask_pieces(&self, instructions: &str, pieces: &[String], keeps_length: bool) -> Pieces {
+    async fn ask_pieces(
+        &self,
+        instructions: &str,
+        pieces: &[String],
+        keeps_length: bool,
+    ) -> Pieces {
         // The lowest chain link used by any piece: 0 = primary.
         let worst = AtomicUsize::new(0);
         // Once a link failed for this text, later pieces start below it.
@@ -288,8 +299,14 @@ mod tests {
     #[test]
     fn guards_reject_truncated_shrunk_and_thinking_answers() {
         let input = "a".repeat(100);
-        assert_eq!(rejected(&input, &"b".repeat(100), true, true), Some("truncated"));
-        assert_eq!(rejected(&input, &"b".repeat(39), false, true), Some("shrank"));
+        assert_eq!(
+            rejected(&input, &"b".repeat(100), true, true),
+            Some("truncated")
+        );
+        assert_eq!(
+            rejected(&input, &"b".repeat(39), false, true),
+            Some("shrank")
+        );
         assert_eq!(
             rejected(
                 &input,
@@ -300,7 +317,11 @@ mod tests {
             Some("think_leak")
         );
         assert_eq!(rejected(&input, &"b".repeat(40), false, true), None);
-        assert_eq!(rejected(&input, "a summary", false, false), None, "a summary is short");
+        assert_eq!(
+            rejected(&input, "a summary", false, false),
+            None,
+            "a summary is short"
+        );
         assert_eq!(rejected(&input, "  ", false, false), Some("empty"));
     }
 

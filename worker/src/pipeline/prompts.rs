@@ -133,7 +133,8 @@ mod tests {
             let text = task.instructions();
             assert!(text.contains("without any preface"), "{task:?}");
             assert!(
-                text.contains("same language") || text.contains("language exactly")
+                text.contains("same language")
+                    || text.contains("language exactly")
                     || text.contains("German"),
                 "{task:?}"
             );

@@ -170,7 +170,13 @@ fn recording_spans(segments: &[audio::Segment], total: f64) -> Vec<(Span, Option
             .min((s.end + next_start) / 2.0)
             .min(total);
         if start - at >= MIN_GAP_SECONDS {
-            out.push((Span { start: at, end: start }, None));
+            out.push((
+                Span {
+                    start: at,
+                    end: start,
+                },
+                None,
+            ));
         } else {
             start = at;
         }
@@ -180,7 +186,13 @@ fn recording_spans(segments: &[audio::Segment], total: f64) -> Vec<(Span, Option
         }
     }
     if total - at >= MIN_GAP_SECONDS || out.is_empty() {
-        out.push((Span { start: at, end: total }, None));
+        out.push((
+            Span {
+                start: at,
+                end: total,
+            },
+            None,
+        ));
     } else if let Some((last, _)) = out.last_mut() {
         last.end = total;
     }
@@ -290,7 +302,11 @@ pub fn vtt(cues: &[Cue]) -> String {
         let text = cue
             .lines
             .iter()
-            .map(|l| l.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"))
+            .map(|l| {
+                l.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            })
             .collect::<Vec<_>>()
             .join("\n");
         let _ = write!(
@@ -321,7 +337,10 @@ mod tests {
         for pair in spans.windows(2) {
             assert!((pair[0].0.end - pair[1].0.start).abs() < 1e-9, "{spans:?}");
         }
-        let speech: Vec<_> = spans.iter().filter_map(|(s, i)| i.map(|i| (*s, i))).collect();
+        let speech: Vec<_> = spans
+            .iter()
+            .filter_map(|(s, i)| i.map(|i| (*s, i)))
+            .collect();
         assert_eq!(speech.len(), 3);
         // A 0.2 s pause is split in the middle; a 3 s pause gives each side 0.25 s.
         assert!((speech[0].0.end - 3.1).abs() < 1e-9);
@@ -346,7 +365,10 @@ mod tests {
             assert_eq!(pair[0].end_ms, pair[1].start_ms);
         }
         let words: Vec<String> = cues.iter().flat_map(|c| c.lines.clone()).collect();
-        assert_eq!(words.join(" "), text.split_whitespace().collect::<Vec<_>>().join(" "));
+        assert_eq!(
+            words.join(" "),
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
     }
 
     #[test]
@@ -368,7 +390,9 @@ mod tests {
             "1\n00:00:01,500 --> 01:02:03,004\nHello <b> & you\n\n2\n01:02:03,004 --> 01:02:04,000\na\nb\n\n"
         );
         let vtt = vtt(&cues);
-        assert!(vtt.starts_with("WEBVTT\n\n1\n00:00:01.500 --> 01:02:03.004\nHello &lt;b&gt; &amp; you\n"));
+        assert!(vtt.starts_with(
+            "WEBVTT\n\n1\n00:00:01.500 --> 01:02:03.004\nHello &lt;b&gt; &amp; you\n"
+        ));
     }
 
     #[test]
@@ -385,6 +409,9 @@ mod tests {
     #[test]
     fn a_word_longer_than_a_line_is_broken() {
         let lines = wrap(&"x".repeat(100), LINE_CHARS);
-        assert_eq!(lines.iter().map(String::len).collect::<Vec<_>>(), vec![42, 42, 16]);
+        assert_eq!(
+            lines.iter().map(String::len).collect::<Vec<_>>(),
+            vec![42, 42, 16]
+        );
     }
 }
