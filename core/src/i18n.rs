@@ -293,6 +293,8 @@ pub const ASR_LANGUAGES: &[&str] = &[
 ];
 
 impl Msg<'_> {
+    /// The message in `lang`. Long by design: one flat match over the closed `Msg`, each text
+    /// beside its translation.
     pub fn render(&self, lang: Lang) -> String {
         let ru = lang == Lang::Ru;
         let m = |s: i64| lang.minutes(s);
