@@ -39,6 +39,7 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
     let no_speech = || anyhow::anyhow!("no speech recognised in {}", file.display());
     let analysed = Instant::now();
     let analysis = match pipeline.analyse(file, &cancel).await {
+        Ok(a) if a.is_silent() => return Err(no_speech().into()),
         Ok(a) => a,
         Err(pipeline::Error::NoSpeech) => return Err(no_speech().into()),
         Err(e) => {

@@ -5,7 +5,7 @@ use scribe_core::billing::{Package, Reason};
 use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, TgUser, update};
 use scribe_fakes::wait_until;
-use scribe_store::{Intake, JobStats, NewJob, Store, TrialState};
+use scribe_store::{Intake, JobSource, JobStats, NewJob, Store, TrialState};
 use scribe_telegram::{Media, MediaKind};
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, user};
@@ -96,6 +96,12 @@ async fn done_job(store: &Store, update_id: i64, user_id: i64, seconds: i64) {
         trace_id: "seed".into(),
         unknown_duration_cap: 3600,
         max_active: None,
+        source: JobSource::Private,
+        requested_by: None,
+        reply_to: None,
+        settings_key: String::new(),
+        daily_cap: None,
+        parts: Vec::new(),
     };
     let Intake::Created(job) = store.create_job(&new).await.expect("intake") else {
         panic!("created")
@@ -109,6 +115,7 @@ async fn done_job(store: &Store, update_id: i64, user_id: i64, seconds: i64) {
                 audio_seconds: Some(seconds),
                 ..JobStats::default()
             },
+            None,
         )
         .await
         .expect("done");

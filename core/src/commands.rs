@@ -26,6 +26,13 @@ pub enum Command {
     Output,
     History,
     Trial,
+    /// `/t` or `/transcribe`, as a reply to media in a group.
+    Transcribe,
+    /// A group's auto mode (group admins).
+    Auto,
+    Privacy,
+    Retention,
+    Forget,
     Admin,
     User,
     Credit,
@@ -54,6 +61,11 @@ impl Command {
         Command::Output,
         Command::History,
         Command::Trial,
+        Command::Transcribe,
+        Command::Auto,
+        Command::Privacy,
+        Command::Retention,
+        Command::Forget,
         Command::Admin,
         Command::User,
         Command::Credit,
@@ -82,6 +94,11 @@ impl Command {
             Command::Output => "output",
             Command::History => "history",
             Command::Trial => "trial",
+            Command::Transcribe => "transcribe",
+            Command::Auto => "auto",
+            Command::Privacy => "privacy",
+            Command::Retention => "retention",
+            Command::Forget => "forget",
             Command::Admin => "admin",
             Command::User => "user",
             Command::Credit => "credit",
@@ -111,6 +128,11 @@ impl Command {
             Command::Output => "/output auto|split|file",
             Command::History => "/history",
             Command::Trial => "/trial",
+            Command::Transcribe => "/transcribe",
+            Command::Auto => "/auto [on [minutes per day]|off]",
+            Command::Privacy => "/privacy",
+            Command::Retention => "/retention off|1d|7d|30d",
+            Command::Forget => "/forget",
             Command::Admin => "/admin",
             Command::User => "/user [query|id]",
             Command::Credit => "/credit <user_id> <minutes>",
@@ -138,7 +160,12 @@ impl Command {
             | Command::Yo
             | Command::Output
             | Command::History
-            | Command::Trial => Audience::Everyone,
+            | Command::Trial
+            | Command::Transcribe
+            | Command::Auto
+            | Command::Privacy
+            | Command::Retention
+            | Command::Forget => Audience::Everyone,
             Command::Admin
             | Command::User
             | Command::Credit
@@ -153,9 +180,27 @@ impl Command {
         }
     }
 
-    /// Whether the command appears in the menu Telegram shows every user (`setMyCommands`).
+    /// Whether the command appears in the menu Telegram shows in private chats
+    /// (`setMyCommands`). The group commands have a menu of their own ([`Command::group_menu`]).
     pub fn in_menu(self) -> bool {
-        self.audience() == Audience::Everyone && !matches!(self, Command::BuyPackage)
+        self.audience() == Audience::Everyone
+            && !matches!(
+                self,
+                Command::BuyPackage | Command::Transcribe | Command::Auto
+            )
+    }
+
+    /// Commands that work in groups, in the order the group menu lists them.
+    pub fn group_menu() -> impl Iterator<Item = Command> {
+        [
+            Command::Transcribe,
+            Command::Auto,
+            Command::Language,
+            Command::Output,
+            Command::Retention,
+            Command::Privacy,
+        ]
+        .into_iter()
     }
 
     /// The command named `name` (lowercase, without slash or `@bot`), and for `/buy_<id>` the
@@ -166,6 +211,9 @@ impl Command {
             && !package.is_empty()
         {
             return Some((Command::BuyPackage, Some(package)));
+        }
+        if name == "t" {
+            return Some((Command::Transcribe, None));
         }
         Command::ALL
             .iter()
@@ -199,6 +247,7 @@ mod tests {
             Some((Command::BuyPackage, Some("start")))
         );
         assert_eq!(Command::parse("buy_"), None);
+        assert_eq!(Command::parse("t"), Some((Command::Transcribe, None)));
         assert_eq!(Command::parse("nope"), None);
     }
 

@@ -95,6 +95,23 @@ pub fn command_description(command: Command, lang: Lang) -> &'static str {
         ),
         Command::History => ("Your last recordings", "Последние записи"),
         Command::Trial => ("Ask for trial minutes", "Запросить пробные минуты"),
+        Command::Transcribe => (
+            "Transcribe the media you reply to",
+            "Расшифровать медиа, на которое отвечаете",
+        ),
+        Command::Auto => (
+            "Transcribe every voice note here (group admins)",
+            "Расшифровывать все голосовые здесь (админы группы)",
+        ),
+        Command::Privacy => ("What is kept and for how long", "Что хранится и сколько"),
+        Command::Retention => (
+            "How long transcripts are kept",
+            "Сколько хранить расшифровки",
+        ),
+        Command::Forget => (
+            "Delete everything kept about you",
+            "Удалить всё, что хранится о вас",
+        ),
         Command::Admin => ("Admin commands", "Команды администратора"),
         Command::User => ("Find users", "Найти пользователей"),
         Command::Credit => (
@@ -252,6 +269,48 @@ pub enum Msg<'a> {
         usage: &'a str,
     },
     UnknownCommand,
+    /// In a group: the member's balance does not cover it (no amount: balances are private).
+    GroupTopUp,
+    /// The label of the button that opens the bot in a private chat.
+    OpenBot,
+    /// Auto mode stopped for today: the daily cap (`over_cap`) or the sponsor's balance.
+    AutoPaused {
+        over_cap: bool,
+    },
+    /// `/auto` in a group: on (sponsor, minutes a day, seconds used today) or off.
+    AutoState {
+        sponsor: Option<(&'a str, i64, i64)>,
+    },
+    /// Auto mode switched on; `blind` when the bot cannot see every message of the group.
+    AutoOn {
+        daily_seconds: i64,
+        blind: bool,
+    },
+    AutoOff,
+    /// A group setting only group admins change.
+    GroupAdminsOnly,
+    /// `/t` that replies to nothing transcribable.
+    TranscribeUsage,
+    /// A command that works only in a private chat with the bot.
+    PrivateOnly,
+    /// `/privacy`: what is kept and for how long (`days` 0: nothing), for a user or a group.
+    Privacy {
+        days: i64,
+        kept: usize,
+        group: bool,
+    },
+    RetentionSet {
+        days: i64,
+    },
+    /// `/forget`: are you sure?
+    ForgetConfirm,
+    ForgetDone {
+        transcripts: u64,
+    },
+    ForgetCancelled,
+    /// The labels of `/forget`'s buttons.
+    ForgetYes,
+    ForgetNo,
     MediaHint,
     /// The user sent more updates in a minute than the bot answers.
     SlowDown,
@@ -538,6 +597,93 @@ impl Msg<'_> {
                 if ru { format!("Использование: {}", escape_html(usage)) } else { format!("Usage: {}", escape_html(usage)) }
             }
             Msg::UnknownCommand => if ru { "Не знаю такой команды. /help — список команд." } else { "I don't know that command. /help lists them." }.into(),
+            Msg::GroupTopUp => if ru {
+                "💳 На вашем балансе не хватает минут для этой записи. Пополните его в личном чате со мной."
+            } else {
+                "💳 Your balance doesn't cover this recording. Top it up in a private chat with me."
+            }
+            .into(),
+            Msg::OpenBot => lang.t("Open the bot", "Открыть бота").into(),
+            Msg::AutoPaused { over_cap: true } => if ru {
+                "⏸ Автоматическая расшифровка на сегодня приостановлена: дневной лимит исчерпан. Завтра продолжу."
+            } else {
+                "⏸ Automatic transcription is paused for today: the daily limit is used up. It resumes tomorrow."
+            }
+            .into(),
+            Msg::AutoPaused { over_cap: false } => if ru {
+                "⏸ Автоматическая расшифровка приостановлена: у спонсора закончились минуты."
+            } else {
+                "⏸ Automatic transcription is paused: the sponsor's minutes have run out."
+            }
+            .into(),
+            Msg::AutoState { sponsor: None } => if ru {
+                "Автоматическая расшифровка выключена. Админ группы включает её командой /auto on [минут в день]."
+            } else {
+                "Automatic transcription is off. A group admin turns it on with /auto on [minutes per day]."
+            }
+            .into(),
+            Msg::AutoState { sponsor: Some((name, daily, used)) } => if ru {
+                format!("Автоматическая расшифровка включена. Платит {}, до {daily} мин в день; сегодня использовано {}.", escape_html(name), m(*used))
+            } else {
+                format!("Automatic transcription is on. {} pays, up to {daily} min a day; used today: {}.", escape_html(name), m(*used))
+            },
+            Msg::AutoOn { daily_seconds, blind } => {
+                let on = if ru {
+                    format!("✅ Буду расшифровывать все голосовые и видеокружки в этой группе, до {} в день, за счёт того, кто включил.", m(*daily_seconds))
+                } else {
+                    format!("✅ I'll transcribe every voice and video note in this group, up to {} a day, paid by whoever turned this on.", m(*daily_seconds))
+                };
+                let warning = match (*blind, ru) {
+                    (false, _) => "",
+                    (true, true) => "\n⚠️ Сейчас я не вижу всех сообщений группы: сделайте меня администратором или отключите режим приватности в @BotFather (/setprivacy).",
+                    (true, false) => "\n⚠️ Right now I can't see every message in this group: make me an admin, or turn privacy mode off in @BotFather (/setprivacy).",
+                };
+                format!("{on}{warning}")
+            }
+            Msg::AutoOff => lang.t("Automatic transcription is off.", "Автоматическая расшифровка выключена.").into(),
+            Msg::GroupAdminsOnly => lang.t("Only group admins can change this.", "Это могут менять только админы группы.").into(),
+            Msg::TranscribeUsage => if ru {
+                "Ответьте командой /t на голосовое, аудио или видео, чтобы его расшифровать."
+            } else {
+                "Reply with /t to a voice message, audio or video to transcribe it."
+            }
+            .into(),
+            Msg::PrivateOnly => lang.t("That works in a private chat with me.", "Это работает в личном чате со мной.").into(),
+            Msg::Privacy { days, kept, group } => {
+                let whose = match (*group, ru) {
+                    (true, true) => "этой группы",
+                    (true, false) => "this group's",
+                    (false, true) => "ваши",
+                    (false, false) => "your",
+                };
+                let keep = match (*days, ru) {
+                    (0, true) => "не храню вовсе — сразу после отправки их нет".to_owned(),
+                    (0, false) => "are not kept at all — gone as soon as they are sent".to_owned(),
+                    (d, true) => format!("храню {d} дн., потом удаляю"),
+                    (d, false) => format!("are kept for {d} days, then deleted"),
+                };
+                if ru {
+                    format!("🔒 Аудио я не храню: файл удаляется, как только задание закончено.\nРасшифровки ({whose}) {keep}; сейчас хранится: {kept}. Пока расшифровка хранится, тот же файл я отдаю сразу и бесплатно.\n/retention off|1d|7d|30d — срок хранения. /forget — удалить всё.")
+                } else {
+                    format!("🔒 I never keep audio: the file is deleted as soon as the job is done.\nTranscripts ({whose}) {keep}; kept now: {kept}. While a transcript is kept, the same file is answered at once and free.\n/retention off|1d|7d|30d sets how long. /forget deletes everything.")
+                }
+            }
+            Msg::RetentionSet { days: 0 } => lang.t("Transcripts are not kept any more; the kept ones are deleted.", "Расшифровки больше не хранятся; сохранённые удалены.").into(),
+            Msg::RetentionSet { days } => if ru { format!("Расшифровки хранятся {days} дн.") } else { format!("Transcripts are kept for {days} days.") },
+            Msg::ForgetConfirm => if ru {
+                "Удалить все ваши расшифровки, кэш и настройки? Баланс и платежи останутся."
+            } else {
+                "Delete all your transcripts, cached results and settings? Your balance and payments stay."
+            }
+            .into(),
+            Msg::ForgetDone { transcripts } => if ru {
+                format!("🗑 Готово: удалено расшифровок — {transcripts}, настройки сброшены.")
+            } else {
+                format!("🗑 Done: {transcripts} transcripts deleted, settings reset.")
+            },
+            Msg::ForgetCancelled => lang.t("Nothing was deleted.", "Ничего не удалено.").into(),
+            Msg::ForgetYes => lang.t("🗑 Delete everything", "🗑 Удалить всё").into(),
+            Msg::ForgetNo => lang.t("Cancel", "Отмена").into(),
             Msg::MediaHint => if ru {
                 "Пришлите мне голосовое сообщение или аудио/видеофайл — я превращу речь в текст."
             } else {

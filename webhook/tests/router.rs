@@ -60,6 +60,15 @@ impl Queue for RecordingQueue {
         }
     }
 
+    async fn publish_after(
+        &self,
+        _queue: QueueName,
+        _message: Message,
+        _delay: Duration,
+    ) -> scribe_queue::Result<()> {
+        panic!("the webhook publishes updates at once, never delayed")
+    }
+
     async fn consume(&self, _queue: QueueName, _prefetch: u16) -> scribe_queue::Result<Deliveries> {
         Ok(Box::pin(futures::stream::empty()))
     }

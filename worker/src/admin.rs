@@ -419,7 +419,7 @@ pub async fn on_button(
             user_card(ctx, admin.id, *user_id, lang).await?;
             Ok(None)
         }
-        Button::Buy { .. } | Button::Setting(_) => Ok(None),
+        Button::Buy { .. } | Button::Setting(_) | Button::Forget { .. } => Ok(None),
     }
 }
 

@@ -95,6 +95,8 @@ pub enum Button {
     Users { offset: i64, query: Query },
     /// An admin opens a user's card.
     User { user_id: i64 },
+    /// `/forget`'s answer: delete everything, or not.
+    Forget { confirm: bool },
 }
 
 impl Button {
@@ -138,6 +140,9 @@ impl fmt::Display for Button {
                 query: Query::Handle(handle),
             } => write!(f, "users:{offset}:#{handle}"),
             Button::User { user_id } => write!(f, "user:{user_id}"),
+            Button::Forget { confirm } => {
+                write!(f, "forget:{}", if *confirm { "yes" } else { "no" })
+            }
         }
     }
 }
@@ -191,6 +196,11 @@ impl FromStr for Button {
                 Ok(Button::Users { offset, query })
             }
             "user" => Ok(Button::User { user_id: id(rest)? }),
+            "forget" => match rest {
+                "yes" => Ok(Button::Forget { confirm: true }),
+                "no" => Ok(Button::Forget { confirm: false }),
+                _ => Err(UnknownButton),
+            },
             _ => Err(UnknownButton),
         }
     }
@@ -213,6 +223,7 @@ mod tests {
                 .prop_map(|(decision, user_id)| Button::Trial { decision, user_id }),
             (0..i64::MAX, ".{0,80}").prop_map(|(offset, query)| Button::users(offset, &query)),
             any::<i64>().prop_map(|user_id| Button::User { user_id }),
+            any::<bool>().prop_map(|confirm| Button::Forget { confirm }),
         ]
     }
 
@@ -263,6 +274,7 @@ mod tests {
             "users:-5:a",
             "users:5:#zz",
             "user:",
+            "forget:maybe",
             "admin:all",
         ] {
             assert_eq!(data.parse::<Button>(), Err(UnknownButton), "{data:?}");

@@ -9,7 +9,7 @@ use crate::buttons::{Button, SettingToggle};
 use crate::context::Context;
 use crate::error::Result;
 use crate::replies::reply;
-use crate::{admin, payments, settings};
+use crate::{admin, payments, privacy, settings};
 
 /// Where a press goes, from its data and whether an admin pressed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub enum Press {
     Buy { package: String },
     /// Anyone may change their settings.
     Setting(SettingToggle),
+    /// Anyone may answer `/forget`'s question about their own data.
+    Forget { confirm: bool },
     /// An admin's button, pressed by an admin.
     Admin(Button),
     /// An admin's button pressed by someone else: ignored.
@@ -34,6 +36,7 @@ impl Press {
         match button {
             Button::Buy { package } => Press::Buy { package },
             Button::Setting(toggle) => Press::Setting(toggle),
+            Button::Forget { confirm } => Press::Forget { confirm },
             Button::Trial { .. } | Button::Users { .. } | Button::User { .. } if by_admin => {
                 Press::Admin(button)
             }
@@ -49,6 +52,7 @@ pub async fn handle(ctx: &Context, query: &CallbackQuery) -> Result<()> {
     match Press::route(query.data.as_deref(), ctx.bot.is_admin(user.id)) {
         Press::Buy { package } => payments::invoice(ctx, &user, &package, lang).await?,
         Press::Setting(toggle) => settings::toggle(ctx, &user, toggle, message_id).await?,
+        Press::Forget { confirm } => privacy::forget(ctx, &user, confirm, message_id, lang).await?,
         Press::Admin(button) => {
             if let Some(outcome) = admin::on_button(ctx, &user, &button, lang).await? {
                 reply(ctx, user.id, &outcome).await?;
@@ -92,7 +96,7 @@ mod tests {
     }
 
     #[test]
-    fn anyone_may_buy_and_change_settings() {
+    fn anyone_may_buy_change_settings_and_answer_forget() {
         for by_admin in [false, true] {
             assert_eq!(
                 Press::route(Some("buy:micro"), by_admin),
@@ -109,6 +113,14 @@ mod tests {
                 assert_eq!(
                     Press::route(Some(data), by_admin),
                     Press::Setting(toggle),
+                    "{data}"
+                );
+            }
+            for confirm in [true, false] {
+                let data = Button::Forget { confirm }.data();
+                assert_eq!(
+                    Press::route(Some(&data), by_admin),
+                    Press::Forget { confirm },
                     "{data}"
                 );
             }

@@ -6,13 +6,13 @@ use scribe_core::billing::TrialMode;
 use scribe_core::commands::{Audience, Command};
 use scribe_core::i18n::{ASR_LANGUAGES, HistoryLine, Msg, NextStep};
 use scribe_core::time::now_secs;
-use scribe_store::{LongOutput, TrialState, User};
+use scribe_store::{LongOutput, TranscriptOwner, TrialState, User};
 use scribe_telegram::Message;
 
 use crate::context::Context;
 use crate::error::Result;
 use crate::replies::reply;
-use crate::{admin, payments, settings, trials};
+use crate::{admin, payments, privacy, settings, trials};
 
 /// A command addressed to this bot, as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub async fn handle(
     text: &str,
     new_trial: Option<i64>,
 ) -> Result<()> {
-    let Some(invocation) = parse(text, &ctx.username) else {
+    let Some(invocation) = parse(text, &ctx.me.username) else {
         return Ok(());
     };
     let lang = ctx.lang_of(user);
@@ -150,6 +150,18 @@ pub async fn handle(
             .render(lang)
         }
         (Command::Output, _) => Msg::OutputUsage.render(lang),
+        (Command::Privacy, []) => {
+            let days = privacy::retention_days(ctx, user.retention_days);
+            return privacy::show(ctx, chat, TranscriptOwner::User(user.id), days, lang).await;
+        }
+        (Command::Retention, [arg]) => {
+            match privacy::set(ctx, TranscriptOwner::User(user.id), arg, lang).await? {
+                Some(text) => text,
+                None => usage(),
+            }
+        }
+        (Command::Forget, []) => return privacy::ask_forget(ctx, user, lang).await,
+        (Command::Transcribe | Command::Auto, _) => Msg::TranscribeUsage.render(lang),
         (
             Command::Balance
             | Command::History
@@ -159,7 +171,10 @@ pub async fn handle(
             | Command::BuyPackage
             | Command::Language
             | Command::Code
-            | Command::Yo,
+            | Command::Yo
+            | Command::Privacy
+            | Command::Retention
+            | Command::Forget,
             _,
         ) => usage(),
         (

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod batch;
 pub mod buttons;
 pub mod callbacks;
 pub mod commands;
@@ -12,13 +13,16 @@ pub mod consumer;
 pub mod context;
 pub mod delivery;
 pub mod error;
+pub mod groups;
 pub mod intake;
 pub mod jobs;
 pub mod messages;
 pub mod payments;
 pub mod pipeline;
 pub mod polling;
+pub mod privacy;
 pub mod progress;
+pub mod recognition;
 pub mod replies;
 pub mod reports;
 pub mod settings;
@@ -32,7 +36,7 @@ use scribe_queue::QueueName;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-pub use context::{Context, DeliveryConfig};
+pub use context::{BotIdentity, Context, DeliveryConfig};
 
 /// Which queues a worker consumes (SREs may run separate pools).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

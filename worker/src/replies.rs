@@ -10,7 +10,7 @@ use crate::error::Result;
 
 /// Sends an HTML reply.
 pub async fn reply(ctx: &Context, chat_id: i64, html: &str) -> Result<()> {
-    send(ctx, chat_id, html, &TextOptions::html()).await
+    send_with(ctx, chat_id, html, &TextOptions::html()).await
 }
 
 /// Sends an HTML reply with buttons.
@@ -20,7 +20,7 @@ pub async fn reply_with(
     html: &str,
     keyboard: InlineKeyboard,
 ) -> Result<()> {
-    send(
+    send_with(
         ctx,
         chat_id,
         html,
@@ -29,7 +29,13 @@ pub async fn reply_with(
     .await
 }
 
-async fn send(ctx: &Context, chat_id: i64, html: &str, options: &TextOptions) -> Result<()> {
+/// Sends an HTML message with any options (a reply, buttons).
+pub async fn send_with(
+    ctx: &Context,
+    chat_id: i64,
+    html: &str,
+    options: &TextOptions,
+) -> Result<()> {
     ctx.telegram_backoff
         .run(
             |_| ctx.telegram.send_message(chat_id, html, options),

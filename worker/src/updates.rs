@@ -15,8 +15,9 @@ use tracing::Instrument;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::recognition::Recognition;
 use crate::replies::{notify_admins, reply};
-use crate::{callbacks, commands, intake, payments, trials};
+use crate::{batch, callbacks, commands, groups, intake, payments, privacy, trials};
 
 /// An update claimed by one handler stays claimed this long.
 const CLAIM_MS: i64 = 5 * 60 * 1000;
@@ -181,25 +182,37 @@ async fn dispatch(ctx: &Context, update: &Update, trace_id: &str) -> Result<()> 
     Ok(())
 }
 
-/// Counts the update against its sender's per-minute limit. False when the sender is over it
-/// (the update is then ignored; the first one over the limit gets one notice in `chat`).
-async fn within_rate(ctx: &Context, user_id: i64, chat: i64) -> Result<bool> {
+/// Counts the update against its sender's per-minute limit: `None` within it, else how many
+/// the sender sent this minute (counted for metrics).
+async fn over_rate(ctx: &Context, user_id: i64) -> Result<Option<i64>> {
     if ctx.bot.is_admin(user_id) {
-        return Ok(true);
+        return Ok(None);
     }
-    let limit = ctx.limits.updates_per_minute;
     let hits = ctx
         .store
         .count_user_update(user_id, RATE_WINDOW_SECS)
         .await?;
-    if hits <= limit {
-        return Ok(true);
+    if hits <= ctx.limits.updates_per_minute {
+        return Ok(None);
     }
     ctx.metrics
         .updates_rejected
         .get_or_create(&[("reason", "user_rate")])
         .inc();
-    if hits == limit + 1 {
+    Ok(Some(hits))
+}
+
+async fn within_rate_silently(ctx: &Context, user_id: i64) -> Result<bool> {
+    Ok(over_rate(ctx, user_id).await?.is_none())
+}
+
+/// Counts the update against its sender's per-minute limit. False when the sender is over it
+/// (the update is then ignored; the first one over the limit gets one notice in `chat`).
+async fn within_rate(ctx: &Context, user_id: i64, chat: i64) -> Result<bool> {
+    let Some(hits) = over_rate(ctx, user_id).await? else {
+        return Ok(true);
+    };
+    if hits == ctx.limits.updates_per_minute + 1 {
         let lang = match ctx.store.user(user_id).await? {
             Some(user) => ctx.lang_of(&user),
             None => scribe_core::i18n::Lang::En,
@@ -215,20 +228,33 @@ async fn on_message(
     message: &Message,
     trace_id: &str,
 ) -> Result<()> {
+    // Payment service messages count in every chat type, and are never rate limited.
+    if let Some(from) = message.from.as_ref().filter(|f| !f.is_bot) {
+        if let Some(payment) = &message.successful_payment {
+            let user = ctx.contact(from).await?;
+            return payments::successful(ctx, &user, payment).await;
+        }
+        if let Some(refund) = &message.refunded_payment {
+            let user = ctx.contact(from).await?;
+            return payments::refunded(ctx, &user, refund).await;
+        }
+    }
+    if message.chat.is_group() {
+        let within = match message.from.as_ref() {
+            // Group members over their limit are ignored without a word in the group.
+            Some(from) if !from.is_bot => within_rate_silently(ctx, from.id).await?,
+            _ => true,
+        };
+        return if within {
+            groups::on_message(ctx, update_id, message, trace_id).await
+        } else {
+            Ok(())
+        };
+    }
     let Some(from) = message.from.as_ref().filter(|f| !f.is_bot) else {
         return Ok(());
     };
-    // Payment service messages count in every chat type, and are never rate limited.
-    if let Some(payment) = &message.successful_payment {
-        let user = ctx.contact(from).await?;
-        return payments::successful(ctx, &user, payment).await;
-    }
-    if let Some(refund) = &message.refunded_payment {
-        let user = ctx.contact(from).await?;
-        return payments::refunded(ctx, &user, refund).await;
-    }
     if !message.chat.is_private() {
-        // Groups are answered only when the group features ask for it.
         return Ok(());
     }
     if !within_rate(ctx, from.id, message.chat.id).await? {
@@ -240,7 +266,31 @@ async fn on_message(
         return commands::handle(ctx, &user, update_id, message, text, new_trial).await;
     }
     if let Some(media) = message.media() {
-        return intake::handle(ctx, &user, update_id, message, media, trace_id).await;
+        if let Some(origin) = message
+            .forward_origin
+            .as_ref()
+            .filter(|_| batch::batches(message, &media))
+        {
+            return batch::collect(ctx, &user, update_id, message, media, origin, trace_id).await;
+        }
+        let request = intake::Request {
+            payer: &user,
+            requested_by: None,
+            chat_id: message.chat.id,
+            message_id: message.message_id,
+            reply_to: None,
+            media,
+            update_id,
+            trace_id,
+            lang: ctx.lang_of(&user),
+            recognition: Recognition {
+                language: user.asr_language.clone(),
+            },
+            origin: intake::Origin::Private,
+            parts: Vec::new(),
+            keeps_transcripts: privacy::retention_days(ctx, user.retention_days) > 0,
+        };
+        return intake::handle(ctx, request).await;
     }
     let lang = ctx.lang_of(&user);
     reply(ctx, message.chat.id, &Msg::MediaHint.render(lang)).await

@@ -151,6 +151,15 @@ pub trait Queue: Send + Sync {
     /// Returns once the message is durable (a positive publisher confirm, a committed row).
     async fn publish(&self, queue: QueueName, message: Message) -> Result<()>;
 
+    /// Like [`Queue::publish`], but consumers see the message only after `delay` (at least;
+    /// the broker rounds up to its next delay step).
+    async fn publish_after(
+        &self,
+        queue: QueueName,
+        message: Message,
+        delay: Duration,
+    ) -> Result<()>;
+
     /// Starts a consumer holding at most `prefetch` unfinished deliveries. Dropping the stream
     /// cancels the consumer.
     async fn consume(&self, queue: QueueName, prefetch: u16) -> Result<Deliveries>;

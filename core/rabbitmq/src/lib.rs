@@ -540,6 +540,19 @@ impl Queue for RabbitQueue {
             .await
     }
 
+    async fn publish_after(
+        &self,
+        queue: QueueName,
+        message: Message,
+        delay: Duration,
+    ) -> Result<()> {
+        let props = properties(&message.trace_id, 1, now_millis());
+        let names = self.names();
+        let delayed = names.retry(queue, names.step_for(delay));
+        self.publish_raw("", &delayed, &message.payload, props)
+            .await
+    }
+
     async fn consume(&self, queue: QueueName, prefetch: u16) -> Result<Deliveries> {
         let link = self.link().await?;
         let channel = link.connection.create_channel().await.map_err(broker)?;

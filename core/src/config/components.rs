@@ -512,6 +512,28 @@ impl AlertsConfig {
     }
 }
 
+/// What is kept and for how long; how forwarded messages are batched.
+#[derive(Debug, Clone)]
+pub struct PrivacyConfig {
+    /// Days a transcript is kept unless its owner chose otherwise (0: none).
+    pub retention_days: i64,
+    /// Forwarded voice messages this close together become one transcript.
+    pub batch_window: Duration,
+}
+
+impl PrivacyConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        let retention_days = i64::from(env.parse::<u32>(RETENTION_DAYS));
+        if retention_days > 365 {
+            env.error(format!("{RETENTION_DAYS} must be at most 365"));
+        }
+        Self {
+            retention_days: retention_days.min(365),
+            batch_window: env.seconds(BATCH_WINDOW_SECONDS),
+        }
+    }
+}
+
 /// What one user may do: active jobs, updates per minute; how long update ids are remembered.
 #[derive(Debug, Clone)]
 pub struct LimitsConfig {
@@ -680,6 +702,7 @@ mod tests {
         let _ = BillingConfig::from_env(&mut e);
         let _ = JobsConfig::from_env(&mut e);
         let _ = LimitsConfig::from_env(&mut e);
+        let _ = PrivacyConfig::from_env(&mut e);
         let _ = WebhookConfig::from_env(&mut e);
         let _ = BrokerConfig::from_env(&mut e);
         let _ = AlertsConfig::from_env(&mut e);

@@ -13,6 +13,7 @@ use scribe_core::time::{now_millis, now_secs};
 use sqlx::{Any, Transaction};
 
 use super::ledger::{Applied, apply};
+use super::transcripts::TranscriptOwner;
 use super::{Error, Result, Store};
 
 /// Where a job is in its life.
@@ -89,6 +90,82 @@ impl TryFrom<String> for JobState {
     }
 }
 
+/// How a job came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobSource {
+    /// Media sent to the bot in private.
+    Private,
+    /// `/t` (`/transcribe`) in a group, replying to the media: paid by who asked.
+    Command,
+    /// A voice or video note in a group in auto mode: paid by the sponsor.
+    Auto,
+    /// Voice messages forwarded together: one job, one transcript.
+    Batch,
+    /// Answered from a kept transcript: no work, no charge.
+    Cache,
+}
+
+impl JobSource {
+    pub const ALL: [JobSource; 5] = [
+        JobSource::Private,
+        JobSource::Command,
+        JobSource::Auto,
+        JobSource::Batch,
+        JobSource::Cache,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobSource::Private => "private",
+            JobSource::Command => "command",
+            JobSource::Auto => "auto",
+            JobSource::Batch => "batch",
+            JobSource::Cache => "cache",
+        }
+    }
+}
+
+impl TryFrom<String> for JobSource {
+    type Error = UnknownState;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        JobSource::ALL
+            .into_iter()
+            .find(|source| source.as_str() == s)
+            .ok_or(UnknownState {
+                kind: "job source",
+                value: s,
+            })
+    }
+}
+
+/// A finished job's text is kept for `owner` for `days` (the owner's retention).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep {
+    pub owner: TranscriptOwner,
+    pub days: i64,
+}
+
+/// A group's auto mode pays at most this much a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyCap {
+    pub chat_id: i64,
+    pub seconds: i64,
+    /// Start of the current day (seconds).
+    pub since: i64,
+}
+
+/// One forwarded message of a batch job.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobPart {
+    pub idx: i64,
+    pub file_id: String,
+    pub file_unique_id: String,
+    pub file_size: Option<i64>,
+    pub reported_seconds: i64,
+    pub sender: String,
+    pub sent_at: i64,
+}
+
 /// What intake knows about a new job.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -106,6 +183,17 @@ pub struct NewJob {
     /// Refuse the job when the user already has this many queued or running jobs (`None`:
     /// no limit, for admins).
     pub max_active: Option<i64>,
+    pub source: JobSource,
+    /// Who asked, when that is not the payer (`/t` asks for oneself; auto mode has a sponsor).
+    pub requested_by: Option<i64>,
+    /// The message the result replies to (the media), when it is not `message_id`.
+    pub reply_to: Option<i64>,
+    /// The recognition settings the result depends on (with the file, the cache key).
+    pub settings_key: String,
+    /// Auto mode's daily cap.
+    pub daily_cap: Option<DailyCap>,
+    /// A batch's parts, in order (their lengths add up to `media.duration`).
+    pub parts: Vec<JobPart>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -146,6 +234,18 @@ pub struct Job {
     pub delivered_parts: i64,
     /// When the job's queue message was last published (seconds).
     pub published_at: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub source: JobSource,
+    pub requested_by: Option<i64>,
+    pub reply_to: Option<i64>,
+    pub settings_key: String,
+}
+
+impl Job {
+    /// The message the result replies to: the media.
+    pub fn reply_target(&self) -> i64 {
+        self.reply_to.unwrap_or(self.message_id)
+    }
 }
 
 macro_rules! job_columns {
@@ -153,7 +253,7 @@ macro_rules! job_columns {
         "id, bot, update_id, user_id, chat_id, message_id, status_message_id, media_kind, file_id, \
      file_unique_id, file_size, file_name, mime_type, reported_seconds, state, attempts, held_seconds, \
      charged_seconds, released_seconds, audio_seconds, chunks, error_kind, formatter, trace_id, worker, heartbeat_at, created_at, \
-     started_at, finished_at, result_text, delivered_parts, published_at"
+     started_at, finished_at, result_text, delivered_parts, published_at, source, requested_by, reply_to, settings_key"
     };
 }
 
@@ -171,6 +271,8 @@ pub enum Intake {
     Insufficient { balance: i64, needed: Option<i64> },
     /// The user already has `active` queued or running jobs; nothing was written.
     TooMany { active: i64 },
+    /// Auto mode's daily cap would be passed (`used` so far today); nothing was written.
+    OverCap { used: i64 },
 }
 
 /// Result of trying to take a job.
@@ -261,8 +363,9 @@ impl Store {
         let mut tx = self.begin().await?;
         let media = &new.media;
         let created = sqlx::query_as::<_, Job>(concat!("INSERT INTO jobs (bot, update_id, user_id, chat_id, message_id, media_kind, file_id, file_unique_id, \
-                 file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at, published_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', $13, $14, $14) \
+                 file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at, published_at, \
+                 source, requested_by, reply_to, settings_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', $13, $14, $14, $15, $16, $17, $18) \
              ON CONFLICT (bot, chat_id, message_id) DO NOTHING RETURNING ", job_columns!(), ""))
         .bind(&new.bot)
         .bind(new.update_id)
@@ -278,6 +381,10 @@ impl Store {
         .bind(media.duration.unwrap_or(0))
         .bind(&new.trace_id)
         .bind(now_secs())
+        .bind(new.source.as_str())
+        .bind(new.requested_by)
+        .bind(new.reply_to)
+        .bind(&new.settings_key)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(mut job) = created else {
@@ -324,6 +431,36 @@ impl Store {
             }
             Err(e) => return Err(e),
         }
+        if let Some(cap) = new.daily_cap {
+            let used: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(held_seconds + charged_seconds), 0) AS BIGINT) FROM jobs \
+                 WHERE chat_id = $1 AND source = 'auto' AND created_at >= $2 AND id <> $3",
+            )
+            .bind(cap.chat_id)
+            .bind(cap.since)
+            .bind(job.id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if used + hold > cap.seconds {
+                return Ok(Intake::OverCap { used });
+            }
+        }
+        for part in &new.parts {
+            sqlx::query(
+                "INSERT INTO job_parts (job_id, idx, file_id, file_unique_id, file_size, reported_seconds, sender, sent_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(job.id)
+            .bind(part.idx)
+            .bind(&part.file_id)
+            .bind(&part.file_unique_id)
+            .bind(part.file_size)
+            .bind(part.reported_seconds)
+            .bind(&part.sender)
+            .bind(part.sent_at)
+            .execute(&mut *tx)
+            .await?;
+        }
         if let Some(max) = new.max_active {
             let active: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT COUNT(*) FROM jobs WHERE user_id = $1 AND id <> $2 AND state IN {ACTIVE}"
@@ -344,6 +481,61 @@ impl Store {
         tx.commit().await?;
         job.held_seconds = hold;
         Ok(Intake::Created(job))
+    }
+
+    /// Records a job answered from a kept transcript: done at once, nothing held or charged.
+    /// A redelivered update finds it and changes nothing.
+    pub async fn record_cached_job(&self, new: &NewJob) -> Result<Job> {
+        let media = &new.media;
+        let now = now_secs();
+        let created = sqlx::query_as::<_, Job>(concat!("INSERT INTO jobs (bot, update_id, user_id, chat_id, message_id, media_kind, file_id, file_unique_id, \
+                 file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at, started_at, finished_at, \
+                 source, requested_by, reply_to, settings_key, audio_seconds) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'done', $13, $14, $14, $14, 'cache', $15, $16, $17, 0) \
+             ON CONFLICT (bot, chat_id, message_id) DO NOTHING RETURNING ", job_columns!(), ""))
+        .bind(&new.bot)
+        .bind(new.update_id)
+        .bind(new.user_id)
+        .bind(new.chat_id)
+        .bind(new.message_id)
+        .bind(media.kind.as_str())
+        .bind(&media.file_id)
+        .bind(&media.file_unique_id)
+        .bind(media.file_size)
+        .bind(media.file_name.as_deref())
+        .bind(media.mime_type.as_deref())
+        .bind(media.duration.unwrap_or(0))
+        .bind(&new.trace_id)
+        .bind(now)
+        .bind(new.requested_by)
+        .bind(new.reply_to)
+        .bind(&new.settings_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        match created {
+            Some(job) => Ok(job),
+            None => Ok(sqlx::query_as::<_, Job>(concat!(
+                "SELECT ",
+                job_columns!(),
+                " FROM jobs WHERE bot = $1 AND chat_id = $2 AND message_id = $3"
+            ))
+            .bind(&new.bot)
+            .bind(new.chat_id)
+            .bind(new.message_id)
+            .fetch_one(&self.pool)
+            .await?),
+        }
+    }
+
+    /// A batch job's parts, in order (empty for other jobs).
+    pub async fn job_parts(&self, job_id: i64) -> Result<Vec<JobPart>> {
+        Ok(sqlx::query_as::<_, JobPart>(
+            "SELECT idx, file_id, file_unique_id, file_size, reported_seconds, sender, sent_at \
+             FROM job_parts WHERE job_id = $1 ORDER BY idx",
+        )
+        .bind(job_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn job(&self, job_id: i64) -> Result<Option<Job>> {
@@ -502,16 +694,26 @@ impl Store {
             == 1)
     }
 
-    /// Finishes `worker`'s job: charges its hold (the decoded length) and stores its
-    /// measurements. Returns the seconds charged, or `None` when the job is not `worker`'s any
-    /// more (taken over, flushed): nothing changed.
+    /// Finishes `worker`'s job: charges its hold (the decoded length), stores its measurements
+    /// and — with `keep` — keeps its delivered text for its owner, all at once. Returns the
+    /// seconds charged, or `None` when the job is not `worker`'s any more (taken over, flushed):
+    /// nothing changed.
     pub async fn complete_job(
         &self,
         job_id: i64,
         worker: &str,
         stats: &JobStats,
+        keep: Option<Keep>,
     ) -> Result<Option<i64>> {
         let mut tx = self.begin().await?;
+        let delivered: Option<(Option<String>, String, String, String)> = sqlx::query_as(
+            "SELECT result_text, file_unique_id, settings_key, source FROM jobs \
+             WHERE id = $1 AND worker = $2 AND state IN ('running', 'delivering')",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .fetch_optional(&mut *tx)
+        .await?;
         let finished = sqlx::query_as::<_, (i64, i64)>(
             "UPDATE jobs SET state = 'done', charged_seconds = held_seconds, held_seconds = 0, finished_at = $3, \
                  audio_seconds = $4, chunks = $5, formatter = $6, download_ms = $7, prepare_ms = $8, asr_ms = $9, \
@@ -535,6 +737,32 @@ impl Store {
         let Some((user_id, charged)) = finished else {
             return Ok(None);
         };
+        if let (Some(keep), Some((Some(text), file, settings, source))) = (keep, delivered)
+            && keep.days > 0
+        {
+            // A batch's transcript is kept for actions, never as the cache entry of its first file.
+            let file = if source == JobSource::Batch.as_str() {
+                format!("batch:{job_id}")
+            } else {
+                file
+            };
+            let (owner_user, owner_chat) = keep.owner.columns();
+            let now = now_secs();
+            sqlx::query(
+                "INSERT INTO transcripts (owner_user, owner_chat, job_id, file_unique_id, settings_key, text, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(owner_user)
+            .bind(owner_chat)
+            .bind(job_id)
+            .bind(file)
+            .bind(settings)
+            .bind(text)
+            .bind(now)
+            .bind(now + keep.days * 86_400)
+            .execute(&mut *tx)
+            .await?;
+        }
         if charged > 0 {
             apply(
                 &mut tx,

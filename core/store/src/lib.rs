@@ -4,6 +4,8 @@
 //! its messages here too.
 #![forbid(unsafe_code)]
 
+mod batches;
+mod chats;
 mod export;
 mod jobs;
 mod ledger;
@@ -13,6 +15,7 @@ mod queue;
 mod queue_rows;
 mod reports;
 mod state;
+mod transcripts;
 mod updates;
 mod users;
 
@@ -25,13 +28,19 @@ use sqlx::{Any, AnyPool, Transaction};
 /// The database driver's error, inside [`Error::Db`].
 pub use sqlx::Error as DbError;
 
+pub use batches::BatchPart;
+pub use chats::{Group, epoch_day};
 pub use export::{ExportTable, Row};
-pub use jobs::{Claim, Intake, Job, JobState, JobStats, NewJob, Owner, UnknownState};
+pub use jobs::{
+    Claim, DailyCap, Intake, Job, JobPart, JobSource, JobState, JobStats, Keep, NewJob, Owner,
+    UnknownState,
+};
 pub use ledger::{Applied, LedgerRow};
 pub use payments::{Payment, PaymentState, Refund};
 pub use queue::StoreQueue;
 pub use queue_rows::QueueRow;
 pub use reports::{STAGES, Stats, Timings, UserTotals, percentile};
+pub use transcripts::{Forgotten, Transcript, TranscriptOwner};
 pub use updates::UpdateClaim;
 pub use users::{LongOutput, TrialState, User, UserSettings};
 

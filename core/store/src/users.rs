@@ -128,6 +128,8 @@ pub struct User {
     pub held: i64,
     /// Seconds a refund still takes from holds when they are released.
     pub refund_pending: i64,
+    /// Days transcripts are kept (`None`: the default; 0: none).
+    pub retention_days: Option<i64>,
     #[sqlx(try_from = "String")]
     pub trial_state: TrialState,
     /// When the trial was requested or granted.
@@ -159,7 +161,7 @@ pub struct UserSettings {
 macro_rules! user_columns {
     () => {
         "id, first_name, username, language_code, ui_lang, asr_language, code_output, keep_yo, \
-     long_output, balance, held, refund_pending, trial_state, trial_at, created_at, last_seen_at"
+     long_output, balance, held, refund_pending, retention_days, trial_state, trial_at, created_at, last_seen_at"
     };
 }
 
@@ -174,9 +176,10 @@ impl Store {
         language_code: Option<&str>,
     ) -> Result<(User, bool)> {
         let now = now_secs();
+        let search_text = format!("{} {}", first_name, username.unwrap_or_default()).to_lowercase();
         let created = sqlx::query_as::<_, User>(concat!(
-            "INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING RETURNING ",
+            "INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING ",
             user_columns!(),
             ""
         ))
@@ -185,18 +188,20 @@ impl Store {
         .bind(username)
         .bind(language_code)
         .bind(now)
+        .bind(&search_text)
         .fetch_optional(&self.pool)
         .await?;
         if let Some(user) = created {
             return Ok((user, true));
         }
-        let user = sqlx::query_as::<_, User>(concat!("UPDATE users SET first_name = $2, username = $3, language_code = $4, last_seen_at = $5 \
-             WHERE id = $1 RETURNING ", user_columns!(), ""))
+        let user = sqlx::query_as::<_, User>(concat!("UPDATE users SET first_name = $2, username = $3, language_code = $4, last_seen_at = $5, \
+             search_text = $6 WHERE id = $1 RETURNING ", user_columns!(), ""))
         .bind(id)
         .bind(first_name)
         .bind(username)
         .bind(language_code)
         .bind(now)
+        .bind(&search_text)
         .fetch_one(&self.pool)
         .await?;
         Ok((user, false))
@@ -321,7 +326,7 @@ impl Store {
         Ok(sqlx::query_as::<_, User>(concat!(
             "SELECT ",
             user_columns!(),
-            " FROM users WHERE id = $1 OR LOWER(first_name) LIKE $2 OR LOWER(COALESCE(username, '')) LIKE $2 \
+            " FROM users WHERE id = $1 OR search_text LIKE $2 \
              ORDER BY last_seen_at DESC, id LIMIT $3 OFFSET $4"
         ))
         .bind(id)

@@ -65,7 +65,7 @@ async fn a_takeover_during_delivery_resumes_it_and_only_the_owner_finishes() {
         assert!(!store.heartbeat(id, "w1").await.expect("heartbeat"));
         assert_eq!(
             store
-                .complete_job(id, "w1", &JobStats::default())
+                .complete_job(id, "w1", &JobStats::default(), None)
                 .await
                 .expect("complete"),
             None
@@ -79,7 +79,7 @@ async fn a_takeover_during_delivery_resumes_it_and_only_the_owner_finishes() {
         );
         assert_eq!(
             store
-                .complete_job(id, "w2", &JobStats::default())
+                .complete_job(id, "w2", &JobStats::default(), None)
                 .await
                 .expect("complete"),
             Some(30)
@@ -230,7 +230,7 @@ async fn refund_debt_ends_when_the_held_minutes_are_spent() {
         // The job completes: the minutes were spent on it, and nothing is owed any more.
         assert_eq!(
             store
-                .complete_job(id, "w", &JobStats::default())
+                .complete_job(id, "w", &JobStats::default(), None)
                 .await
                 .expect("complete"),
             Some(300)

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use url::Url;
 
-use super::types::{BotCommand, File, InlineKeyboard, Message, WebhookInfo};
+use super::types::{BotCommand, ChatMember, File, InlineKeyboard, Message, WebhookInfo};
 use scribe_core::retry::{Classify, Retry};
 use scribe_core::secret::Secret;
 
@@ -328,6 +328,14 @@ impl Telegram {
 
     pub async fn get_me(&self) -> Result<Value> {
         self.call("getMe", &json!({})).await
+    }
+
+    pub async fn get_chat_member(&self, chat_id: i64, user_id: i64) -> Result<ChatMember> {
+        self.call(
+            "getChatMember",
+            &json!({ "chat_id": chat_id, "user_id": user_id }),
+        )
+        .await
     }
 
     pub async fn get_file(&self, file_id: &str) -> Result<File> {

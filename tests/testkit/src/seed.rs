@@ -2,7 +2,7 @@
 
 use scribe_core::billing::Reason;
 use scribe_core::media::{Media, MediaKind};
-use scribe_store::{NewJob, Store};
+use scribe_store::{JobSource, NewJob, Store};
 
 /// A voice note of `duration` seconds.
 pub fn voice(duration: i64) -> Media {
@@ -30,6 +30,12 @@ pub fn new_job(update_id: i64, user_id: i64, media: Media) -> NewJob {
         trace_id: "t".into(),
         unknown_duration_cap: 4 * 3600,
         max_active: None,
+        source: JobSource::Private,
+        requested_by: None,
+        reply_to: None,
+        settings_key: "lang=auto".into(),
+        daily_cap: None,
+        parts: Vec::new(),
     }
 }
 

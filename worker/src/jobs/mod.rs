@@ -18,25 +18,35 @@ use tracing::Instrument;
 
 pub use error::{Error, Verdict};
 
+use crate::batch;
 use crate::context::Context;
-use crate::messages::TranscribeJob;
+use crate::messages::{BatchRef, JobMessage};
+use scribe_core::retry::{Classify, Retry};
 
 /// Handles one delivery of the jobs queue and finishes it. `hard_stop` fires when the shutdown
 /// grace period is over: the job is then handed back to the queue.
 pub async fn handle(ctx: &Context, delivery: Delivery, hard_stop: CancellationToken) {
-    let Some(message) = TranscribeJob::from_bytes(&delivery.payload) else {
-        tracing::error!("job message is not valid; dead-lettering it");
-        ctx.metrics.dead_letters.inc();
-        finish(delivery.dead_letter().await);
-        return;
+    let job_id = match JobMessage::from_bytes(&delivery.payload) {
+        Some(JobMessage::Transcribe { job_id }) => job_id,
+        Some(JobMessage::CloseBatch { close_batch }) => {
+            let span = tracing::info_span!("batch", bot = %ctx.bot.name, chat_id = close_batch.chat_id, trace_id = %delivery.trace_id);
+            return close(ctx, close_batch, delivery).instrument(span).await;
+        }
+        None => {
+            tracing::error!("job message is not valid; dead-lettering it");
+            ctx.metrics.dead_letters.inc();
+            finish(delivery.dead_letter().await);
+            return;
+        }
     };
-    let span = tracing::info_span!("job", bot = %ctx.bot.name, job_id = message.job_id, trace_id = %delivery.trace_id);
+    let span =
+        tracing::info_span!("job", bot = %ctx.bot.name, job_id, trace_id = %delivery.trace_id);
     async move {
         let stale_before =
             now_millis() - i64::try_from(ctx.jobs.stale_after.as_millis()).unwrap_or(i64::MAX);
         match ctx
             .store
-            .claim_job(message.job_id, &ctx.worker_id, stale_before)
+            .claim_job(job_id, &ctx.worker_id, stale_before)
             .await
         {
             Ok(Claim::Run(job)) if job.attempts > i64::from(ctx.jobs.max_attempts) => {
@@ -60,6 +70,22 @@ pub async fn handle(ctx: &Context, delivery: Delivery, hard_stop: CancellationTo
     }
     .instrument(span)
     .await;
+}
+
+/// A forwarded batch came due: its parts become a job (or nothing, when more arrived).
+async fn close(ctx: &Context, batch: BatchRef, delivery: Delivery) {
+    match batch::close(ctx, batch).await {
+        Ok(()) => finish(delivery.ack().await),
+        Err(error) if delivery.attempt < 5 && error.retry() != Retry::Permanent => {
+            tracing::warn!(error = %chain(&error), "could not close the batch; retrying");
+            finish(delivery.retry_later(Duration::from_secs(5)).await);
+        }
+        Err(error) => {
+            tracing::error!(error = %chain(&error), "could not close the batch");
+            ctx.metrics.dead_letters.inc();
+            finish(delivery.dead_letter().await);
+        }
+    }
 }
 
 fn finish(result: scribe_queue::Result<()>) {

@@ -11,20 +11,27 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
+use scribe_audio::Analysis;
 use scribe_core::billing::billable_seconds;
+use scribe_core::i18n::date_time;
 use scribe_core::i18n::{Lang, Stage};
 use scribe_core::telemetry::chain;
 use scribe_queue::Delivery;
-use scribe_store::{self as store, Job, JobState, JobStats, User};
+use scribe_store::{
+    self as store, Job, JobState, JobStats, Keep, TranscriptOwner, User, UserSettings,
+};
 use scribe_telegram as telegram;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::error::Error;
 use super::outcome;
 use crate::context::Context;
 use crate::delivery::{self, Recipient};
-use crate::pipeline::Hints;
+use crate::pipeline::{self, Hints};
+use crate::privacy;
 use crate::progress::{Progress, Target};
+use crate::recognition::Recognition;
 
 fn millis(since: Instant) -> i64 {
     i64::try_from(since.elapsed().as_millis()).unwrap_or(i64::MAX)
@@ -94,7 +101,10 @@ pub(super) async fn run(ctx: &Context, job: Job, delivery: Delivery, hard_stop: 
         Ok(mut stats) => {
             stats.total_ms = Some(millis(started));
             ctx.metrics.stage("total", started.elapsed().as_secs_f64());
-            outcome::completed(ctx, &job, &user, lang, stats, delivery).await;
+            match keep_for(ctx, &job, &user).await {
+                Ok(keep) => outcome::completed(ctx, &job, &user, lang, stats, keep, delivery).await,
+                Err(error) => outcome::failed(ctx, &job, lang, error, delivery).await,
+            }
         }
         Err(error) => outcome::failed(ctx, &job, lang, error, delivery).await,
     }
@@ -127,6 +137,36 @@ async fn within<T>(
         .unwrap_or(Err(Error::Deadline(limit)))
 }
 
+/// One input of a job: its file, and for a batch part the heading its text gets.
+struct Piece {
+    file_id: String,
+    heading: Option<String>,
+}
+
+/// A single job's one file, or a batch's parts in order.
+async fn pieces(ctx: &Context, job: &Job) -> Result<Vec<Piece>, Error> {
+    let parts = ctx.store.job_parts(job.id).await?;
+    if parts.is_empty() {
+        return Ok(vec![Piece {
+            file_id: job.file_id.clone(),
+            heading: None,
+        }]);
+    }
+    Ok(parts
+        .into_iter()
+        .map(|part| Piece {
+            file_id: part.file_id,
+            heading: Some(format!("{} · {}", part.sender, date_time(part.sent_at))),
+        })
+        .collect())
+}
+
+/// A piece, downloaded and measured.
+struct Measured {
+    input: telegram::Downloaded,
+    analysis: Analysis,
+}
+
 async fn process(
     ctx: &Context,
     job: &Job,
@@ -138,80 +178,173 @@ async fn process(
         return Err(Error::Io(std::io::Error::other("no progress display")));
     };
     let stages = progress.sender().clone();
-    let claimed = job.reported_seconds as f64;
     let work = tempfile::Builder::new()
         .prefix("scribe-job-")
         .tempdir_in(&ctx.pipeline.config().temp_dir)
         .map_err(Error::Io)?;
-
     // Ends every subprocess of this attempt when the attempt ends, however it ends.
     let cancel = CancellationToken::new();
     let _cancel_on_exit = cancel.clone().drop_guard();
+    let pieces = pieces(ctx, job).await?;
 
-    // Before the real length is known, the deadline follows what the file claims.
-    let (input, analysis, download_ms, prepare_ms) = within(ctx.jobs.deadline(claimed), async {
-        stages.send_replace(Stage::Downloading);
-        let started = Instant::now();
-        let input = download(ctx, job, work.path()).await?;
-        let download_ms = millis(started);
-        ctx.metrics
-            .stage("download", started.elapsed().as_secs_f64());
-        stages.send_replace(Stage::Preparing);
-        let started = Instant::now();
-        let analysis = ctx.pipeline.analyse(input.path(), &cancel).await?;
-        hold_decoded(ctx, job, analysis.seconds).await?;
-        Ok((input, analysis, download_ms, millis(started)))
-    })
+    // Before the real length is known, the deadline follows what the files claim.
+    let started = Instant::now();
+    let measured = within(
+        ctx.jobs.deadline(job.reported_seconds as f64),
+        measure(ctx, &pieces, work.path(), &stages, &cancel),
+    )
     .await?;
+    let download_ms = millis(started);
+    // What is billed: the decoded length of every piece with sound in it.
+    let seconds: f64 = measured.iter().flatten().map(|m| m.analysis.seconds).sum();
+    if seconds <= 0.0 {
+        return Err(Error::Pipeline(pipeline::Error::NoSpeech));
+    }
+    hold_decoded(ctx, job, seconds).await?;
+    let prepare_ms = millis(started) - download_ms;
 
     // Now the deadline follows the decoded length.
-    let deadline = ctx.jobs.deadline(analysis.seconds);
+    let deadline = ctx.jobs.deadline(seconds);
+    let recognition = Recognition::from_key(&job.settings_key);
     let hints = Hints {
-        language: user.asr_language.as_deref(),
+        language: recognition.language.as_deref(),
         context: None,
     };
-    let (recognised, formatted) = within(deadline, async {
-        let recognised = ctx
-            .pipeline
-            .recognise(input.path(), &analysis, hints, &stages, &cancel)
-            .await?;
-        stages.send_replace(Stage::Formatting);
-        let formatted = ctx.pipeline.format(&recognised.text).await;
-        Ok((recognised, formatted))
-    })
+    let started = Instant::now();
+    let texts = within(
+        deadline,
+        recognise_all(ctx, &measured, hints, &stages, &cancel),
+    )
     .await?;
+    let asr_ms = millis(started);
     drop(work);
+    if texts.iter().all(|t| t.is_none()) {
+        return Err(Error::Pipeline(pipeline::Error::NoSpeech));
+    }
+    stages.send_replace(Stage::Formatting);
+    let started = Instant::now();
+    let formatted = futures::future::join_all(texts.iter().map(|t| async move {
+        match t {
+            Some(text) => Some(ctx.pipeline.format(text).await),
+            None => None,
+        }
+    }))
+    .await;
+    let llm_ms = millis(started);
+    let text = assemble(&pieces, &formatted);
+    let formatter = formatted
+        .iter()
+        .flatten()
+        .map(|f| f.formatter.clone())
+        .next()
+        .unwrap_or_default();
 
     stages.send_replace(Stage::Sending);
     progress.finish().await;
     if !ctx
         .store
-        .begin_delivery(job.id, &ctx.worker_id, &formatted.text)
+        .begin_delivery(job.id, &ctx.worker_id, &text)
         .await?
     {
         return Err(Error::TakenOver);
     }
-    let audio_seconds = billable_seconds(analysis.seconds);
+    let audio_seconds = billable_seconds(seconds);
     let started = Instant::now();
     within(
         deadline,
-        send(ctx, job, user, lang, &formatted.text, audio_seconds, 0),
+        send(ctx, job, user, lang, &text, audio_seconds, 0),
     )
     .await?;
     ctx.metrics
         .stage("deliver", started.elapsed().as_secs_f64());
-    tracing::info!(chunks = recognised.chunks, method = ?recognised.method, formatter = %formatted.formatter, "job delivered");
+    tracing::info!(pieces = pieces.len(), formatter = %formatter, "job delivered");
     Ok(JobStats {
         audio_seconds: Some(audio_seconds),
-        chunks: i64::try_from(recognised.chunks).ok(),
-        formatter: Some(formatted.formatter),
+        chunks: i64::try_from(texts.len()).ok(),
+        formatter: Some(formatter),
         download_ms: Some(download_ms),
         prepare_ms: Some(prepare_ms),
-        asr_ms: Some(recognised.asr_ms),
-        llm_ms: Some(formatted.llm_ms),
+        asr_ms: Some(asr_ms),
+        llm_ms: Some(llm_ms),
         deliver_ms: Some(millis(started)),
         total_ms: None,
     })
+}
+
+/// Downloads and measures every piece at once; a silent piece is `None` (nothing to bill or
+/// recognise). A single silent file fails the job as "no speech".
+async fn measure(
+    ctx: &Context,
+    pieces: &[Piece],
+    dir: &Path,
+    stages: &watch::Sender<Stage>,
+    cancel: &CancellationToken,
+) -> Result<Vec<Option<Measured>>, Error> {
+    stages.send_replace(Stage::Downloading);
+    let downloads = futures::future::join_all(pieces.iter().enumerate().map(|(i, piece)| {
+        let dest = dir.join(format!("input{i:02}"));
+        async move { download(ctx, &piece.file_id, &dest).await }
+    }))
+    .await;
+    stages.send_replace(Stage::Preparing);
+    let mut measured = Vec::with_capacity(pieces.len());
+    for input in downloads {
+        let input = input?;
+        let analysis = ctx.pipeline.analyse(input.path(), cancel).await?;
+        if analysis.is_silent() && pieces.len() == 1 {
+            return Err(Error::Pipeline(pipeline::Error::NoSpeech));
+        }
+        measured.push((!analysis.is_silent()).then_some(Measured { input, analysis }));
+    }
+    Ok(measured)
+}
+
+/// Recognises every piece with sound at once (the provider budget decides how many requests
+/// really go out together); a piece whose text is no speech is `None`.
+async fn recognise_all(
+    ctx: &Context,
+    measured: &[Option<Measured>],
+    hints: Hints<'_>,
+    stages: &watch::Sender<Stage>,
+    cancel: &CancellationToken,
+) -> Result<Vec<Option<String>>, Error> {
+    let results = futures::future::join_all(measured.iter().map(|piece| async move {
+        let Some(piece) = piece else {
+            return Ok(None);
+        };
+        match ctx
+            .pipeline
+            .recognise(piece.input.path(), &piece.analysis, hints, stages, cancel)
+            .await
+        {
+            Ok(recognised) => Ok(Some(recognised.text)),
+            Err(pipeline::Error::NoSpeech) => Ok(None),
+            Err(e) => Err(Error::Pipeline(e)),
+        }
+    }))
+    .await;
+    results.into_iter().collect()
+}
+
+/// The delivered text: a single file's text, or each batch part under its heading, in order.
+fn assemble(pieces: &[Piece], formatted: &[Option<pipeline::Formatted>]) -> String {
+    if let ([piece], [Some(only)]) = (pieces, formatted)
+        && piece.heading.is_none()
+    {
+        return only.text.clone();
+    }
+    pieces
+        .iter()
+        .zip(formatted)
+        .map(|(piece, text)| {
+            let body = text.as_ref().map_or("—", |f| f.text.as_str());
+            match &piece.heading {
+                Some(heading) => format!("{heading}\n{body}"),
+                None => body.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// A job whose worker died while sending: send what is missing, nothing twice.
@@ -243,7 +376,7 @@ async fn send(
     audio_seconds: i64,
     from: usize,
 ) -> Result<(), Error> {
-    let settings = user.settings();
+    let settings = delivery_settings(ctx, job, user).await?;
     let parts = delivery::plan(
         text,
         &settings,
@@ -255,7 +388,7 @@ async fn send(
         telegram: &ctx.telegram,
         backoff: ctx.telegram_backoff,
         chat_id: job.chat_id,
-        reply_to: job.message_id,
+        reply_to: job.reply_target(),
         status_message_id: job.status_message_id,
     };
     for (i, part) in parts.iter().enumerate().skip(from) {
@@ -269,11 +402,43 @@ async fn send(
     Ok(())
 }
 
-/// Fetches the file (or finds it on a local Bot API server's disk).
-async fn download(ctx: &Context, job: &Job, dir: &Path) -> Result<telegram::Downloaded, Error> {
+/// How the text goes out: the user's own settings in private; in a group, the group's way with
+/// long text (code and ё as by default: one member's taste is not the group's).
+async fn delivery_settings(ctx: &Context, job: &Job, user: &User) -> Result<UserSettings, Error> {
+    if job.chat_id == user.id {
+        return Ok(user.settings());
+    }
+    let group = ctx.store.group(job.chat_id).await?;
+    Ok(UserSettings {
+        asr_language: group.asr_language,
+        code_output: false,
+        keep_yo: true,
+        long_output: group.long_output,
+    })
+}
+
+/// Who keeps a finished job's text, and for how long: the group for a group's job, else the
+/// user. `None` when nothing is kept.
+async fn keep_for(ctx: &Context, job: &Job, user: &User) -> Result<Option<Keep>, Error> {
+    let (owner, setting) = if job.chat_id == user.id {
+        (TranscriptOwner::User(user.id), user.retention_days)
+    } else {
+        let group = ctx.store.group(job.chat_id).await?;
+        (TranscriptOwner::Chat(job.chat_id), group.retention_days)
+    };
+    let days = privacy::retention_days(ctx, setting);
+    Ok((days > 0).then_some(Keep { owner, days }))
+}
+
+/// Fetches a file into `dest` (or finds it on a local Bot API server's disk).
+async fn download(
+    ctx: &Context,
+    file_id: &str,
+    dest: &Path,
+) -> Result<telegram::Downloaded, Error> {
     let file = ctx
         .telegram_backoff
-        .run(|_| ctx.telegram.get_file(&job.file_id), |_| {})
+        .run(|_| ctx.telegram.get_file(file_id), |_| {})
         .await
         .map_err(|e| {
             if e.is_file_too_big() {
@@ -292,10 +457,9 @@ async fn download(ctx: &Context, job: &Job, dir: &Path) -> Result<telegram::Down
     let Some(path) = file.file_path else {
         return Err(Error::TooLarge);
     };
-    let dest = dir.join("input");
     match ctx
         .telegram_backoff
-        .run(|_| ctx.telegram.download(&path, &dest), |_| {})
+        .run(|_| ctx.telegram.download(&path, dest), |_| {})
         .await
     {
         Err(telegram::Error::LocalPath) => Err(Error::LocalPath),
