@@ -392,3 +392,27 @@ pub async fn on_button(
         | Button::Languages { .. } => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_arguments_default_and_stay_in_range() {
+        let cases: [(Option<&str>, Option<i64>); 9] = [
+            (None, Some(7)),
+            (Some("1"), Some(1)),
+            (Some("30"), Some(30)),
+            (Some("3650"), Some(3650)),
+            (Some("0"), None),
+            (Some("3651"), None),
+            (Some("-5"), None),
+            (Some("7d"), None),
+            (Some(""), None),
+        ];
+        for (arg, expected) in cases {
+            assert_eq!(number(arg.as_ref(), 7, 1..=3650), expected, "{arg:?}");
+        }
+        assert_eq!(number(Some(&"0"), 60, 0..=525_600), Some(0));
+    }
+}

@@ -313,4 +313,13 @@ mod tests {
             b"\"'=HYPERLINK(\"\"http://x\"\")\",+1,-60,'@SUM(A1),'\tx,plain\r\n".to_vec()
         );
     }
+
+    #[test]
+    fn report_periods_parse_from_their_names_only() {
+        assert_eq!(Period::parse("daily").map(Period::days), Some(1));
+        assert_eq!(Period::parse("weekly").map(Period::days), Some(7));
+        for other in ["Daily", "monthly", "day", ""] {
+            assert_eq!(Period::parse(other), None, "{other:?}");
+        }
+    }
 }

@@ -281,65 +281,177 @@ async fn on_message(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
 
-    fn update(value: serde_json::Value) -> Update {
+    fn update(value: Value) -> Update {
         serde_json::from_value(value).expect("an update")
     }
 
+    fn from() -> Value {
+        json!({"id": 5, "first_name": "A"})
+    }
+
+    fn chat(kind: &str) -> Value {
+        let id = if kind == "private" { 5 } else { -7 };
+        json!({"id": id, "type": kind})
+    }
+
+    /// A message update in a private chat with `fields` added to the message.
+    fn message(fields: Value) -> Value {
+        message_in("private", fields)
+    }
+
+    fn message_in(chat_kind: &str, fields: Value) -> Value {
+        let mut message =
+            json!({"message_id": 1, "date": 0, "chat": chat(chat_kind), "from": from()});
+        if let (Some(message), Value::Object(fields)) = (message.as_object_mut(), fields) {
+            message.extend(fields);
+        }
+        json!({"update_id": 1, "message": message})
+    }
+
+    fn file(extra: Value) -> Value {
+        let mut file = json!({"file_id": "f", "file_unique_id": "u"});
+        if let (Some(file), Value::Object(extra)) = (file.as_object_mut(), extra) {
+            file.extend(extra);
+        }
+        file
+    }
+
+    fn successful_payment() -> Value {
+        json!({"successful_payment": {"currency": "XTR", "total_amount": 5,
+            "invoice_payload": "p1:micro:5", "telegram_payment_charge_id": "c"}})
+    }
+
+    fn refunded_payment() -> Value {
+        json!({"refunded_payment": {"currency": "XTR", "total_amount": 5,
+            "invoice_payload": "p1:micro:5", "telegram_payment_charge_id": "c"}})
+    }
+
     #[test]
-    fn updates_are_classified_for_metrics() {
-        let chat = serde_json::json!({"id": 5, "type": "private"});
-        let from = serde_json::json!({"id": 5, "first_name": "A"});
+    fn every_update_shape_has_its_kind() {
+        let duration = json!({"duration": 3});
         let cases = [
+            ("a command", message(json!({"text": "/start"})), "command"),
             (
-                serde_json::json!({"update_id": 1, "message": {"message_id": 1, "chat": chat, "from": from, "text": "/start"}}),
+                "a command to a bot",
+                message(json!({"text": "/help@ScribeBot"})),
                 "command",
             ),
+            ("plain text", message(json!({"text": "hi"})), "message"),
             (
-                serde_json::json!({"update_id": 2, "message": {"message_id": 1, "chat": chat, "from": from, "text": "hi"}}),
+                "a slash later in the text",
+                message(json!({"text": "see /help"})),
                 "message",
             ),
             (
-                serde_json::json!({"update_id": 3, "message": {"message_id": 1, "chat": chat, "from": from, "voice": {"file_id": "f", "file_unique_id": "u", "duration": 3}}}),
+                "a command-like caption without media",
+                message(json!({"caption": "/start"})),
+                "message",
+            ),
+            (
+                "a message with nothing we read",
+                message(json!({})),
+                "message",
+            ),
+            (
+                "a voice note",
+                message(json!({"voice": file(duration.clone())})),
                 "media",
             ),
             (
-                serde_json::json!({"update_id": 4, "message": {"message_id": 1, "chat": {"id": -7, "type": "group"}, "from": from,
-                "successful_payment": {"currency": "XTR", "total_amount": 5, "invoice_payload": "p1:micro:5", "telegram_payment_charge_id": "c"}}}),
-                "payment",
+                "an audio file",
+                message(json!({"audio": file(duration.clone())})),
+                "media",
             ),
             (
-                serde_json::json!({"update_id": 5, "callback_query": {"id": "q", "from": from, "data": "set:code"}}),
+                "a video",
+                message(json!({"video": file(duration.clone())})),
+                "media",
+            ),
+            (
+                "a video note",
+                message(json!({"video_note": file(duration.clone())})),
+                "media",
+            ),
+            (
+                "an audio document",
+                message(json!({"document": file(json!({"mime_type": "audio/ogg"}))})),
+                "media",
+            ),
+            (
+                "a video document",
+                message(json!({"document": file(json!({"mime_type": "video/mp4"}))})),
+                "media",
+            ),
+            (
+                "a PDF document",
+                message(json!({"document": file(json!({"mime_type": "application/pdf"}))})),
+                "message",
+            ),
+            (
+                "a document without a type",
+                message(json!({"document": file(json!({}))})),
+                "message",
+            ),
+            (
+                "a voice note captioned like a command",
+                message(json!({"voice": file(duration.clone()), "caption": "/start"})),
+                "media",
+            ),
+            ("a payment", message(successful_payment()), "payment"),
+            ("a refund", message(refunded_payment()), "payment"),
+            (
+                "a button press",
+                json!({"update_id": 1, "callback_query": {"id": "q", "from": from(), "data": "set:code"}}),
                 "callback",
             ),
             (
-                serde_json::json!({"update_id": 6, "pre_checkout_query": {"id": "q", "from": from, "currency": "XTR", "total_amount": 5, "invoice_payload": "p"}}),
+                "a pre-checkout query",
+                json!({"update_id": 1, "pre_checkout_query": {"id": "q", "from": from(),
+                    "currency": "XTR", "total_amount": 5, "invoice_payload": "p"}}),
                 "pre_checkout",
             ),
             (
-                serde_json::json!({"update_id": 7, "edited_message": {"message_id": 1, "chat": chat, "text": "x"}}),
+                "an edited message",
+                json!({"update_id": 1, "edited_message": {"message_id": 1, "chat": chat("private"), "text": "/start"}}),
                 "other",
             ),
+            (
+                "an update kind we do not read",
+                json!({"update_id": 1, "my_chat_member": {"chat": chat("group")}}),
+                "other",
+            ),
+            ("an empty update", json!({"update_id": 1}), "other"),
         ];
-        for (value, expected) in cases {
-            assert_eq!(kind(&update(value)), expected);
+        for (what, value, expected) in cases {
+            assert_eq!(kind(&update(value)), expected, "{what}");
         }
     }
 
     #[test]
-    fn payments_are_recognised_in_any_chat() {
-        let group_payment = update(
-            serde_json::json!({"update_id": 4, "message": {"message_id": 1,
-            "chat": {"id": -7, "type": "supergroup"}, "from": {"id": 5, "first_name": "A"},
-            "successful_payment": {"currency": "XTR", "total_amount": 5, "invoice_payload": "p1:micro:5", "telegram_payment_charge_id": "c"}}}),
+    fn payments_are_recognised_in_every_chat_type() {
+        for chat_kind in ["private", "group", "supergroup", "channel"] {
+            for payment in [successful_payment(), refunded_payment()] {
+                let update = update(message_in(chat_kind, payment.clone()));
+                assert!(is_payment(&update), "{chat_kind}: {payment}");
+                assert_eq!(kind(&update), "payment", "{chat_kind}: {payment}");
+            }
+            for other in [
+                json!({"text": "/buy_minutes"}),
+                json!({"voice": file(json!({"duration": 3}))}),
+                json!({}),
+            ] {
+                let update = update(message_in(chat_kind, other.clone()));
+                assert!(!is_payment(&update), "{chat_kind}: {other}");
+            }
+        }
+        let press = update(
+            json!({"update_id": 1, "callback_query": {"id": "q", "from": from(), "data": "buy:micro"}}),
         );
-        assert!(is_payment(&group_payment));
-        let text = update(
-            serde_json::json!({"update_id": 5, "message": {"message_id": 1,
-            "chat": {"id": 5, "type": "private"}, "text": "hello"}}),
-        );
-        assert!(!is_payment(&text));
+        assert!(!is_payment(&press));
     }
 
     #[test]

@@ -173,3 +173,28 @@ pub trait Queue: Send + Sync {
     /// True when publishing would work now.
     async fn ready(&self) -> bool;
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use scribe_core::retry::{Classify, Retry};
+
+    use super::Error;
+
+    #[test]
+    fn every_queue_failure_is_transient() {
+        let cause = || Box::new(std::io::Error::other("connection reset")) as _;
+        for error in [
+            Error::Store(cause()),
+            Error::Broker(cause()),
+            Error::NotConfirmed,
+            Error::Returned,
+            Error::ConfirmTimeout(Duration::from_secs(5)),
+            Error::Blocked,
+            Error::Unreachable(Duration::from_secs(5)),
+        ] {
+            assert_eq!(error.retry(), Retry::Transient { after: None }, "{error:?}");
+        }
+    }
+}

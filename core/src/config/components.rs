@@ -320,53 +320,9 @@ impl ProviderConfig {
             None => Url::parse(region.host())
                 .unwrap_or_else(|_| unreachable!("region hosts are valid URLs")),
         };
-        let asr = match env.string(ASR_PROVIDER).as_str() {
-            "dashscope" => AsrBackend::DashScope,
-            "openai" => AsrBackend::OpenAi {
-                base_url: env.url(OPENAI_ASR_BASE_URL),
-                api_key: env.optional_secret(OPENAI_ASR_API_KEY),
-            },
-            other => {
-                env.error(format!(
-                    "{ASR_PROVIDER}={other:?} must be dashscope or openai"
-                ));
-                AsrBackend::DashScope
-            }
-        };
+        let asr = AsrBackend::from_env(env);
         let gemini_key = env.optional_secret(GEMINI_API_KEY);
-        let slot = |env: &mut Env, provider: &'static str, model: &'static str| {
-            let backend = match LlmBackend::parse(&env.string(provider)) {
-                Ok(b) => b,
-                Err(()) => {
-                    let given = env.string(provider);
-                    env.error(format!(
-                        "{provider}={given:?} must be dashscope, gemini, openai or none"
-                    ));
-                    None
-                }
-            };
-            // An explicitly empty model turns the slot off (as `LLM_MODEL=` always did).
-            let model = env
-                .optional(model)
-                .or_else(|| (!env.is_set(model)).then(|| env.string(model)))?;
-            Some(LlmSlot {
-                backend: backend?,
-                model,
-            })
-        };
-        let primary = slot(env, LLM_PROVIDER, LLM_MODEL);
-        let fallback = slot(env, LLM_FALLBACK_PROVIDER, LLM_FALLBACK_MODEL);
-        // Gemini without a key: the primary slot cannot work (an error); a fallback slot is
-        // simply not there, as it always was.
-        if primary
-            .as_ref()
-            .is_some_and(|s| s.backend == LlmBackend::Gemini)
-            && gemini_key.is_none()
-        {
-            env.error(format!("{LLM_PROVIDER}=gemini needs {GEMINI_API_KEY}"));
-        }
-        let fallback = fallback.filter(|s| s.backend != LlmBackend::Gemini || gemini_key.is_some());
-        let formatters: Vec<LlmSlot> = primary.into_iter().chain(fallback).collect();
+        let formatters = LlmSlot::chain_from_env(env, gemini_key.is_some());
         // The DashScope key is needed only by what runs on DashScope.
         let uses_dashscope = matches!(asr, AsrBackend::DashScope)
             || formatters
@@ -395,6 +351,65 @@ impl ProviderConfig {
             attempts: env.positive(PROVIDER_ATTEMPTS),
             retry_base: Duration::from_millis(u64::from(env.positive(PROVIDER_RETRY_BASE_MS))),
         }
+    }
+}
+
+impl AsrBackend {
+    fn from_env(env: &mut Env) -> Self {
+        match env.string(ASR_PROVIDER).as_str() {
+            "dashscope" => AsrBackend::DashScope,
+            "openai" => AsrBackend::OpenAi {
+                base_url: env.url(OPENAI_ASR_BASE_URL),
+                api_key: env.optional_secret(OPENAI_ASR_API_KEY),
+            },
+            other => {
+                env.error(format!(
+                    "{ASR_PROVIDER}={other:?} must be dashscope or openai"
+                ));
+                AsrBackend::DashScope
+            }
+        }
+    }
+}
+
+impl LlmSlot {
+    /// The formatter chain: the primary slot, then the fallback, leaving out those that are off.
+    fn chain_from_env(env: &mut Env, has_gemini_key: bool) -> Vec<LlmSlot> {
+        let primary = LlmSlot::from_env(env, LLM_PROVIDER, LLM_MODEL);
+        let fallback = LlmSlot::from_env(env, LLM_FALLBACK_PROVIDER, LLM_FALLBACK_MODEL);
+        // Gemini without a key: the primary slot cannot work (an error); a fallback slot is
+        // simply not there, as it always was.
+        if primary
+            .as_ref()
+            .is_some_and(|s| s.backend == LlmBackend::Gemini)
+            && !has_gemini_key
+        {
+            env.error(format!("{LLM_PROVIDER}=gemini needs {GEMINI_API_KEY}"));
+        }
+        let fallback = fallback.filter(|s| s.backend != LlmBackend::Gemini || has_gemini_key);
+        primary.into_iter().chain(fallback).collect()
+    }
+
+    /// The slot that `provider` and `model` describe; `None` when it is off.
+    fn from_env(env: &mut Env, provider: &'static str, model: &'static str) -> Option<LlmSlot> {
+        let backend = match LlmBackend::parse(&env.string(provider)) {
+            Ok(b) => b,
+            Err(()) => {
+                let given = env.string(provider);
+                env.error(format!(
+                    "{provider}={given:?} must be dashscope, gemini, openai or none"
+                ));
+                None
+            }
+        };
+        // An explicitly empty model turns the slot off (as `LLM_MODEL=` always did).
+        let model = env
+            .optional(model)
+            .or_else(|| (!env.is_set(model)).then(|| env.string(model)))?;
+        Some(LlmSlot {
+            backend: backend?,
+            model,
+        })
     }
 }
 
