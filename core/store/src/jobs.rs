@@ -166,6 +166,48 @@ pub struct JobPart {
     pub sent_at: i64,
 }
 
+/// What a delivered job keeps as its transcript.
+#[derive(sqlx::FromRow)]
+struct Delivered {
+    result_text: Option<String>,
+    result_cues: Option<String>,
+    file_unique_id: String,
+    settings_key: String,
+    source: String,
+}
+
+/// Keeps a completed job's delivered text for `keep`'s owner, in the completion's transaction.
+/// A batch's transcript is kept for actions, never as the cache entry of its first file.
+async fn keep_delivered(
+    tx: &mut Transaction<'static, Any>,
+    job_id: i64,
+    keep: Keep,
+    delivered: Delivered,
+) -> Result<()> {
+    let Some(text) = delivered.result_text.filter(|_| keep.days > 0) else {
+        return Ok(());
+    };
+    let file = if delivered.source == JobSource::Batch.as_str() {
+        format!("batch:{job_id}")
+    } else {
+        delivered.file_unique_id
+    };
+    transcripts::insert(
+        tx,
+        &NewTranscript {
+            owner: keep.owner,
+            job_id,
+            file_unique_id: &file,
+            settings_key: &delivered.settings_key,
+            text: &text,
+            cues: delivered.result_cues.as_deref(),
+            days: keep.days,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// What intake knows about a new job.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -744,15 +786,14 @@ impl Store {
         keep: Option<Keep>,
     ) -> Result<Option<i64>> {
         let mut tx = self.begin().await?;
-        let delivered: Option<(Option<String>, Option<String>, String, String, String)> =
-            sqlx::query_as(
-                "SELECT result_text, result_cues, file_unique_id, settings_key, source FROM jobs \
+        let delivered: Option<Delivered> = sqlx::query_as(
+            "SELECT result_text, result_cues, file_unique_id, settings_key, source FROM jobs \
              WHERE id = $1 AND worker = $2 AND state IN ('running', 'delivering')",
-            )
-            .bind(job_id)
-            .bind(worker)
-            .fetch_optional(&mut *tx)
-            .await?;
+        )
+        .bind(job_id)
+        .bind(worker)
+        .fetch_optional(&mut *tx)
+        .await?;
         let finished = sqlx::query_as::<_, (i64, i64)>(
             "UPDATE jobs SET state = 'done', charged_seconds = held_seconds, held_seconds = 0, finished_at = $3, \
                  audio_seconds = $4, chunks = $5, formatter = $6, download_ms = $7, prepare_ms = $8, asr_ms = $9, \
@@ -776,28 +817,8 @@ impl Store {
         let Some((user_id, charged)) = finished else {
             return Ok(None);
         };
-        if let (Some(keep), Some((Some(text), cues, file, settings, source))) = (keep, delivered)
-            && keep.days > 0
-        {
-            // A batch's transcript is kept for actions, never as the cache entry of its first file.
-            let file = if source == JobSource::Batch.as_str() {
-                format!("batch:{job_id}")
-            } else {
-                file
-            };
-            transcripts::insert(
-                &mut tx,
-                &NewTranscript {
-                    owner: keep.owner,
-                    job_id,
-                    file_unique_id: &file,
-                    settings_key: &settings,
-                    text: &text,
-                    cues: cues.as_deref(),
-                    days: keep.days,
-                },
-            )
-            .await?;
+        if let (Some(keep), Some(delivered)) = (keep, delivered) {
+            keep_delivered(&mut tx, job_id, keep, delivered).await?;
         }
         if charged > 0 {
             apply(

@@ -93,12 +93,13 @@ fn is_transient(e: &sqlx::Error) -> bool {
 /// SQLSTATE (PostgreSQL) and result codes (SQLite) of failures that pass: SQLite busy (5) and
 /// busy snapshot (517); PostgreSQL connection exceptions (class 08), serialization failure and
 /// deadlock, too many connections / out of resources (class 53), admin or crash shutdown and
-/// "cannot connect now" (57P01–57P03, a restart or failover), and a read-only transaction (a
+/// "cannot connect now" (57P01–57P03, a restart or failover), a statement cancelled by
+/// `statement_timeout` (57014, a loaded server), and a read-only transaction (a
 /// standby just promoted, or a connection that still points at the old primary).
 fn is_transient_code(code: &str) -> bool {
     matches!(
         code,
-        "5" | "517" | "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "25006"
+        "5" | "517" | "40001" | "40P01" | "57014" | "57P01" | "57P02" | "57P03" | "25006"
     ) || code.starts_with("08")
         || code.starts_with("53")
 }

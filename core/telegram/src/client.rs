@@ -126,7 +126,8 @@ impl Classify for Error {
             Error::Status { status, .. } => Retry::from_status(*status, None),
             Error::Http { source, .. } => Retry::from_reqwest(source),
             Error::Decode { .. } => Retry::Permanent,
-            Error::Io(_) => Retry::Permanent,
+            // The work directory was full or unwritable: that passes (a sweep, another node).
+            Error::Io(_) => Retry::Transient { after: None },
             Error::LocalPath => Retry::Permanent,
         }
     }

@@ -134,6 +134,15 @@ async fn a_server_that_never_answers_is_transient() {
 }
 
 #[test]
+fn a_full_disk_is_worth_another_try() {
+    let full = Error::Io(std::io::Error::other("no space left on device"));
+    assert_eq!(
+        (full.retry(), full.kind()),
+        (Retry::Transient { after: None }, "io")
+    );
+}
+
+#[test]
 fn local_failures_are_permanent() {
     let not_json = serde_json::from_str::<serde_json::Value>("<html>").expect_err("not JSON");
     for (error, kind) in [
@@ -143,10 +152,6 @@ fn local_failures_are_permanent() {
                 source: not_json,
             },
             "decode",
-        ),
-        (
-            Error::Io(std::io::Error::other("no space left on device")),
-            "io",
         ),
         (Error::LocalPath, "local_path"),
     ] {
