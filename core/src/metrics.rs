@@ -78,7 +78,8 @@ impl Metrics {
         (m, registry)
     }
 
-    /// Registers each metric with its help text.
+    /// Registers each metric with its help text (one flat list: long, and meant to be read as
+    /// the catalogue of what scribe exports).
     fn register(&self, r: &mut Registry) {
         r.register(
             "updates_received",

@@ -10,7 +10,7 @@ use scribe_core::i18n::{Label, Lang, Msg};
 use scribe_core::telemetry::chain;
 use scribe_core::time::now_secs;
 use scribe_queue::{Message as QueueMessage, QueueName};
-use scribe_store::{ActionAnswer, ActionPrice, Cost, Job, Press, User};
+use scribe_store::{ActionAnswer, ActionPrice, Cost, Job, Press, Transcript, User};
 use scribe_telegram::{CallbackQuery, InlineButton, InlineKeyboard};
 
 use crate::buttons::Button;
@@ -302,29 +302,9 @@ pub async fn run(ctx: &Context, act: &ActRef) -> Result<()> {
         ctx.metrics.action(action.kind(), "gone");
         return say(Msg::TranscriptGone.render(lang)).await;
     };
-    let answer = match ctx.store.action_answer(transcript.id, &key).await? {
-        Some(kept) => {
-            ctx.metrics.action(action.kind(), "cached");
-            kept
-        }
-        None => match ctx.pipeline.act(action.task(), &transcript.text).await {
-            Some(answer) => {
-                let answer = ActionAnswer {
-                    text: answer.text,
-                    model: answer.model,
-                };
-                ctx.store
-                    .keep_action_answer(transcript.id, &key, &answer, now)
-                    .await?;
-                ctx.metrics.action(action.kind(), "ok");
-                answer
-            }
-            None => {
-                ctx.store.release_press(job.id, &key).await?;
-                ctx.metrics.action(action.kind(), "unavailable");
-                return say(Msg::ActionUnavailable.render(lang)).await;
-            }
-        },
+    let Some(answer) = answer_for(ctx, &action, &transcript).await? else {
+        ctx.store.release_press(job.id, &key).await?;
+        return say(Msg::ActionUnavailable.render(lang)).await;
     };
     let heading = action.label().render(lang);
     let text = format!("{heading}\n\n{}", answer.text);
@@ -346,15 +326,51 @@ pub async fn run(ctx: &Context, act: &ActRef) -> Result<()> {
     for part in &parts {
         recipient.send(part, None).await?;
     }
+    if let Some(seconds) = charge(ctx, job.id, &key).await? {
+        say(Msg::ActionCharged { seconds }.render(lang)).await?;
+    }
+    Ok(())
+}
+
+/// The action's answer for `transcript`: the one kept with it, else a new one from the
+/// formatter chain (then kept). `None` when no model gave a usable one.
+async fn answer_for(
+    ctx: &Context,
+    action: &Action,
+    transcript: &Transcript,
+) -> Result<Option<ActionAnswer>> {
+    let key = action.key();
+    if let Some(kept) = ctx.store.action_answer(transcript.id, &key).await? {
+        ctx.metrics.action(action.kind(), "cached");
+        return Ok(Some(kept));
+    }
+    let Some(answer) = ctx.pipeline.act(action.task(), &transcript.text).await else {
+        ctx.metrics.action(action.kind(), "unavailable");
+        return Ok(None);
+    };
+    let answer = ActionAnswer {
+        text: answer.text,
+        model: answer.model,
+    };
+    ctx.store
+        .keep_action_answer(transcript.id, &key, &answer, now_secs())
+        .await?;
+    ctx.metrics.action(action.kind(), "ok");
+    Ok(Some(answer))
+}
+
+/// Finishes an answered press: free within the day's allowance, else charged once. Returns
+/// the seconds charged.
+async fn charge(ctx: &Context, job_id: i64, key: &str) -> Result<Option<i64>> {
     match ctx
         .store
-        .finish_press(job.id, &key, price(ctx), now_secs())
+        .finish_press(job_id, key, price(ctx), now_secs())
         .await
     {
-        Ok(Cost::Free) => {}
+        Ok(Cost::Free) => Ok(None),
         Ok(Cost::Charged(seconds)) => {
             ctx.metrics.balance("action", seconds);
-            say(Msg::ActionCharged { seconds }.render(lang)).await?;
+            Ok(Some(seconds))
         }
         Err(scribe_store::Error::Insufficient { .. }) => {
             // The balance was spent between the press and the answer: this one is free.
@@ -364,15 +380,15 @@ pub async fn run(ctx: &Context, act: &ActRef) -> Result<()> {
                 ..price(ctx)
             };
             ctx.store
-                .finish_press(job.id, &key, free, now_secs())
+                .finish_press(job_id, key, free, now_secs())
                 .await?;
+            Ok(None)
         }
         Err(error) => {
             tracing::warn!(error = %chain(&error), "could not record an answered action");
-            return Err(error.into());
+            Err(error.into())
         }
     }
-    Ok(())
 }
 
 fn reply_options(message_id: Option<i64>) -> scribe_telegram::TextOptions {

@@ -4,9 +4,9 @@
 
 use scribe_core::billing::TrialMode;
 use scribe_core::commands::{Audience, Command};
-use scribe_core::i18n::{ASR_LANGUAGES, HistoryLine, Msg, NextStep};
+use scribe_core::i18n::{HistoryLine, Lang, Msg, NextStep};
 use scribe_core::time::now_secs;
-use scribe_store::{LongOutput, TranscriptOwner, TrialState, User};
+use scribe_store::{TranscriptOwner, TrialState, User};
 use scribe_telegram::Message;
 
 use crate::context::Context;
@@ -46,6 +46,9 @@ pub fn parse<'a>(text: &'a str, username: &str) -> Option<Invocation<'a>> {
     })
 }
 
+/// A user's command in their private chat. One match over every command on purpose (long for
+/// that reason): a new [`Command`] does not compile until it is dispatched here.
+#[allow(clippy::too_many_arguments)]
 pub async fn handle(
     ctx: &Context,
     user: &User,
@@ -85,84 +88,17 @@ pub async fn handle(
         }
         .render(lang),
         (Command::Help, _) => Msg::Help.render(lang),
-        (Command::Balance, []) => {
-            let recent = ctx
-                .store
-                .usage_since(user.id, now_secs() - 30 * 86_400)
-                .await?;
-            Msg::Balance {
-                balance: user.balance,
-                held: user.held,
-                recent,
-            }
-            .render(lang)
-        }
-        (Command::History, []) => {
-            let jobs = ctx.store.jobs_of_user(user.id, 10).await?;
-            let lines: Vec<HistoryLine> = jobs
-                .iter()
-                .map(|j| HistoryLine {
-                    created_at: j.created_at,
-                    kind: &j.media_kind,
-                    state: j.state.as_str(),
-                    error: j.error_kind.as_deref(),
-                    seconds: j
-                        .audio_seconds
-                        .or((j.reported_seconds > 0).then_some(j.reported_seconds)),
-                    charged: j.charged_seconds,
-                })
-                .collect();
-            Msg::History(&lines).render(lang)
-        }
+        (Command::Balance, []) => balance(ctx, user, lang).await?,
+        (Command::History, []) => history(ctx, user, lang).await?,
         (Command::Settings, []) => return settings::show(ctx, user, lang).await,
         (Command::BuyMinutes, []) => return payments::menu(ctx, user, lang).await,
         (Command::Trial, []) => return trials::request(ctx, user, lang).await,
         (Command::BuyPackage, []) => {
             return payments::invoice(ctx, user, package.unwrap_or_default(), lang).await;
         }
-        (Command::Language, []) => Msg::LanguageUsage {
-            current: user.asr_language.as_deref(),
+        (Command::Language | Command::Code | Command::Yo | Command::Output, _) => {
+            settings::personal(ctx, user, command, args, lang).await?
         }
-        .render(lang),
-        (Command::Language, [code]) => {
-            let code = code.to_ascii_lowercase();
-            if code == "auto" {
-                ctx.store.set_asr_language(user.id, None).await?;
-                Msg::LanguageSet { language: None }.render(lang)
-            } else if ASR_LANGUAGES.contains(&code.as_str()) {
-                ctx.store.set_asr_language(user.id, Some(&code)).await?;
-                Msg::LanguageSet {
-                    language: Some(&code),
-                }
-                .render(lang)
-            } else {
-                Msg::LanguageInvalid { given: &code }.render(lang)
-            }
-        }
-        (Command::Code, [] | ["on" | "off"]) => {
-            let on = args.first().map_or(!user.code_output, |a| *a == "on");
-            ctx.store.set_code_output(user.id, on).await?;
-            Msg::CodeSet { on }.render(lang)
-        }
-        (Command::Yo, [] | ["keep" | "replace"]) => {
-            let keep = args.first().map_or(!user.keep_yo, |a| *a == "keep");
-            ctx.store.set_keep_yo(user.id, keep).await?;
-            Msg::YoSet { keep }.render(lang)
-        }
-        (Command::Output, ["srt" | "text"]) => {
-            let on = args == ["srt"];
-            ctx.store.set_subtitles(user.id, on).await?;
-            Msg::SubtitlesSet { on }.render(lang)
-        }
-        (Command::Output, [mode]) if LongOutput::parse(mode).is_some() => {
-            let mode = LongOutput::parse(mode).unwrap_or(LongOutput::Auto);
-            ctx.store.set_long_output(user.id, mode).await?;
-            Msg::OutputSet {
-                mode: mode.as_str(),
-            }
-            .render(lang)
-        }
-        (Command::Output, _) => Msg::OutputUsage.render(lang),
         (Command::Privacy, []) => {
             let days = privacy::retention_days(ctx, user.retention_days);
             return privacy::show(ctx, chat, TranscriptOwner::User(user.id), days, lang).await;
@@ -182,22 +118,7 @@ pub async fn handle(
             None => usage(),
         },
         (Command::Subtitles, _) => {
-            let Some((media_message, media)) = message
-                .reply_to_message
-                .as_deref()
-                .and_then(|m| m.media().map(|media| (m, media)))
-            else {
-                return reply(ctx, chat, &Msg::SubtitlesUsage.render(lang)).await;
-            };
-            let request = Request {
-                reply_to: Some(media_message.message_id),
-                recognition: Recognition {
-                    subtitles: true,
-                    ..Recognition::of_user(user)
-                },
-                ..Request::private(ctx, user, update_id, message.message_id, media, trace_id)
-            };
-            return intake::handle(ctx, request).await;
+            return subtitles(ctx, user, update_id, message, trace_id).await;
         }
         (Command::Transcribe | Command::Auto, _) => Msg::TranscribeUsage.render(lang),
         (
@@ -207,9 +128,6 @@ pub async fn handle(
             | Command::BuyMinutes
             | Command::Trial
             | Command::BuyPackage
-            | Command::Language
-            | Command::Code
-            | Command::Yo
             | Command::Privacy
             | Command::Retention
             | Command::Forget,
@@ -231,6 +149,64 @@ pub async fn handle(
         ) => Msg::UnknownCommand.render(lang),
     };
     reply(ctx, chat, &html).await
+}
+
+async fn balance(ctx: &Context, user: &User, lang: Lang) -> Result<String> {
+    let recent = ctx
+        .store
+        .usage_since(user.id, now_secs() - 30 * 86_400)
+        .await?;
+    Ok(Msg::Balance {
+        balance: user.balance,
+        held: user.held,
+        recent,
+    }
+    .render(lang))
+}
+
+async fn history(ctx: &Context, user: &User, lang: Lang) -> Result<String> {
+    let jobs = ctx.store.jobs_of_user(user.id, 10).await?;
+    let lines: Vec<HistoryLine> = jobs
+        .iter()
+        .map(|j| HistoryLine {
+            created_at: j.created_at,
+            kind: &j.media_kind,
+            state: j.state.as_str(),
+            error: j.error_kind.as_deref(),
+            seconds: j
+                .audio_seconds
+                .or((j.reported_seconds > 0).then_some(j.reported_seconds)),
+            charged: j.charged_seconds,
+        })
+        .collect();
+    Ok(Msg::History(&lines).render(lang))
+}
+
+/// `/subtitles` as a reply to the user's own media: that media again, with subtitles.
+async fn subtitles(
+    ctx: &Context,
+    user: &User,
+    update_id: i64,
+    message: &Message,
+    trace_id: &str,
+) -> Result<()> {
+    let Some((media_message, media)) = message
+        .reply_to_message
+        .as_deref()
+        .and_then(|m| m.media().map(|media| (m, media)))
+    else {
+        let lang = ctx.lang_of(user);
+        return reply(ctx, message.chat.id, &Msg::SubtitlesUsage.render(lang)).await;
+    };
+    let request = Request {
+        reply_to: Some(media_message.message_id),
+        recognition: Recognition {
+            subtitles: true,
+            ..Recognition::of_user(user)
+        },
+        ..Request::private(ctx, user, update_id, message.message_id, media, trace_id)
+    };
+    intake::handle(ctx, request).await
 }
 
 /// What `/start` suggests, from the user's balance and trial state.

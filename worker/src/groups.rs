@@ -5,9 +5,9 @@
 //! A group that becomes a supergroup keeps its settings and transcripts.
 
 use scribe_core::commands::{Audience, Command};
-use scribe_core::i18n::{ASR_LANGUAGES, Label, Lang, Msg};
+use scribe_core::i18n::{Label, Lang, Msg};
 use scribe_core::time::now_secs;
-use scribe_store::{DailyCap, Group, LongOutput, TranscriptOwner, User, epoch_day};
+use scribe_store::{DailyCap, Group, TranscriptOwner, User, epoch_day};
 use scribe_telegram::{InlineButton, InlineKeyboard, MediaKind, Message, TextOptions};
 
 use crate::commands::{Invocation, parse};
@@ -17,7 +17,7 @@ use crate::glossary::{self, Edit};
 use crate::intake::{self, Origin, Request};
 use crate::recognition::Recognition;
 use crate::replies::send_with;
-use crate::{privacy, trials};
+use crate::{privacy, settings, trials};
 
 /// Minutes a day auto mode pays when `/auto on` names none.
 const DEFAULT_AUTO_MINUTES: i64 = 60;
@@ -130,6 +130,9 @@ async fn say(
     send_with(ctx, message.chat.id, html, &options).await
 }
 
+/// A member's command in a group: who may use it (group admins change settings), then one
+/// match over the commands that work in groups (long for that reason); the others point to a
+/// private chat.
 #[allow(clippy::too_many_arguments)]
 async fn command(
     ctx: &Context,
@@ -160,130 +163,51 @@ async fn command(
     if admin_only && !is_group_admin(ctx, chat, member.id).await? {
         return say(ctx, message, &Msg::GroupAdminsOnly.render(lang), None).await;
     }
-    let text = match (command, args) {
-        (Command::Transcribe, _) => {
-            let asked = Asked {
-                update_id,
-                message,
-                trace_id,
-                lang,
-            };
-            return transcribe(ctx, group, member, asked, false).await;
+    let usage = || {
+        Msg::Usage {
+            usage: command.usage(),
         }
-        (Command::Subtitles, _) => {
+        .render(lang)
+    };
+    let text = match (command, args) {
+        (Command::Transcribe | Command::Subtitles, _) => {
             let asked = Asked {
                 update_id,
                 message,
                 trace_id,
                 lang,
             };
-            return transcribe(ctx, group, member, asked, true).await;
+            let subtitles = command == Command::Subtitles;
+            return transcribe(ctx, group, member, asked, subtitles).await;
         }
         (Command::Glossary, _) => match &edit {
             Some(edit) => {
                 let owner = TranscriptOwner::Chat(chat);
                 glossary::apply(ctx, owner, group.glossary.clone(), edit, lang).await?
             }
-            None => Msg::Usage {
-                usage: command.usage(),
-            }
-            .render(lang),
+            None => usage(),
         },
-        (Command::Output, ["srt" | "text"]) => {
-            let on = args == ["srt"];
-            ctx.store.set_group_subtitles(chat, on).await?;
-            Msg::SubtitlesSet { on }.render(lang)
-        }
-        (Command::Auto, []) => {
-            let sponsor = match group.auto_sponsor {
-                Some(id) => ctx.store.user(id).await?,
-                None => None,
-            };
-            let used = ctx
-                .store
-                .auto_used_since(chat, epoch_day(now_secs()) * 86_400)
-                .await?;
-            Msg::AutoState {
-                sponsor: sponsor
-                    .as_ref()
-                    .map(|s| (s.first_name.as_str(), group.auto_daily_seconds / 60, used)),
-            }
-            .render(lang)
-        }
-        (Command::Auto, ["on"] | ["on", _]) => {
-            let minutes = match args.get(1) {
-                None => Some(DEFAULT_AUTO_MINUTES),
-                Some(m) => m.parse::<i64>().ok().filter(|m| (1..=1440).contains(m)),
-            };
-            match minutes {
-                Some(minutes) => {
-                    ctx.store
-                        .set_auto(chat, Some((member.id, minutes * 60)))
-                        .await?;
-                    let blind = !sees_everything(ctx, chat).await?;
-                    Msg::AutoOn {
-                        daily_seconds: minutes * 60,
-                        blind,
-                    }
-                    .render(lang)
-                }
-                None => Msg::Usage {
-                    usage: command.usage(),
-                }
-                .render(lang),
-            }
-        }
-        (Command::Auto, ["off"]) => {
-            ctx.store.set_auto(chat, None).await?;
-            Msg::AutoOff.render(lang)
-        }
+        (Command::Auto, _) => auto(ctx, group, member, args, lang).await?,
         (Command::Language, [code]) => {
-            let code = code.to_ascii_lowercase();
-            if code == "auto" {
-                ctx.store.set_group_language(chat, None).await?;
-                Msg::LanguageSet { language: None }.render(lang)
-            } else if ASR_LANGUAGES.contains(&code.as_str()) {
-                ctx.store.set_group_language(chat, Some(&code)).await?;
-                Msg::LanguageSet {
-                    language: Some(&code),
-                }
-                .render(lang)
-            } else {
-                Msg::LanguageInvalid { given: &code }.render(lang)
-            }
+            settings::set_language(ctx, TranscriptOwner::Chat(chat), code, lang).await?
         }
-        (Command::Output, [mode]) if LongOutput::parse(mode).is_some() => {
-            let mode = LongOutput::parse(mode).unwrap_or(LongOutput::Auto);
-            ctx.store.set_group_output(chat, mode).await?;
-            Msg::OutputSet {
-                mode: mode.as_str(),
+        (Command::Output, [mode]) => {
+            match settings::set_output(ctx, TranscriptOwner::Chat(chat), mode, lang).await? {
+                Some(text) => text,
+                None => Msg::OutputUsage.render(lang),
             }
-            .render(lang)
         }
         (Command::Retention, [arg]) => {
             match privacy::set(ctx, TranscriptOwner::Chat(chat), arg, lang).await? {
                 Some(text) => text,
-                None => Msg::Usage {
-                    usage: command.usage(),
-                }
-                .render(lang),
+                None => usage(),
             }
         }
         (Command::Privacy, []) => {
             let days = privacy::retention_days(ctx, group.retention_days);
             return privacy::show(ctx, chat, TranscriptOwner::Chat(chat), days, lang).await;
         }
-        (
-            Command::Auto
-            | Command::Language
-            | Command::Output
-            | Command::Retention
-            | Command::Privacy,
-            _,
-        ) => Msg::Usage {
-            usage: command.usage(),
-        }
-        .render(lang),
+        (Command::Language | Command::Output | Command::Retention | Command::Privacy, _) => usage(),
         (other, _) if other.audience() == Audience::Admins => return Ok(()),
         _ => {
             let keyboard = InlineKeyboard {
@@ -296,6 +220,57 @@ async fn command(
         }
     };
     say(ctx, message, &text, None).await
+}
+
+/// `/auto` (state), `/auto on [minutes a day]` (the member becomes the sponsor), `/auto off`.
+async fn auto(
+    ctx: &Context,
+    group: &Group,
+    member: &User,
+    args: &[&str],
+    lang: Lang,
+) -> Result<String> {
+    let chat = group.id;
+    let minutes = match args {
+        [] => {
+            let sponsor = match group.auto_sponsor {
+                Some(id) => ctx.store.user(id).await?,
+                None => None,
+            };
+            let used = ctx
+                .store
+                .auto_used_since(chat, epoch_day(now_secs()) * 86_400)
+                .await?;
+            return Ok(Msg::AutoState {
+                sponsor: sponsor
+                    .as_ref()
+                    .map(|s| (s.first_name.as_str(), group.auto_daily_seconds / 60, used)),
+            }
+            .render(lang));
+        }
+        ["off"] => {
+            ctx.store.set_auto(chat, None).await?;
+            return Ok(Msg::AutoOff.render(lang));
+        }
+        ["on"] => Some(DEFAULT_AUTO_MINUTES),
+        ["on", m] => m.parse::<i64>().ok().filter(|m| (1..=1440).contains(m)),
+        _ => None,
+    };
+    let Some(minutes) = minutes else {
+        return Ok(Msg::Usage {
+            usage: Command::Auto.usage(),
+        }
+        .render(lang));
+    };
+    ctx.store
+        .set_auto(chat, Some((member.id, minutes * 60)))
+        .await?;
+    let blind = !sees_everything(ctx, chat).await?;
+    Ok(Msg::AutoOn {
+        daily_seconds: minutes * 60,
+        blind,
+    }
+    .render(lang))
 }
 
 /// The command message a member sent, and how to answer them.

@@ -400,49 +400,113 @@ async fn settle_refund_debt(
     Ok(())
 }
 
+/// Inserts the job row of `new` — `queued` for a job to run, `done` (with no length and no
+/// hold) for one answered from the cache. `None` when the message has its job already.
+async fn insert_job(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewJob,
+    state: JobState,
+) -> Result<Option<Job>> {
+    let media = &new.media;
+    let (source, finished) = match state {
+        JobState::Done => (JobSource::Cache.as_str(), Some(now_secs())),
+        _ => (new.source.as_str(), None),
+    };
+    let now = now_secs();
+    Ok(sqlx::query_as::<_, Job>(concat!(
+        "INSERT INTO jobs (bot, update_id, user_id, chat_id, message_id, media_kind, file_id, file_unique_id, \
+             file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at, published_at, \
+             source, requested_by, reply_to, settings_key, started_at, finished_at, audio_seconds) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20, $20, $21) \
+         ON CONFLICT (bot, chat_id, message_id) DO NOTHING RETURNING ",
+        job_columns!(),
+        ""
+    ))
+    .bind(&new.bot)
+    .bind(new.update_id)
+    .bind(new.user_id)
+    .bind(new.chat_id)
+    .bind(new.message_id)
+    .bind(media.kind.as_str())
+    .bind(&media.file_id)
+    .bind(&media.file_unique_id)
+    .bind(media.file_size)
+    .bind(media.file_name.as_deref())
+    .bind(media.mime_type.as_deref())
+    .bind(media.duration.unwrap_or(0))
+    .bind(state.as_str())
+    .bind(&new.trace_id)
+    .bind(now)
+    .bind(source)
+    .bind(new.requested_by)
+    .bind(new.reply_to)
+    .bind(&new.settings_key)
+    .bind(finished)
+    .bind(finished.map(|_| 0_i64))
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// The job a message already has.
+async fn job_of_message(tx: &mut Transaction<'static, Any>, new: &NewJob) -> Result<Job> {
+    Ok(sqlx::query_as::<_, Job>(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE bot = $1 AND chat_id = $2 AND message_id = $3"
+    ))
+    .bind(&new.bot)
+    .bind(new.chat_id)
+    .bind(new.message_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Seconds the group's auto mode used (or holds) today, other than `job_id`.
+async fn auto_used(tx: &mut Transaction<'static, Any>, cap: DailyCap, job_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(held_seconds + charged_seconds), 0) AS BIGINT) FROM jobs \
+         WHERE chat_id = $1 AND source = 'auto' AND created_at >= $2 AND id <> $3",
+    )
+    .bind(cap.chat_id)
+    .bind(cap.since)
+    .bind(job_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// A batch job's parts, in order.
+async fn insert_parts(
+    tx: &mut Transaction<'static, Any>,
+    job_id: i64,
+    parts: &[JobPart],
+) -> Result<()> {
+    for part in parts {
+        sqlx::query(
+            "INSERT INTO job_parts (job_id, idx, file_id, file_unique_id, file_size, reported_seconds, sender, sent_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(job_id)
+        .bind(part.idx)
+        .bind(&part.file_id)
+        .bind(&part.file_unique_id)
+        .bind(part.file_size)
+        .bind(part.reported_seconds)
+        .bind(&part.sender)
+        .bind(part.sent_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Creates the job for a media message and holds its balance, in one transaction. A
     /// redelivered update finds its job and holds nothing more.
     pub async fn create_job(&self, new: &NewJob) -> Result<Intake> {
         let mut tx = self.begin().await?;
         let media = &new.media;
-        let created = sqlx::query_as::<_, Job>(concat!("INSERT INTO jobs (bot, update_id, user_id, chat_id, message_id, media_kind, file_id, file_unique_id, \
-                 file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at, published_at, \
-                 source, requested_by, reply_to, settings_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', $13, $14, $14, $15, $16, $17, $18) \
-             ON CONFLICT (bot, chat_id, message_id) DO NOTHING RETURNING ", job_columns!(), ""))
-        .bind(&new.bot)
-        .bind(new.update_id)
-        .bind(new.user_id)
-        .bind(new.chat_id)
-        .bind(new.message_id)
-        .bind(media.kind.as_str())
-        .bind(&media.file_id)
-        .bind(&media.file_unique_id)
-        .bind(media.file_size)
-        .bind(media.file_name.as_deref())
-        .bind(media.mime_type.as_deref())
-        .bind(media.duration.unwrap_or(0))
-        .bind(&new.trace_id)
-        .bind(now_secs())
-        .bind(new.source.as_str())
-        .bind(new.requested_by)
-        .bind(new.reply_to)
-        .bind(&new.settings_key)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(mut job) = created else {
-            let existing = sqlx::query_as::<_, Job>(concat!(
-                "SELECT ",
-                job_columns!(),
-                " FROM jobs WHERE bot = $1 AND chat_id = $2 AND message_id = $3"
-            ))
-            .bind(&new.bot)
-            .bind(new.chat_id)
-            .bind(new.message_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            return Ok(Intake::Existing(existing));
+        let Some(mut job) = insert_job(&mut tx, new, JobState::Queued).await? else {
+            return Ok(Intake::Existing(job_of_message(&mut tx, new).await?));
         };
         let balance: i64 = sqlx::query_scalar("SELECT balance FROM users WHERE id = $1")
             .bind(new.user_id)
@@ -476,35 +540,12 @@ impl Store {
             Err(e) => return Err(e),
         }
         if let Some(cap) = new.daily_cap {
-            let used: i64 = sqlx::query_scalar(
-                "SELECT CAST(COALESCE(SUM(held_seconds + charged_seconds), 0) AS BIGINT) FROM jobs \
-                 WHERE chat_id = $1 AND source = 'auto' AND created_at >= $2 AND id <> $3",
-            )
-            .bind(cap.chat_id)
-            .bind(cap.since)
-            .bind(job.id)
-            .fetch_one(&mut *tx)
-            .await?;
+            let used = auto_used(&mut tx, cap, job.id).await?;
             if used + hold > cap.seconds {
                 return Ok(Intake::OverCap { used });
             }
         }
-        for part in &new.parts {
-            sqlx::query(
-                "INSERT INTO job_parts (job_id, idx, file_id, file_unique_id, file_size, reported_seconds, sender, sent_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(job.id)
-            .bind(part.idx)
-            .bind(&part.file_id)
-            .bind(&part.file_unique_id)
-            .bind(part.file_size)
-            .bind(part.reported_seconds)
-            .bind(&part.sender)
-            .bind(part.sent_at)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_parts(&mut tx, job.id, &new.parts).await?;
         if let Some(max) = new.max_active {
             let active: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT COUNT(*) FROM jobs WHERE user_id = $1 AND id <> $2 AND state IN {ACTIVE}"
@@ -537,33 +578,8 @@ impl Store {
         kept: &Transcript,
         keep: Option<Keep>,
     ) -> Result<Job> {
-        let media = &new.media;
-        let now = now_secs();
         let mut tx = self.begin().await?;
-        let created = sqlx::query_as::<_, Job>(concat!("INSERT INTO jobs (bot, update_id, user_id, chat_id, message_id, media_kind, file_id, file_unique_id, \
-                 file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at, started_at, finished_at, \
-                 source, requested_by, reply_to, settings_key, audio_seconds) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'done', $13, $14, $14, $14, 'cache', $15, $16, $17, 0) \
-             ON CONFLICT (bot, chat_id, message_id) DO NOTHING RETURNING ", job_columns!(), ""))
-        .bind(&new.bot)
-        .bind(new.update_id)
-        .bind(new.user_id)
-        .bind(new.chat_id)
-        .bind(new.message_id)
-        .bind(media.kind.as_str())
-        .bind(&media.file_id)
-        .bind(&media.file_unique_id)
-        .bind(media.file_size)
-        .bind(media.file_name.as_deref())
-        .bind(media.mime_type.as_deref())
-        .bind(media.duration.unwrap_or(0))
-        .bind(&new.trace_id)
-        .bind(now)
-        .bind(new.requested_by)
-        .bind(new.reply_to)
-        .bind(&new.settings_key)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let created = insert_job(&mut tx, new, JobState::Done).await?;
         let job = match created {
             Some(job) => {
                 if let Some(keep) = keep.filter(|k| k.days > 0) {
@@ -583,18 +599,7 @@ impl Store {
                 }
                 job
             }
-            None => {
-                sqlx::query_as::<_, Job>(concat!(
-                    "SELECT ",
-                    job_columns!(),
-                    " FROM jobs WHERE bot = $1 AND chat_id = $2 AND message_id = $3"
-                ))
-                .bind(&new.bot)
-                .bind(new.chat_id)
-                .bind(new.message_id)
-                .fetch_one(&mut *tx)
-                .await?
-            }
+            None => job_of_message(&mut tx, new).await?,
         };
         tx.commit().await?;
         Ok(job)

@@ -191,78 +191,35 @@ async fn process(
     let pieces = pieces(ctx, job).await?;
     let subtitles = pieces.len() == 1 && Recognition::from_key(&job.settings_key).subtitles;
 
-    // Before the real length is known, the deadline follows what the files claim.
     let started = Instant::now();
-    let measured = within(
-        ctx.jobs.deadline(job.reported_seconds as f64),
-        measure(ctx, &pieces, work.path(), subtitles, &stages, &cancel),
-    )
-    .await?;
-    let download_ms = millis(started);
-    // What is billed: the decoded length of every piece with sound in it.
-    let seconds: f64 = measured.iter().flatten().map(|m| m.analysis.seconds).sum();
-    if seconds <= 0.0 {
-        return Err(Error::Pipeline(pipeline::Error::NoSpeech));
-    }
-    hold_decoded(ctx, job, seconds).await?;
-    let prepare_ms = millis(started) - download_ms;
+    let measured =
+        measure_and_hold(ctx, job, &pieces, work.path(), subtitles, &stages, &cancel).await?;
+    let seconds = measured.seconds;
+    let (download_ms, prepare_ms) = (measured.download_ms, millis(started) - measured.download_ms);
+    let measured = measured.pieces;
 
     // Now the deadline follows the decoded length.
     let deadline = ctx.jobs.deadline(seconds);
-    let recognition = recognition_of(ctx, job, user).await?;
-    let context = recognition.glossary.context();
-    let hints = Hints {
-        language: recognition.language.as_deref(),
-        context: context.as_deref(),
-    };
     let started = Instant::now();
-    let (texts, cues) = match measured.as_slice() {
-        [Some(only)] if recognition.subtitles => {
-            let subtitled = within(deadline, async {
-                ctx.pipeline
-                    .subtitles(only.input.path(), &only.analysis, hints, &stages, &cancel)
-                    .await
-                    .map_err(Error::Pipeline)
-            })
-            .await?;
-            (vec![Some(subtitled.text)], Some(subtitled.cues))
-        }
-        _ => (
-            within(
-                deadline,
-                recognise_all(ctx, &measured, hints, &stages, &cancel),
-            )
-            .await?,
-            None,
-        ),
-    };
+    let heard = within(
+        deadline,
+        recognise(ctx, job, user, &measured, &stages, &cancel),
+    )
+    .await?;
     let asr_ms = millis(started);
     drop(work);
-    if texts.iter().all(|t| t.is_none()) {
+    if heard.texts.iter().all(|t| t.is_none()) {
         return Err(Error::Pipeline(pipeline::Error::NoSpeech));
     }
     stages.send_replace(Stage::Formatting);
     let started = Instant::now();
-    let glossary = recognition.glossary.entries();
-    let formatted = futures::future::join_all(texts.iter().map(|t| async move {
-        match t {
-            Some(text) => Some(ctx.pipeline.format(text, glossary).await),
-            None => None,
-        }
-    }))
-    .await;
+    let (text, formatter) = format_all(ctx, &pieces, &heard).await;
     let llm_ms = millis(started);
-    let text = assemble(&pieces, &formatted);
-    let formatter = formatted
-        .iter()
-        .flatten()
-        .map(|f| f.formatter.clone())
-        .next()
-        .unwrap_or_default();
 
     stages.send_replace(Stage::Sending);
     progress.finish().await;
-    let cues_json = cues
+    let cues_json = heard
+        .cues
         .as_ref()
         .map(|c| serde_json::to_string(c).unwrap_or_default());
     if !ctx
@@ -276,16 +233,16 @@ async fn process(
     let started = Instant::now();
     let result = Delivered {
         text: &text,
-        cues: cues.as_deref(),
+        cues: heard.cues.as_deref(),
         audio_seconds,
     };
     within(deadline, send(ctx, job, user, lang, &result, 0)).await?;
     ctx.metrics
         .stage("deliver", started.elapsed().as_secs_f64());
-    tracing::info!(pieces = pieces.len(), formatter = %formatter, subtitles = cues.is_some(), "job delivered");
+    tracing::info!(pieces = pieces.len(), formatter = %formatter, subtitles = heard.cues.is_some(), "job delivered");
     Ok(JobStats {
         audio_seconds: Some(audio_seconds),
-        chunks: i64::try_from(texts.len()).ok(),
+        chunks: i64::try_from(heard.texts.len()).ok(),
         formatter: Some(formatter),
         download_ms: Some(download_ms),
         prepare_ms: Some(prepare_ms),
@@ -294,6 +251,109 @@ async fn process(
         deliver_ms: Some(millis(started)),
         total_ms: None,
     })
+}
+
+/// Every piece downloaded and measured, and the job's hold made their decoded length.
+struct MeasuredJob {
+    pieces: Vec<Option<Measured>>,
+    /// What is billed: the decoded length of every piece with sound in it.
+    seconds: f64,
+    download_ms: i64,
+}
+
+/// Downloads and measures the pieces (before the real length is known, the deadline follows
+/// what the files claim), then holds the decoded length.
+async fn measure_and_hold(
+    ctx: &Context,
+    job: &Job,
+    pieces: &[Piece],
+    dir: &Path,
+    full: bool,
+    stages: &watch::Sender<Stage>,
+    cancel: &CancellationToken,
+) -> Result<MeasuredJob, Error> {
+    let started = Instant::now();
+    let measured = within(
+        ctx.jobs.deadline(job.reported_seconds as f64),
+        measure(ctx, pieces, dir, full, stages, cancel),
+    )
+    .await?;
+    let download_ms = millis(started);
+    let seconds: f64 = measured.iter().flatten().map(|m| m.analysis.seconds).sum();
+    if seconds <= 0.0 {
+        return Err(Error::Pipeline(pipeline::Error::NoSpeech));
+    }
+    hold_decoded(ctx, job, seconds).await?;
+    Ok(MeasuredJob {
+        pieces: measured,
+        seconds,
+        download_ms,
+    })
+}
+
+/// What the recogniser heard: each piece's text (`None`: no speech), a subtitle job's cues, and
+/// the glossary the formatter is to spell.
+struct Heard {
+    texts: Vec<Option<String>>,
+    cues: Option<Vec<Cue>>,
+    glossary: Glossary,
+}
+
+/// Recognises every measured piece with the job's settings: a single file with subtitles
+/// segment by segment, anything else chunk by chunk.
+async fn recognise(
+    ctx: &Context,
+    job: &Job,
+    user: &User,
+    measured: &[Option<Measured>],
+    stages: &watch::Sender<Stage>,
+    cancel: &CancellationToken,
+) -> Result<Heard, Error> {
+    let recognition = recognition_of(ctx, job, user).await?;
+    let context = recognition.glossary.context();
+    let hints = Hints {
+        language: recognition.language.as_deref(),
+        context: context.as_deref(),
+    };
+    let (texts, cues) = match measured {
+        [Some(only)] if recognition.subtitles => {
+            let subtitled = ctx
+                .pipeline
+                .subtitles(only.input.path(), &only.analysis, hints, stages, cancel)
+                .await
+                .map_err(Error::Pipeline)?;
+            (vec![Some(subtitled.text)], Some(subtitled.cues))
+        }
+        _ => (
+            recognise_all(ctx, measured, hints, stages, cancel).await?,
+            None,
+        ),
+    };
+    Ok(Heard {
+        texts,
+        cues,
+        glossary: recognition.glossary,
+    })
+}
+
+/// Formats every piece's text at once; returns the delivered text and the formatter recorded
+/// with the job.
+async fn format_all(ctx: &Context, pieces: &[Piece], heard: &Heard) -> (String, String) {
+    let glossary = heard.glossary.entries();
+    let formatted = futures::future::join_all(heard.texts.iter().map(|t| async move {
+        match t {
+            Some(text) => Some(ctx.pipeline.format(text, glossary).await),
+            None => None,
+        }
+    }))
+    .await;
+    let formatter = formatted
+        .iter()
+        .flatten()
+        .map(|f| f.formatter.clone())
+        .next()
+        .unwrap_or_default();
+    (assemble(pieces, &formatted), formatter)
 }
 
 /// The job's recognition settings: language and subtitles from its settings key, the glossary
