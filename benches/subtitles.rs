@@ -77,8 +77,11 @@ async fn main() {
     fake.asr().set_latency(LATENCY);
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("talk.mp3");
-    std::fs::write(&file, audio::encode(&recording(RECORDING_SECONDS), Format::Mp3))
-        .expect("write the recording");
+    std::fs::write(
+        &file,
+        audio::encode(&recording(RECORDING_SECONDS), Format::Mp3),
+    )
+    .expect("write the recording");
 
     let fake_for_plain = fake.clone();
     let plain_file = file.clone();

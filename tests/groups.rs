@@ -350,6 +350,13 @@ async fn a_forwarded_copy_is_answered_from_the_cache_until_retention_deletes_it(
         (JobSource::Cache, JobState::Done, 0)
     );
     assert!(ledger_rows(&store, boris.id, "hold").await.is_empty());
+    // /history says so.
+    fakes
+        .telegram
+        .push_update(update::text(boris.id, &boris, "/history"));
+    fakes
+        .wait_containing(boris.id, "from the cache, free")
+        .await;
     fakes
         .telegram
         .push_update(update::text(boris.id, &boris, "/history"));

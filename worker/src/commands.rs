@@ -6,7 +6,7 @@ use scribe_core::billing::TrialMode;
 use scribe_core::commands::{Audience, Command};
 use scribe_core::i18n::{HistoryLine, Lang, Msg, NextStep};
 use scribe_core::time::now_secs;
-use scribe_store::{TranscriptOwner, TrialState, User};
+use scribe_store::{JobSource, TranscriptOwner, TrialState, User};
 use scribe_telegram::Message;
 
 use crate::context::Context;
@@ -177,6 +177,7 @@ async fn history(ctx: &Context, user: &User, lang: Lang) -> Result<String> {
                 .audio_seconds
                 .or((j.reported_seconds > 0).then_some(j.reported_seconds)),
             charged: j.charged_seconds,
+            cached: j.source == JobSource::Cache,
         })
         .collect();
     Ok(Msg::History(&lines).render(lang))

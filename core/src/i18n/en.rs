@@ -161,10 +161,11 @@ pub(super) fn render(msg: &Msg<'_>) -> String {
             let mut out = "Your last recordings:".to_owned();
             for l in lines.iter() {
                 let state = match (l.state, l.error) {
+                    ("done", _) if l.cached => "✅ from the cache, free".to_owned(),
                     ("done", _) => "✅ done".to_owned(),
                     ("failed", Some(e)) => format!("❌ failed ({})", escape_html(e)),
                     ("failed", None) => "❌ failed".to_owned(),
-                    ("running", _) => "⏳ in progress".to_owned(),
+                    ("running" | "delivering", _) => "⏳ in progress".to_owned(),
                     _ => "🕓 queued".to_owned(),
                 };
                 let length = l.seconds.map_or_else(|| "—".into(), m);

@@ -25,6 +25,8 @@ pub struct HistoryLine<'a> {
     pub error: Option<&'a str>,
     pub seconds: Option<i64>,
     pub charged: i64,
+    /// Answered from a kept transcript (free).
+    pub cached: bool,
 }
 
 /// Progress of a job, shown in its status message.

@@ -169,10 +169,11 @@ pub(super) fn render(msg: &Msg<'_>) -> String {
             let mut out = "Ваши последние записи:".to_owned();
             for l in lines.iter() {
                 let state = match (l.state, l.error) {
+                    ("done", _) if l.cached => "✅ из кэша, бесплатно".to_owned(),
                     ("done", _) => "✅ готово".to_owned(),
                     ("failed", Some(e)) => format!("❌ ошибка ({})", escape_html(e)),
                     ("failed", None) => "❌ ошибка".to_owned(),
-                    ("running", _) => "⏳ в работе".to_owned(),
+                    ("running" | "delivering", _) => "⏳ в работе".to_owned(),
                     _ => "🕓 в очереди".to_owned(),
                 };
                 let length = l.seconds.map_or_else(|| "—".into(), m);

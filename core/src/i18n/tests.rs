@@ -145,6 +145,7 @@ const HISTORY: &[HistoryLine<'static>] = &[
         error: Some(EVIL),
         seconds: Some(61),
         charged: 0,
+        cached: false,
     },
     HistoryLine {
         created_at: 0,
@@ -153,6 +154,16 @@ const HISTORY: &[HistoryLine<'static>] = &[
         error: None,
         seconds: None,
         charged: 61,
+        cached: false,
+    },
+    HistoryLine {
+        created_at: 0,
+        kind: "voice",
+        state: "done",
+        error: None,
+        seconds: Some(0),
+        charged: 0,
+        cached: true,
     },
     HistoryLine {
         created_at: 0,
@@ -161,6 +172,7 @@ const HISTORY: &[HistoryLine<'static>] = &[
         error: None,
         seconds: None,
         charged: 0,
+        cached: false,
     },
 ];
 const STAGES: &[Stage] = &[
