@@ -37,6 +37,11 @@ pub async fn run(delete_webhook: bool) -> Result<()> {
     .await?;
 
     clear_webhook(&ctx.telegram, delete_webhook).await?;
+    // The menus Telegram shows (the operator sets them in the cluster). A Bot API server that
+    // lacks the call does not stop the bot.
+    if let Err(error) = scribe_operator::registration::set_menus(&ctx.telegram).await {
+        tracing::warn!(error = %error, "could not set the command menus");
+    }
     tracing::info!(bot = %ctx.bot.name, "scribe run: all-in-one mode");
 
     let ops = Ops::new(

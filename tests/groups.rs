@@ -321,6 +321,12 @@ async fn a_forwarded_copy_is_answered_from_the_cache_until_retention_deletes_it(
     })
     .await;
 
+    // Boris keeps his for a day too (his answer from the cache becomes his own kept copy).
+    fakes
+        .telegram
+        .push_update(update::text(boris.id, &boris, "/retention 1d"));
+    fakes.wait_containing(boris.id, "kept for 1 days").await;
+
     // Boris forwards the same voice note: answered at once, no provider call, no charge.
     let forward = update::forwarded(
         update::voice(boris.id, &boris, &file, seconds),
@@ -357,21 +363,24 @@ async fn a_forwarded_copy_is_answered_from_the_cache_until_retention_deletes_it(
     fakes
         .wait_containing(boris.id, "from the cache, free")
         .await;
-    fakes
-        .telegram
-        .push_update(update::text(boris.id, &boris, "/history"));
-    fakes
-        .wait_containing(boris.id, "Your last recordings")
-        .await;
 
-    // Two days later the sweep deletes it: the same file is recognised again.
+    assert_eq!(
+        store
+            .transcripts_of(TranscriptOwner::User(boris.id))
+            .await
+            .expect("kept")
+            .len(),
+        1,
+        "Boris's own copy, with the action buttons"
+    );
+    // Two days later the sweep deletes both: the same file is recognised again.
     let later = scribe_core::time::now_secs() + 2 * 86_400;
     assert_eq!(
         store
             .delete_expired_transcripts(later)
             .await
             .expect("sweep"),
-        1
+        2
     );
     assert!(
         store

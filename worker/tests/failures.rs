@@ -161,8 +161,9 @@ fn every_job_failure_has_its_verdict_and_label() {
             "telegram",
         ),
         (
+            // A full work directory passes: the job is tried again later.
             Error::Telegram(scribe_telegram::Error::Io(io())),
-            Verdict::Permanent,
+            Verdict::Transient,
             "telegram",
         ),
         (Error::Store(store_down()), Verdict::Transient, "store"),

@@ -207,6 +207,24 @@ impl TextOptions {
     }
 }
 
+/// Which chats a command menu is for (`BotCommandScope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandScope {
+    /// Every chat without a more specific menu: private chats, here.
+    Default,
+    /// Every group and supergroup.
+    AllGroupChats,
+}
+
+impl CommandScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandScope::Default => "default",
+            CommandScope::AllGroupChats => "all_group_chats",
+        }
+    }
+}
+
 /// A document to send: a file made in memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Document<'a> {
@@ -582,14 +600,21 @@ impl Telegram {
         self.call("getWebhookInfo", &json!({})).await
     }
 
+    /// Sets the command menu shown in `scope`'s chats to users of `language_code` (`None`:
+    /// everyone without a menu of their own).
     pub async fn set_my_commands(
         &self,
         commands: &[BotCommand],
+        scope: CommandScope,
         language_code: Option<&str>,
     ) -> Result<()> {
         self.call::<_, bool>(
             "setMyCommands",
-            &json!({ "commands": commands, "language_code": language_code }),
+            &json!({
+                "commands": commands,
+                "scope": { "type": scope.as_str() },
+                "language_code": language_code,
+            }),
         )
         .await
         .map(drop)

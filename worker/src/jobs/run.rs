@@ -242,7 +242,7 @@ async fn process(
     tracing::info!(pieces = pieces.len(), formatter = %formatter, subtitles = heard.cues.is_some(), "job delivered");
     Ok(JobStats {
         audio_seconds: Some(audio_seconds),
-        chunks: i64::try_from(heard.texts.len()).ok(),
+        chunks: i64::try_from(heard.chunks).ok(),
         formatter: Some(formatter),
         download_ms: Some(download_ms),
         prepare_ms: Some(prepare_ms),
@@ -297,6 +297,8 @@ struct Heard {
     texts: Vec<Option<String>>,
     cues: Option<Vec<Cue>>,
     glossary: Glossary,
+    /// Requests the recogniser got (chunks, or subtitle segments).
+    chunks: usize,
 }
 
 /// Recognises every measured piece with the job's settings: a single file with subtitles
@@ -315,24 +317,28 @@ async fn recognise(
         language: recognition.language.as_deref(),
         context: context.as_deref(),
     };
-    let (texts, cues) = match measured {
+    let (texts, cues, chunks) = match measured {
         [Some(only)] if recognition.subtitles => {
             let subtitled = ctx
                 .pipeline
                 .subtitles(only.input.path(), &only.analysis, hints, stages, cancel)
                 .await
                 .map_err(Error::Pipeline)?;
-            (vec![Some(subtitled.text)], Some(subtitled.cues))
+            let requests = subtitled.requests;
+            (vec![Some(subtitled.text)], Some(subtitled.cues), requests)
         }
-        _ => (
-            recognise_all(ctx, measured, hints, stages, cancel).await?,
-            None,
-        ),
+        _ => {
+            let recognised = recognise_all(ctx, measured, hints, stages, cancel).await?;
+            let chunks = recognised.iter().flatten().map(|r| r.chunks).sum();
+            let texts = recognised.into_iter().map(|r| r.map(|r| r.text)).collect();
+            (texts, None, chunks)
+        }
     };
     Ok(Heard {
         texts,
         cues,
         glossary: recognition.glossary,
+        chunks,
     })
 }
 
@@ -408,7 +414,7 @@ async fn recognise_all(
     hints: Hints<'_>,
     stages: &watch::Sender<Stage>,
     cancel: &CancellationToken,
-) -> Result<Vec<Option<String>>, Error> {
+) -> Result<Vec<Option<pipeline::Recognised>>, Error> {
     let results = futures::future::join_all(measured.iter().map(|piece| async move {
         let Some(piece) = piece else {
             return Ok(None);
@@ -418,7 +424,7 @@ async fn recognise_all(
             .recognise(piece.input.path(), &piece.analysis, hints, stages, cancel)
             .await
         {
-            Ok(recognised) => Ok(Some(recognised.text)),
+            Ok(recognised) => Ok(Some(recognised)),
             Err(pipeline::Error::NoSpeech) => Ok(None),
             Err(e) => Err(Error::Pipeline(e)),
         }
