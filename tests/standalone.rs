@@ -490,3 +490,67 @@ async fn an_openai_compatible_recogniser_can_replace_dashscope() {
     );
     assert!(fakes.dashscope.asr().calls().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bot_api_emulator_without_webhook_info_or_menus_is_enough() {
+    use scribe_fakes::dashscope::FakeDashScope;
+    use scribe_fakes::gemini::FakeGemini;
+    use scribe_fakes::telegram::{FakeTelegram, TEST_API_METHODS};
+    use scribe_testkit::bot::{DASHSCOPE_KEY, GEMINI_KEY, TOKEN};
+    let fakes = Fakes {
+        telegram: FakeTelegram::start_emulator(TOKEN, TEST_API_METHODS).await,
+        dashscope: FakeDashScope::start(DASHSCOPE_KEY).await,
+        gemini: FakeGemini::start(GEMINI_KEY).await,
+    };
+    let scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
+    fakes
+        .telegram
+        .push_update(update::text(9101, &user(9101), "/start"));
+    fakes.wait_containing(9101, "Hi, Tester!").await;
+    let logs = scribe.logs();
+    assert!(logs.contains("getWebhookInfo unavailable"), "{logs}");
+    assert!(logs.contains("could not set the command menus"), "{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_webhook_blocks_polling_until_delete_webhook_removes_it() {
+    let fakes = Fakes::start().await;
+    let http = scribe_core::http::client(std::time::Duration::from_secs(10)).expect("client");
+    let set = http
+        .post(format!(
+            "{}/bot{}/setWebhook",
+            fakes.telegram.api_url(),
+            scribe_testkit::bot::TOKEN
+        ))
+        .json(&serde_json::json!({ "url": "https://bot.example.com/telegram" }))
+        .send()
+        .await
+        .expect("setWebhook");
+    assert!(set.status().is_success());
+    // Without the flag: one line that says what to do, and no polling.
+    let refused = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
+    wait_until("the explanation", WAIT, || {
+        refused
+            .logs()
+            .contains("scribe run --delete-webhook")
+            .then_some(())
+    })
+    .await;
+    assert!(fakes.telegram.webhook().is_some(), "left as it was");
+    drop(refused);
+    // With it: removed, and the bot answers.
+    let dir = tempfile::tempdir().expect("dir");
+    let _scribe = Scribe::start_role(
+        env!("CARGO_BIN_EXE_scribe"),
+        &["run", "--delete-webhook"],
+        &fakes,
+        &format!("sqlite:{}/scribe.db?mode=rwc", dir.path().display()),
+        &[],
+    )
+    .await;
+    fakes
+        .telegram
+        .push_update(update::text(9102, &user(9102), "/start"));
+    fakes.wait_containing(9102, "Hi, Tester!").await;
+    assert!(fakes.telegram.webhook().is_none());
+}
