@@ -152,17 +152,8 @@ async fn post(http: &reqwest::Client, url: &str, body: &[u8]) -> (u16, Duration)
     (status, started.elapsed())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 4)]
-async fn main() {
-    println!("| measurement | value |\n|---|---|");
-    let env = Env {
-        fakes: Fakes::start().await,
-        db: TestDatabase::postgres().await,
-        bot: rabbit::unique_bot("bench"),
-        http: scribe_core::http::client(Duration::from_secs(30)).expect("client"),
-    };
-
-    // 1. Webhook throughput against the lapin ceiling.
+/// 1. Webhook throughput against the lapin ceiling, then latency at a fixed offered load.
+async fn webhook_load(env: &Env) {
     let ceiling = lapin_ceiling(&format!("scribe.bench-ceiling-{:08x}", fastrand::u32(..))).await;
     let webhook = env.role("webhook", &[]).await;
     let url = format!("http://{}/telegram", webhook.http_addr().await);
@@ -222,14 +213,10 @@ async fn main() {
         percentile(&latencies, 0.5).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3
     );
-    // Drop the backlog the load left behind before measuring the workers.
-    let names = Names::new(&env.bot);
-    rabbit::delete(&names.exchange, &names.all_queues()).await;
-    drop(webhook);
-    let webhook = env.role("webhook", &[]).await;
-    let url = format!("http://{}/telegram", webhook.http_addr().await);
+}
 
-    // 2. Interactive latency, and 4. idle RSS.
+/// 2. Interactive latency, and 4. idle RSS. Returns the worker it started.
+async fn interactive(env: &Env, url: &str) -> Scribe {
     let worker = env.role("worker", &[]).await;
     worker.http_addr().await;
     tokio::time::sleep(Duration::from_secs(2)).await; // let it settle before reading idle memory
@@ -244,7 +231,7 @@ async fn main() {
         )))
         .expect("json");
         let started = Instant::now();
-        assert_eq!(post(&env.http, &url, &u).await.0, 200);
+        assert_eq!(post(&env.http, url, &u).await.0, 200);
         let at = scribe_fakes::wait_until("the reply", Duration::from_secs(30), || {
             env.fakes
                 .telegram
@@ -265,7 +252,11 @@ async fn main() {
     );
     println!("| worker RSS, idle | {:.1} MiB |", idle as f64 / 1024.0);
 
-    // 3. Jobs/s with one and two workers, recogniser at 500 ms per request.
+    worker
+}
+
+/// 3. Jobs/s with one and two workers, recogniser at 500 ms per request. Returns the workers.
+async fn jobs_per_second(env: &Env, url: &str, worker: Scribe) -> Vec<Scribe> {
     env.fakes
         .dashscope
         .asr()
@@ -299,7 +290,7 @@ async fn main() {
                 2,
             )))
             .expect("json");
-            assert_eq!(post(&env.http, &url, &u).await.0, 200);
+            assert_eq!(post(&env.http, url, &u).await.0, 200);
         }
         let last = chat;
         scribe_fakes::wait_until("every job delivered", Duration::from_secs(600), || {
@@ -320,6 +311,27 @@ async fn main() {
             jobs as f64 / took.as_secs_f64()
         );
     }
+    workers
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 4)]
+async fn main() {
+    println!("| measurement | value |\n|---|---|");
+    let env = Env {
+        fakes: Fakes::start().await,
+        db: TestDatabase::postgres().await,
+        bot: rabbit::unique_bot("bench"),
+        http: scribe_core::http::client(Duration::from_secs(30)).expect("client"),
+    };
+    webhook_load(&env).await;
+    // Drop the backlog the load left behind before measuring the workers.
+    let names = Names::new(&env.bot);
+    rabbit::delete(&names.exchange, &names.all_queues()).await;
+    let webhook = env.role("webhook", &[]).await;
+    let url = format!("http://{}/telegram", webhook.http_addr().await);
+
+    let worker = interactive(&env, &url).await;
+    let workers = jobs_per_second(&env, &url, worker).await;
     let peak = workers[0].pid().map_or(0, |p| rss_kib(p, "VmHWM:"));
     println!(
         "| worker peak RSS under load | {:.1} MiB |",

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::startup::Failure;
+use crate::transcribe::Output;
 
 /// Telegram transcription bot: voice, audio and video in, formatted text out.
 ///
@@ -15,6 +16,13 @@ use crate::startup::Failure;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Subtitle formats `scribe transcribe --subtitles` prints.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SubtitlesArg {
+    Srt,
+    Vtt,
 }
 
 #[derive(Debug, Subcommand)]
@@ -34,6 +42,9 @@ enum Command {
         /// Print the recogniser's text without LLM formatting.
         #[arg(long)]
         no_format: bool,
+        /// Print subtitles in this format instead of the text (cut at every pause).
+        #[arg(long, value_enum)]
+        subtitles: Option<SubtitlesArg>,
     },
     /// HTTP ingress for Telegram's webhook: checks, then publishes each update to RabbitMQ.
     Webhook,
@@ -98,7 +109,16 @@ pub fn main() -> ExitCode {
                 file,
                 language,
                 no_format,
-            } => crate::transcribe::run(&file, language, no_format).await,
+                subtitles,
+            } => {
+                let output = match subtitles {
+                    None if no_format => Output::Raw,
+                    None => Output::Formatted,
+                    Some(SubtitlesArg::Srt) => Output::Srt,
+                    Some(SubtitlesArg::Vtt) => Output::Vtt,
+                };
+                crate::transcribe::run(&file, language, output).await
+            }
             Command::Webhook => crate::cluster::webhook().await,
             Command::Worker { queues } => crate::cluster::worker(queues.into()).await,
             Command::Report { period } => {

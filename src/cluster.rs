@@ -75,7 +75,14 @@ pub async fn worker(queues: Queues) -> Result<()> {
         publishers: broker.publish_channels,
         connection_name: worker_id.to_string(),
         confirm_timeout: broker.confirm_timeout,
-        retry_delays: settings.jobs.retry_delays.clone(),
+        // The job retry ladder and the batch window each get a delay queue of their own.
+        retry_delays: settings
+            .jobs
+            .retry_delays
+            .iter()
+            .copied()
+            .chain([settings.privacy.batch_window])
+            .collect(),
     });
     let queue: Arc<dyn Queue> = Arc::new(rabbit.clone());
     let (metrics, registry) = Metrics::new(&settings.bot.name);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use scribe_core::config::{
     AlertsConfig, BillingConfig, BotConfig, ConfigErrors, Env, JobsConfig, LimitsConfig,
-    PipelineConfig, ProcessConfig, ProviderConfig, StoreConfig, TelegramConfig,
+    PipelineConfig, PrivacyConfig, ProcessConfig, ProviderConfig, StoreConfig, TelegramConfig,
 };
 use scribe_core::metrics::Metrics;
 use scribe_core::ops::Check;
@@ -15,7 +15,7 @@ use scribe_queue::Queue;
 use scribe_store::Store;
 use scribe_telegram::Telegram;
 use scribe_worker::pipeline::Pipeline;
-use scribe_worker::{Context, DeliveryConfig};
+use scribe_worker::{BotIdentity, Context, DeliveryConfig};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -116,22 +116,33 @@ pub async fn report(period: scribe_worker::reports::Period) -> Result<()> {
     Ok(())
 }
 
-/// The bot's username from `getMe`, retried while Telegram is unreachable. A rejected token is
+/// The bot's identity from `getMe`, retried while Telegram is unreachable. A rejected token is
 /// a configuration error and fails at once.
-pub async fn bot_username(
+pub async fn bot_identity(
     telegram: &Telegram,
     shutdown: &CancellationToken,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<BotIdentity> {
     let backoff = Backoff::new(u32::MAX, Duration::from_secs(1));
     let mut failures = 0;
     loop {
         match telegram.get_me().await {
             Ok(me) => {
-                return me
+                let username = me
                     .get("username")
                     .and_then(|u| u.as_str())
                     .map(str::to_owned)
-                    .context("getMe returned no username");
+                    .context("getMe returned no username")?;
+                return Ok(BotIdentity {
+                    id: me
+                        .get("id")
+                        .and_then(serde_json::Value::as_i64)
+                        .unwrap_or(0),
+                    username,
+                    reads_all_group_messages: me
+                        .get("can_read_all_group_messages")
+                        .and_then(serde_json::Value::as_bool)
+                        .unwrap_or(false),
+                });
             }
             Err(e) if e.retry() == Retry::Permanent => {
                 return Err(anyhow::Error::new(e).context("Telegram rejected TELEGRAM_BOT_TOKEN"));
@@ -250,6 +261,7 @@ pub struct HandlerSettings {
     pub jobs: JobsConfig,
     pub alerts: AlertsConfig,
     pub limits: LimitsConfig,
+    pub privacy: PrivacyConfig,
 }
 
 impl HandlerSettings {
@@ -264,6 +276,7 @@ impl HandlerSettings {
             jobs: JobsConfig::from_env(env),
             alerts: AlertsConfig::from_env(env),
             limits: LimitsConfig::from_env(env),
+            privacy: PrivacyConfig::from_env(env),
         }
     }
 }
@@ -295,6 +308,7 @@ impl Handlers {
             jobs,
             alerts,
             limits,
+            privacy,
         } = settings;
         let http =
             scribe_core::http::client(providers.timeout).context("cannot build the HTTP client")?;
@@ -306,8 +320,8 @@ impl Handlers {
             local_root,
         } = telegram;
         let telegram = Telegram::new(http.clone(), api_url, token).with_local_root(local_root);
-        let username = bot_username(&telegram, shutdown).await?;
-        tracing::info!(bot = %bot.name, username = %username, "bot identity");
+        let me = bot_identity(&telegram, shutdown).await?;
+        tracing::info!(bot = %bot.name, username = %me.username, "bot identity");
         let delivery = DeliveryConfig {
             max_file_bytes,
             progress_interval: pipeline.progress_interval,
@@ -315,7 +329,7 @@ impl Handlers {
         };
         let ctx = Context {
             bot: Arc::new(bot),
-            username: Arc::from(username),
+            me: Arc::new(me),
             store,
             telegram,
             queue,
@@ -324,6 +338,7 @@ impl Handlers {
             jobs: Arc::new(jobs),
             alerts: Arc::new(alerts),
             limits: Arc::new(limits),
+            privacy: Arc::new(privacy),
             delivery: Arc::new(delivery),
             metrics,
             throttle: Default::default(),

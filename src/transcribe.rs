@@ -1,5 +1,6 @@
 //! `scribe transcribe FILE`: one local file through the same prepare → split → recognise →
-//! format code as the bot. The text goes to stdout, a one-line summary to stderr.
+//! format code as the bot. The text (or subtitles) goes to stdout, a one-line summary to
+//! stderr.
 
 use std::path::Path;
 use std::time::Instant;
@@ -17,7 +18,20 @@ use crate::startup::Result;
 /// Model Studio international price of qwen3-asr-flash, USD per second of audio.
 const ASR_USD_PER_SECOND: f64 = 0.000035;
 
-pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Result<()> {
+/// What `scribe transcribe` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// The recogniser's text as it came.
+    Raw,
+    /// The text through the formatter chain.
+    Formatted,
+    /// SubRip subtitles, cut at every pause.
+    Srt,
+    /// WebVTT subtitles, cut at every pause.
+    Vtt,
+}
+
+pub async fn run(file: &Path, language: Option<String>, output: Output) -> Result<()> {
     let mut env = Env::from_process();
     let process = ProcessConfig::from_env(&mut env);
     let providers = ProviderConfig::from_env(&mut env);
@@ -38,7 +52,9 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
     let (progress, _) = tokio::sync::watch::channel(Stage::Queued);
     let no_speech = || anyhow::anyhow!("no speech recognised in {}", file.display());
     let analysed = Instant::now();
-    let analysis = match pipeline.analyse(file, &cancel).await {
+    let subtitles = matches!(output, Output::Srt | Output::Vtt);
+    let analysis = match pipeline.analyse(file, subtitles, &cancel).await {
+        Ok(a) if a.is_silent() => return Err(no_speech().into()),
         Ok(a) => a,
         Err(pipeline::Error::NoSpeech) => return Err(no_speech().into()),
         Err(e) => {
@@ -48,27 +64,47 @@ pub async fn run(file: &Path, language: Option<String>, no_format: bool) -> Resu
         }
     };
     let prepare_ms = analysed.elapsed().as_millis();
+    let hints = Hints {
+        language: language.as_deref(),
+        context: None,
+    };
+    if subtitles {
+        let subtitled = pipeline
+            .subtitles(file, &analysis, hints, &progress, &cancel)
+            .await
+            .map_err(|e| match e {
+                pipeline::Error::NoSpeech => no_speech(),
+                e => anyhow::Error::new(e),
+            })?;
+        let document = match output {
+            Output::Vtt => pipeline::subtitles::vtt(&subtitled.cues),
+            _ => pipeline::subtitles::srt(&subtitled.cues),
+        };
+        print!("{document}");
+        eprintln!(
+            "{:.1} s audio · {} cues from {} request(s) · prepare {:.2} s · asr {:.2} s · total {:.2} s · billed {} s",
+            analysis.seconds,
+            subtitled.cues.len(),
+            subtitled.requests,
+            prepare_ms as f64 / 1000.0,
+            subtitled.asr_ms as f64 / 1000.0,
+            started.elapsed().as_secs_f64(),
+            billable_seconds(analysis.seconds),
+        );
+        return Ok(());
+    }
     let recognised = match pipeline
-        .recognise(
-            file,
-            &analysis,
-            Hints {
-                language: language.as_deref(),
-                context: None,
-            },
-            &progress,
-            &cancel,
-        )
+        .recognise(file, &analysis, hints, &progress, &cancel)
         .await
     {
         Ok(r) => r,
         Err(pipeline::Error::NoSpeech) => return Err(no_speech().into()),
         Err(e) => return Err(anyhow::Error::new(e).into()),
     };
-    let (text, formatter, llm_ms) = if no_format {
+    let (text, formatter, llm_ms) = if output == Output::Raw {
         (recognised.text.clone(), "off".to_owned(), 0)
     } else {
-        let f = pipeline.format(&recognised.text).await;
+        let f = pipeline.format(&recognised.text, &[]).await;
         (f.text, f.formatter, f.llm_ms)
     };
     println!("{text}");

@@ -5,7 +5,7 @@ use scribe_core::billing::{Package, Reason};
 use scribe_fakes::dashscope::Reply;
 use scribe_fakes::telegram::{FileKind, TgUser, update};
 use scribe_fakes::wait_until;
-use scribe_store::{Intake, JobStats, NewJob, Store, TrialState};
+use scribe_store::{Intake, JobSource, JobStats, NewJob, Store, TrialState};
 use scribe_telegram::{Media, MediaKind};
 use scribe_testkit::audio::{self, Format};
 use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, user};
@@ -96,6 +96,12 @@ async fn done_job(store: &Store, update_id: i64, user_id: i64, seconds: i64) {
         trace_id: "seed".into(),
         unknown_duration_cap: 3600,
         max_active: None,
+        source: JobSource::Private,
+        requested_by: None,
+        reply_to: None,
+        settings_key: String::new(),
+        daily_cap: None,
+        parts: Vec::new(),
     };
     let Intake::Created(job) = store.create_job(&new).await.expect("intake") else {
         panic!("created")
@@ -109,6 +115,7 @@ async fn done_job(store: &Store, update_id: i64, user_id: i64, seconds: i64) {
                 audio_seconds: Some(seconds),
                 ..JobStats::default()
             },
+            None,
         )
         .await
         .expect("done");
@@ -411,6 +418,34 @@ async fn status_shows_a_running_job_and_flush_fails_it_releasing_the_hold() {
         Some("flushed")
     );
     ask(&fakes, "/flush soon", "Usage: /flush [minutes]").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn admin_notices_speak_each_admins_own_language() {
+    let fakes = Fakes::start().await;
+    let _scribe = Scribe::start(
+        BIN,
+        &fakes,
+        &[("ADMIN_IDS", "6000,6010"), ("TRIAL_MODE", "review")],
+    )
+    .await;
+    // 6010 has written to the bot and reads Russian; 6000 never has, so gets English.
+    let boris = TgUser::new(6010, "Борис").lang("ru");
+    fakes
+        .telegram
+        .push_update(update::text(6010, &boris, "/start"));
+    fakes.wait_containing(6010, "Привет, Борис").await;
+    fakes
+        .telegram
+        .push_update(update::text(6801, &user(6801), "/trial"));
+    let ru = fakes.wait_containing(6010, "Запрос пробных минут от").await;
+    let en = fakes.wait_containing(ADMIN, "Trial request from").await;
+    let labels = |m: &scribe_fakes::telegram::BotMessage| -> Vec<String> {
+        m.buttons.iter().map(|b| b.text.clone()).collect()
+    };
+    assert_eq!(labels(&ru), ["✅ Одобрить", "❌ Отклонить"]);
+    assert_eq!(labels(&en), ["✅ Approve", "❌ Deny"]);
+    assert_eq!(ru.buttons[0].callback_data, en.buttons[0].callback_data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -121,6 +121,16 @@ async fn transcribe_prints_the_text_and_a_summary() {
         "--no-format asks no model"
     );
 
+    let srt = run(&["--subtitles", "srt"]).await.expect("joined");
+    let srt = String::from_utf8_lossy(&srt.stdout);
+    assert!(srt.starts_with("1\n00:00:0"), "{srt}");
+    assert!(
+        srt.contains(" --> ") && srt.contains(&SPOKEN[..20]),
+        "{srt}"
+    );
+    let vtt = run(&["--subtitles", "vtt"]).await.expect("joined");
+    assert!(String::from_utf8_lossy(&vtt.stdout).starts_with("WEBVTT\n\n1\n"));
+
     std::fs::write(&file, b"not audio at all").expect("write");
     let bad = run(&[]).await.expect("joined");
     assert_eq!(bad.status.code(), Some(1));

@@ -24,6 +24,18 @@ async fn commands_answer_and_change_settings() {
     fakes
         .wait_containing(chat, "/language — recognition language")
         .await;
+    // `scribe run` sets the menus itself: private chats and groups, both languages.
+    assert!(
+        fakes
+            .telegram
+            .commands()
+            .iter()
+            .any(|c| c["command"] == "glossary")
+    );
+    let group_menu = fakes
+        .telegram
+        .commands_for(&serde_json::json!({"type": "all_group_chats"}), "ru");
+    assert_eq!(group_menu[0]["command"], "transcribe");
     say("/balance");
     fakes
         .wait_containing(chat, "Last 30 days: 0 recordings, 0 s.")

@@ -217,10 +217,10 @@ async fn dashscope_down_tells_the_user_and_releases_everything() {
         (job.state.as_str(), job.error_kind.as_deref()),
         ("failed", Some("provider"))
     );
-    assert_eq!(
-        store.queue_depth("dead").await.expect("depth"),
-        1,
-        "the job message is dead-lettered"
-    );
+    // The message moves to the dead letters after the user and the admins are told.
+    scribe_fakes::wait_until_async("the job message dead-lettered", WAIT, || async {
+        (store.queue_depth("dead").await.ok()? == 1).then_some(())
+    })
+    .await;
     fakes.wait_containing(9999, "dead-letter").await;
 }

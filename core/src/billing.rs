@@ -14,6 +14,8 @@ pub enum Reason {
     Release,
     AdminCredit,
     Refund,
+    /// A transcript action beyond the daily allowance.
+    Action,
 }
 
 impl Reason {
@@ -26,6 +28,7 @@ impl Reason {
             Reason::Release => "release",
             Reason::AdminCredit => "admin_credit",
             Reason::Refund => "refund",
+            Reason::Action => "action",
         }
     }
 }

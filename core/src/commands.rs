@@ -26,6 +26,17 @@ pub enum Command {
     Output,
     History,
     Trial,
+    /// `/t` or `/transcribe`, as a reply to media in a group.
+    Transcribe,
+    /// A group's auto mode (group admins).
+    Auto,
+    /// Subtitles for the media replied to.
+    Subtitles,
+    /// Words and names to spell exactly (in a group: the group's, kept by its admins).
+    Glossary,
+    Privacy,
+    Retention,
+    Forget,
     Admin,
     User,
     Credit,
@@ -54,6 +65,13 @@ impl Command {
         Command::Output,
         Command::History,
         Command::Trial,
+        Command::Transcribe,
+        Command::Auto,
+        Command::Subtitles,
+        Command::Glossary,
+        Command::Privacy,
+        Command::Retention,
+        Command::Forget,
         Command::Admin,
         Command::User,
         Command::Credit,
@@ -82,6 +100,13 @@ impl Command {
             Command::Output => "output",
             Command::History => "history",
             Command::Trial => "trial",
+            Command::Transcribe => "transcribe",
+            Command::Auto => "auto",
+            Command::Subtitles => "subtitles",
+            Command::Glossary => "glossary",
+            Command::Privacy => "privacy",
+            Command::Retention => "retention",
+            Command::Forget => "forget",
             Command::Admin => "admin",
             Command::User => "user",
             Command::Credit => "credit",
@@ -108,9 +133,16 @@ impl Command {
             Command::Language => "/language [code|auto]",
             Command::Code => "/code [on|off]",
             Command::Yo => "/yo [keep|replace]",
-            Command::Output => "/output auto|split|file",
+            Command::Output => "/output auto|split|file|srt",
             Command::History => "/history",
             Command::Trial => "/trial",
+            Command::Transcribe => "/transcribe",
+            Command::Auto => "/auto [on [minutes per day]|off]",
+            Command::Subtitles => "/subtitles",
+            Command::Glossary => "/glossary [add <words>|remove <words>|clear]",
+            Command::Privacy => "/privacy",
+            Command::Retention => "/retention off|1d|7d|30d",
+            Command::Forget => "/forget",
             Command::Admin => "/admin",
             Command::User => "/user [query|id]",
             Command::Credit => "/credit <user_id> <minutes>",
@@ -138,7 +170,14 @@ impl Command {
             | Command::Yo
             | Command::Output
             | Command::History
-            | Command::Trial => Audience::Everyone,
+            | Command::Trial
+            | Command::Transcribe
+            | Command::Auto
+            | Command::Subtitles
+            | Command::Glossary
+            | Command::Privacy
+            | Command::Retention
+            | Command::Forget => Audience::Everyone,
             Command::Admin
             | Command::User
             | Command::Credit
@@ -153,9 +192,29 @@ impl Command {
         }
     }
 
-    /// Whether the command appears in the menu Telegram shows every user (`setMyCommands`).
+    /// Whether the command appears in the menu Telegram shows in private chats
+    /// (`setMyCommands`). The group commands have a menu of their own ([`Command::group_menu`]).
     pub fn in_menu(self) -> bool {
-        self.audience() == Audience::Everyone && !matches!(self, Command::BuyPackage)
+        self.audience() == Audience::Everyone
+            && !matches!(
+                self,
+                Command::BuyPackage | Command::Transcribe | Command::Auto
+            )
+    }
+
+    /// Commands that work in groups, in the order the group menu lists them.
+    pub fn group_menu() -> impl Iterator<Item = Command> {
+        [
+            Command::Transcribe,
+            Command::Subtitles,
+            Command::Auto,
+            Command::Glossary,
+            Command::Language,
+            Command::Output,
+            Command::Retention,
+            Command::Privacy,
+        ]
+        .into_iter()
     }
 
     /// The command named `name` (lowercase, without slash or `@bot`), and for `/buy_<id>` the
@@ -166,6 +225,9 @@ impl Command {
             && !package.is_empty()
         {
             return Some((Command::BuyPackage, Some(package)));
+        }
+        if name == "t" {
+            return Some((Command::Transcribe, None));
         }
         Command::ALL
             .iter()
@@ -199,6 +261,7 @@ mod tests {
             Some((Command::BuyPackage, Some("start")))
         );
         assert_eq!(Command::parse("buy_"), None);
+        assert_eq!(Command::parse("t"), Some((Command::Transcribe, None)));
         assert_eq!(Command::parse("nope"), None);
     }
 

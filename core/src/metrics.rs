@@ -34,6 +34,7 @@ pub struct Metrics {
     pub provider_retries: Family<L1, Counter>,
     pub formatter_fallbacks: Family<L1, Counter>,
     pub jobs: Family<L1, Counter>,
+    pub actions: Family<L2, Counter>,
     pub job_retries: Counter,
     pub dead_letters: Counter,
     pub audio_seconds: Counter,
@@ -64,6 +65,7 @@ impl Metrics {
             provider_retries: Family::default(),
             formatter_fallbacks: Family::default(),
             jobs: Family::default(),
+            actions: Family::default(),
             job_retries: Counter::default(),
             dead_letters: Counter::default(),
             audio_seconds: Counter::default(),
@@ -72,84 +74,94 @@ impl Metrics {
             payments: Family::default(),
             telegram_errors: Family::default(),
         };
-        let r = &mut registry;
+        m.register(&mut registry);
+        (m, registry)
+    }
+
+    /// Registers each metric with its help text (one flat list: long, and meant to be read as
+    /// the catalogue of what scribe exports).
+    fn register(&self, r: &mut Registry) {
         r.register(
             "updates_received",
             "Telegram updates received, by kind",
-            m.updates_received.clone(),
+            self.updates_received.clone(),
         );
         r.register(
             "updates_rejected",
             "Webhook requests refused, by reason",
-            m.updates_rejected.clone(),
+            self.updates_rejected.clone(),
         );
         r.register(
             "publish_confirm_seconds",
             "Time from publish to the broker's confirm",
-            m.publish_confirm_seconds.clone(),
+            self.publish_confirm_seconds.clone(),
         );
         r.register(
             "queue_wait_seconds",
             "Time a message waited in a queue before handling",
-            m.queue_wait_seconds.clone(),
+            self.queue_wait_seconds.clone(),
         );
         r.register(
             "stage_seconds",
             "Duration of job stages (download, prepare, asr, llm, deliver, total)",
-            m.stage_seconds.clone(),
+            self.stage_seconds.clone(),
         );
         r.register(
             "provider_calls",
             "ASR and LLM requests, by provider and outcome",
-            m.provider_calls.clone(),
+            self.provider_calls.clone(),
         );
         r.register(
             "provider_retries",
             "Provider requests retried, by provider",
-            m.provider_retries.clone(),
+            self.provider_retries.clone(),
         );
         r.register(
             "formatter_fallbacks",
             "Formatting that fell back, by where it went (fallback, raw)",
-            m.formatter_fallbacks.clone(),
+            self.formatter_fallbacks.clone(),
         );
-        r.register("jobs", "Finished jobs, by result", m.jobs.clone());
+        r.register("jobs", "Finished jobs, by result", self.jobs.clone());
+        r.register(
+            "actions",
+            "Transcript action presses answered or refused, by action and outcome",
+            self.actions.clone(),
+        );
         r.register(
             "job_retries",
             "Jobs sent back to the queue for a later attempt",
-            m.job_retries.clone(),
+            self.job_retries.clone(),
         );
         r.register(
             "dead_letters",
             "Messages moved to the dead-letter queue",
-            m.dead_letters.clone(),
+            self.dead_letters.clone(),
         );
         r.register(
             "audio_seconds",
             "Seconds of audio transcribed and charged",
-            m.audio_seconds.clone(),
+            self.audio_seconds.clone(),
         );
         r.register(
             "balance_seconds",
             "Balance seconds moved, by action (hold, settle, release, credit)",
-            m.balance_seconds.clone(),
+            self.balance_seconds.clone(),
         );
         r.register(
             "payments",
             "Stars payments, by result (credited, refused, refunded)",
-            m.payments.clone(),
+            self.payments.clone(),
         );
         r.register(
             "jobs_in_flight",
             "Jobs running in this process",
-            m.jobs_in_flight.clone(),
+            self.jobs_in_flight.clone(),
         );
         r.register(
             "telegram_errors",
             "Failed Bot API calls, by method and kind",
-            m.telegram_errors.clone(),
+            self.telegram_errors.clone(),
         );
-        (m, registry)
     }
 
     pub fn stage(&self, stage: &'static str, seconds: f64) {
@@ -166,6 +178,12 @@ impl Metrics {
 
     pub fn job(&self, result: &'static str) {
         self.jobs.get_or_create(&[("result", result)]).inc();
+    }
+
+    pub fn action(&self, action: &'static str, outcome: &'static str) {
+        self.actions
+            .get_or_create(&[("action", action), ("outcome", outcome)])
+            .inc();
     }
 
     pub fn balance(&self, action: &'static str, seconds: i64) {

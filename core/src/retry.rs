@@ -24,7 +24,8 @@ impl Retry {
         }
     }
 
-    /// Connection failures and timeouts are transient; a body we cannot read is not.
+    /// Connection failures, timeouts and a body that broke off are transient; an error status
+    /// follows [`Retry::from_status`]; anything else (a redirect loop, a builder error) is not.
     pub fn from_reqwest(err: &reqwest::Error) -> Retry {
         if err.is_timeout() || err.is_connect() || err.is_request() || err.is_body() {
             Retry::Transient { after: None }

@@ -164,6 +164,15 @@ pub fn without_yo(text: &str) -> String {
     text.replace('ё', "е").replace('Ё', "Е")
 }
 
+/// A stable 16-hex-digit fingerprint of `text` (FNV-1a, 64 bits: the same across processes and
+/// versions, which std's hasher is not). For keys and handles, not for secrets.
+pub fn fingerprint(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

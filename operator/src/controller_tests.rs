@@ -174,10 +174,18 @@ async fn create_applies_owned_children_registers_the_webhook_and_reports_ready()
             "pre_checkout_query".to_owned()
         ])
     );
-    assert_eq!(fake.commands().len(), 11);
+    assert_eq!(fake.commands().len(), 16);
     assert_eq!(
         fake.commands_for(&json!({"type": "default"}), "ru").len(),
-        11
+        16
+    );
+    let groups = fake.commands_for(&json!({"type": "all_group_chats"}), "");
+    assert_eq!(groups.len(), 8);
+    assert_eq!(groups[0]["command"], "transcribe");
+    assert_eq!(
+        fake.commands_for(&json!({"type": "all_group_chats"}), "ru")
+            .len(),
+        8
     );
 
     // Status: Ready, with the registration and the applied set fingerprinted.

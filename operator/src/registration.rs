@@ -1,5 +1,6 @@
 //! The bot's registration with Telegram: the webhook (`setWebhook` with the generated secret
-//! token) and the command menu (`setMyCommands`, English and Russian), the fingerprint that
+//! token) and the command menus (`setMyCommands`: private chats and groups, English and
+//! Russian), the fingerprint that
 //! tells whether Telegram must be called again, and the reconcile step that asks Telegram how
 //! delivery goes and registers when needed.
 
@@ -8,7 +9,7 @@ use kube::runtime::events::EventType;
 use scribe_core::Secret;
 use scribe_core::commands::Command;
 use scribe_core::i18n::{Lang, command_description};
-use scribe_telegram::{self as telegram, BotCommand, Telegram};
+use scribe_telegram::{self as telegram, BotCommand, CommandScope, Telegram};
 use url::Url;
 
 use crate::conditions::{self, Observed, State, reason};
@@ -30,11 +31,20 @@ pub const WEBHOOK_PATH: &str = "/telegram";
 /// Command menu languages: `None` is the default menu, then `language_code`s.
 pub const LANGUAGES: [Option<&str>; 2] = [None, Some("ru")];
 
-/// The menu for one language (`None`: English, the default): the commands the enum marks for
-/// the menu, described in that language.
-pub fn commands(language: Option<&str>) -> Vec<BotCommand> {
+/// The chats a menu is for, each with its own commands.
+pub const SCOPES: [CommandScope; 2] = [CommandScope::Default, CommandScope::AllGroupChats];
+
+/// The menu of `scope` for one language (`None`: English, the default): the commands the enum
+/// marks for private chats ([`Command::menu`]) or for groups ([`Command::group_menu`]),
+/// described in that language.
+pub fn commands(scope: CommandScope, language: Option<&str>) -> Vec<BotCommand> {
     let lang = language.and_then(Lang::from_code).unwrap_or(Lang::En);
-    Command::menu()
+    let listed: Vec<Command> = match scope {
+        CommandScope::Default => Command::menu().collect(),
+        CommandScope::AllGroupChats => Command::group_menu().collect(),
+    };
+    listed
+        .into_iter()
         .map(|command| BotCommand {
             command: command.name().to_owned(),
             description: command_description(command, lang).to_owned(),
@@ -64,15 +74,16 @@ pub fn webhook_url(bot: &TranscriptionBot) -> String {
 /// credentials enter only through their own SHA-256, inside this SHA-256.
 pub fn fingerprint(api_url: &str, url: &str, token: &Secret, webhook_secret: &Secret) -> String {
     let credentials = sha256_hex([token.expose(), webhook_secret.expose()]);
-    let menus = LANGUAGES
+    let menus = SCOPES
         .iter()
-        .map(|lang| {
-            let list = commands(*lang)
+        .flat_map(|scope| LANGUAGES.iter().map(move |lang| (*scope, *lang)))
+        .map(|(scope, lang)| {
+            let list = commands(scope, lang)
                 .into_iter()
                 .map(|c| format!("{}={}", c.command, c.description))
                 .collect::<Vec<_>>()
                 .join("\n");
-            format!("{}:{list}", lang.unwrap_or(""))
+            format!("{}:{}:{list}", scope.as_str(), lang.unwrap_or(""))
         })
         .collect::<Vec<_>>()
         .join("\n\n");
@@ -85,7 +96,7 @@ pub fn fingerprint(api_url: &str, url: &str, token: &Secret, webhook_secret: &Se
     ])
 }
 
-/// Sets the webhook and both command menus.
+/// Sets the webhook and the command menus (private chats and groups, each language).
 pub async fn register_at(
     telegram: &Telegram,
     url: &str,
@@ -94,10 +105,17 @@ pub async fn register_at(
     telegram
         .set_webhook(url, webhook_secret, &ALLOWED_UPDATES)
         .await?;
-    for language in LANGUAGES {
-        telegram
-            .set_my_commands(&commands(language), language)
-            .await?;
+    set_menus(telegram).await
+}
+
+/// Sets the command menus: private chats and groups, each language.
+pub async fn set_menus(telegram: &Telegram) -> telegram::Result<()> {
+    for scope in SCOPES {
+        for language in LANGUAGES {
+            telegram
+                .set_my_commands(&commands(scope, language), scope, language)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -224,8 +242,8 @@ mod tests {
 
     #[test]
     fn menus_cover_every_command_in_both_languages() {
-        let en = commands(None);
-        let ru = commands(Some("ru"));
+        let en = commands(CommandScope::Default, None);
+        let ru = commands(CommandScope::Default, Some("ru"));
         let names: Vec<&str> = en.iter().map(|c| c.command.as_str()).collect();
         assert_eq!(
             names,
@@ -240,11 +258,31 @@ mod tests {
                 "yo",
                 "output",
                 "history",
-                "trial"
+                "trial",
+                "subtitles",
+                "glossary",
+                "privacy",
+                "retention",
+                "forget"
             ]
         );
         assert_eq!(ru.len(), en.len());
         assert_ne!(ru[0].description, en[0].description);
+        let groups = commands(CommandScope::AllGroupChats, None);
+        let names: Vec<&str> = groups.iter().map(|c| c.command.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "transcribe",
+                "subtitles",
+                "auto",
+                "glossary",
+                "language",
+                "output",
+                "retention",
+                "privacy"
+            ]
+        );
     }
 
     #[test]

@@ -5,16 +5,15 @@ use std::time::Duration;
 
 use scribe_core::billing::Reason;
 use scribe_core::commands::Command;
-use scribe_core::i18n::{Lang, Msg, date_time};
-use scribe_core::text::escape_html;
+use scribe_core::i18n::{Label, Lang, Msg, PaymentLine, Person, StatTitle, UserCard, date_time};
 use scribe_core::time::now_secs;
 use scribe_store::{Applied, Error as StoreError, ExportTable, TrialState, User};
-use scribe_telegram::{InlineButton, InlineKeyboard};
+use scribe_telegram::{Document, InlineButton, InlineKeyboard};
 
 use crate::buttons::{Button, Query, TrialDecision};
 use crate::context::Context;
 use crate::error::Result;
-use crate::replies::{reply, reply_with, who};
+use crate::replies::{person, reply, reply_with};
 use crate::reports::{self, Period};
 use crate::{payments, sweeper, trials};
 
@@ -57,11 +56,7 @@ pub async fn handle(
         (Command::Stat, [] | [_]) => match number(args.first(), 7, 1..=3650) {
             Some(days) => {
                 let stats = ctx.store.stats(now_secs() - days * 86_400).await?;
-                reports::stat_text(
-                    &stats,
-                    &format!("{} {days} {}", lang.t("Last", "За"), lang.t("days", "дн.")),
-                    lang,
-                )
+                reports::stat_text(&stats, StatTitle::LastDays(days), lang)
             }
             None => bad(),
         },
@@ -110,10 +105,7 @@ async fn credit(
     lang: Lang,
 ) -> Result<String> {
     let Some(user) = ctx.store.user(user_id).await? else {
-        return Ok(format!(
-            "{} <code>{user_id}</code>.",
-            lang.t("No user with id", "Нет пользователя с id")
-        ));
+        return Ok(Msg::NoSuchUser { id: user_id }.render(lang));
     };
     let key = format!("admin:{}:{update_id}", ctx.bot.name);
     let note = format!("by {}", admin.id);
@@ -128,7 +120,7 @@ async fn credit(
         )
         .await
     {
-        Ok(Applied::Already) => Ok(lang.t("Already applied.", "Уже выполнено.").into()),
+        Ok(Applied::Already) => Ok(Msg::AlreadyApplied.render(lang)),
         Ok(Applied::Now) => {
             ctx.metrics.balance("credit", minutes.max(0) * 60);
             let balance = ctx.store.user(user_id).await?.map_or(0, |u| u.balance);
@@ -142,24 +134,16 @@ async fn credit(
                 .render(ctx.lang_of(&user)),
             )
             .await?;
-            Ok(format!(
-                "{}: {}",
-                who(&user),
-                Msg::Credited {
-                    seconds: minutes * 60,
-                    balance
-                }
-                .render(lang)
-            ))
+            Ok(Msg::CreditReport {
+                person: person(&user),
+                seconds: minutes * 60,
+                balance,
+            }
+            .render(lang))
         }
-        Err(StoreError::Insufficient { balance, .. }) => Ok(format!(
-            "{} {}.",
-            lang.t(
-                "Refused: the balance would go below zero; it is",
-                "Отказ: баланс ушёл бы в минус; сейчас"
-            ),
-            lang.duration(balance)
-        )),
+        Err(StoreError::Insufficient { balance, .. }) => {
+            Ok(Msg::CreditRefused { balance }.render(lang))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -177,27 +161,26 @@ pub async fn user_search(
         return user_card(ctx, chat, found[0].id, lang).await;
     }
     if found.is_empty() {
-        let text = format!(
-            "{} «{}».",
-            lang.t("No users match", "Никто не найден по запросу"),
-            escape_html(query)
-        );
-        return reply(ctx, chat, &text).await;
+        return reply(ctx, chat, &Msg::NoUsersMatch { query }.render(lang)).await;
     }
     let mut rows: Vec<Vec<InlineButton>> = found
         .iter()
         .take(PAGE as usize)
         .map(|u| {
             vec![InlineButton::callback(
-                format!("{} · {}", u.first_name, u.id),
+                Label::UserEntry {
+                    name: &u.first_name,
+                    id: u.id,
+                }
+                .render(lang),
                 Button::User { user_id: u.id }.data(),
             )]
         })
         .collect();
     let mut nav = Vec::new();
     for (show, offset, label) in [
-        (offset > 0, (offset - PAGE).max(0), "◀️"),
-        (found.len() as i64 > PAGE, offset + PAGE, "▶️"),
+        (offset > 0, (offset - PAGE).max(0), Label::PreviousPage),
+        (found.len() as i64 > PAGE, offset + PAGE, Label::NextPage),
     ] {
         if !show {
             continue;
@@ -213,17 +196,16 @@ pub async fn user_search(
                 .set_bot_state(&ctx.bot.name, &query_key(handle), query)
                 .await?;
         }
-        nav.push(InlineButton::callback(label, button.data()));
+        nav.push(InlineButton::callback(label.render(lang), button.data()));
     }
     if !nav.is_empty() {
         rows.push(nav);
     }
-    let text = format!(
-        "👥 {} {}–{}",
-        lang.t("Users", "Пользователи"),
-        offset + 1,
-        offset + found.len().min(PAGE as usize) as i64
-    );
+    let text = Msg::UsersPage {
+        first: offset + 1,
+        last: offset + found.len().min(PAGE as usize) as i64,
+    }
+    .render(lang);
     reply_with(
         ctx,
         chat,
@@ -237,50 +219,34 @@ pub async fn user_search(
 
 pub async fn user_card(ctx: &Context, chat: i64, user_id: i64, lang: Lang) -> Result<()> {
     let Some(user) = ctx.store.user(user_id).await? else {
-        return reply(
-            ctx,
-            chat,
-            &format!(
-                "{} <code>{user_id}</code>.",
-                lang.t("No user with id", "Нет пользователя с id")
-            ),
-        )
-        .await;
+        return reply(ctx, chat, &Msg::NoSuchUser { id: user_id }.render(lang)).await;
     };
     let totals = ctx.store.user_totals(user_id).await?;
     let payments = ctx.store.payments_of(user_id, 3).await?;
-    let mut text = format!(
-        "👤 {}\n{}: <b>{}</b> ({} {})\n{}: {}\n{}: {} {}, {} {}, {}\n{}: {} ⭐\n{}: {} · {}: {}",
-        who(&user),
-        lang.t("Balance", "Баланс"),
-        lang.duration(user.balance),
-        lang.t("held", "в обработке"),
-        lang.duration(user.held),
-        lang.t("Trial", "Пробный период"),
-        user.trial_state,
-        lang.t("Jobs", "Задания"),
-        totals.jobs_done,
-        lang.t("done", "готово"),
-        totals.jobs_failed,
-        lang.t("failed", "с ошибкой"),
-        lang.duration(totals.seconds_charged),
-        lang.t("Paid", "Оплачено"),
-        totals.stars_paid,
-        lang.t("joined", "с нами с"),
-        date_time(user.created_at),
-        lang.t("last seen", "был"),
-        date_time(user.last_seen_at)
-    );
-    for p in payments {
-        text.push_str(&format!(
-            "\n• {} {} ⭐ {} ({}) <code>{}</code>",
-            date_time(p.created_at),
-            p.stars,
-            escape_html(&p.package_id),
-            p.state,
-            escape_html(&p.charge_id)
-        ));
-    }
+    let payments: Vec<PaymentLine> = payments
+        .iter()
+        .map(|p| PaymentLine {
+            created_at: p.created_at,
+            stars: p.stars,
+            package: &p.package_id,
+            state: p.state.as_str(),
+            charge_id: &p.charge_id,
+        })
+        .collect();
+    let text = Msg::UserCard(UserCard {
+        person: person(&user),
+        balance: user.balance,
+        held: user.held,
+        trial: user.trial_state.as_str(),
+        jobs_done: totals.jobs_done,
+        jobs_failed: totals.jobs_failed,
+        seconds_charged: totals.seconds_charged,
+        stars_paid: totals.stars_paid,
+        joined_at: user.created_at,
+        last_seen_at: user.last_seen_at,
+        payments: &payments,
+    })
+    .render(lang);
     reply(ctx, chat, &text).await
 }
 
@@ -293,49 +259,49 @@ async fn review_trials(ctx: &Context, chat: i64, lang: Lang) -> Result<()> {
         .store
         .users_in_trial_state(TrialState::Granted, 10)
         .await?;
-    let mut rows = Vec::new();
-    let mut text = format!(
-        "🙋 {}: {}",
-        lang.t("Pending trial requests", "Запросы пробных минут"),
-        pending.len()
-    );
-    for u in &pending {
-        text.push_str(&format!("\n• {}", who(u)));
-        rows.push(vec![
-            InlineButton::callback(
-                format!("✅ {}", u.first_name),
-                Button::Trial {
-                    decision: TrialDecision::Approve,
-                    user_id: u.id,
-                }
-                .data(),
-            ),
-            InlineButton::callback(
-                format!("❌ {}", u.first_name),
-                Button::Trial {
-                    decision: TrialDecision::Deny,
-                    user_id: u.id,
-                }
-                .data(),
-            ),
-        ]);
+    let decide = |decision, label: Label<'_>, user_id| {
+        InlineButton::callback(
+            label.render(lang),
+            Button::Trial { decision, user_id }.data(),
+        )
+    };
+    let mut rows: Vec<Vec<InlineButton>> = pending
+        .iter()
+        .map(|u| {
+            vec![
+                decide(
+                    TrialDecision::Approve,
+                    Label::ApproveTrialOf {
+                        name: &u.first_name,
+                    },
+                    u.id,
+                ),
+                decide(
+                    TrialDecision::Deny,
+                    Label::DenyTrialOf {
+                        name: &u.first_name,
+                    },
+                    u.id,
+                ),
+            ]
+        })
+        .collect();
+    rows.extend(granted.iter().map(|u| {
+        vec![decide(
+            TrialDecision::Revoke,
+            Label::RevokeTrialOf {
+                name: &u.first_name,
+            },
+            u.id,
+        )]
+    }));
+    let pending: Vec<Person> = pending.iter().map(person).collect();
+    let granted: Vec<Person> = granted.iter().map(person).collect();
+    let text = Msg::TrialReview {
+        pending: &pending,
+        granted: &granted,
     }
-    text.push_str(&format!(
-        "\n\n🎁 {}: {}",
-        lang.t("Recent grants", "Недавно выданные"),
-        granted.len()
-    ));
-    for u in &granted {
-        text.push_str(&format!("\n• {}", who(u)));
-        rows.push(vec![InlineButton::callback(
-            format!("↩️ {}", u.first_name),
-            Button::Trial {
-                decision: TrialDecision::Revoke,
-                user_id: u.id,
-            }
-            .data(),
-        )]);
-    }
+    .render(lang);
     reply_with(
         ctx,
         chat,
@@ -365,21 +331,21 @@ async fn export(
         table.name(),
         date_time(now_secs()).replace([' ', ':'], "-")
     );
-    let caption = format!("{} · {rows} {}", table.name(), lang.t("rows", "строк"));
+    let caption = Msg::ExportCaption {
+        table: table.name(),
+        rows,
+    }
+    .render(lang);
+    let document = Document {
+        file_name: &name,
+        mime: "text/csv",
+        bytes: &bytes,
+        caption: Some(&caption),
+        reply_to: None,
+        keyboard: None,
+    };
     ctx.telegram_backoff
-        .run(
-            |_| {
-                ctx.telegram.send_document(
-                    chat,
-                    &name,
-                    "text/csv",
-                    bytes.clone(),
-                    Some(&caption),
-                    None,
-                )
-            },
-            |_| {},
-        )
+        .run(|_| ctx.telegram.send_document(chat, &document), |_| {})
         .await?;
     Ok(())
 }
@@ -419,6 +385,34 @@ pub async fn on_button(
             user_card(ctx, admin.id, *user_id, lang).await?;
             Ok(None)
         }
-        Button::Buy { .. } | Button::Setting(_) => Ok(None),
+        Button::Buy { .. }
+        | Button::Setting(_)
+        | Button::Forget { .. }
+        | Button::Action { .. }
+        | Button::Languages { .. } => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_arguments_default_and_stay_in_range() {
+        let cases: [(Option<&str>, Option<i64>); 9] = [
+            (None, Some(7)),
+            (Some("1"), Some(1)),
+            (Some("30"), Some(30)),
+            (Some("3650"), Some(3650)),
+            (Some("0"), None),
+            (Some("3651"), None),
+            (Some("-5"), None),
+            (Some("7d"), None),
+            (Some(""), None),
+        ];
+        for (arg, expected) in cases {
+            assert_eq!(number(arg.as_ref(), 7, 1..=3650), expected, "{arg:?}");
+        }
+        assert_eq!(number(Some(&"0"), 60, 0..=525_600), Some(0));
     }
 }

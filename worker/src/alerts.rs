@@ -1,7 +1,7 @@
 //! Admin alerts: failed jobs in a row, a provider that stays down, a growing backlog. Streaks
 //! and cooldowns live in the store, so replicas neither miss a streak nor repeat each other.
 
-use scribe_core::text::escape_html;
+use scribe_core::i18n::{GiveUpCause, Msg};
 use scribe_queue::QueueName;
 use scribe_store::Job;
 use tokio_util::sync::CancellationToken;
@@ -15,9 +15,9 @@ fn cooldown(ctx: &Context) -> i64 {
     i64::try_from(ctx.alerts.cooldown.as_secs()).unwrap_or(i64::MAX)
 }
 
-async fn alert(ctx: &Context, kind: &str, text: &str) {
+async fn alert(ctx: &Context, kind: &str, notice: &Msg<'_>) {
     match ctx.store.claim_window(kind, cooldown(ctx)).await {
-        Ok(true) => notify_admins(ctx, text, None).await,
+        Ok(true) => notify_admins(ctx, notice, &[]).await,
         Ok(false) => tracing::debug!(kind, "alert within its cooldown; not repeated"),
         Err(error) => {
             tracing::warn!(error = %scribe_core::telemetry::chain(&error), kind, "alert state unavailable")
@@ -36,11 +36,11 @@ pub async fn job_succeeded(ctx: &Context) {
 pub async fn job_failed(ctx: &Context, kind: &str) {
     match ctx.store.failure_streak(STREAK).await {
         Ok(streak) if streak >= ctx.alerts.failure_streak => {
-            let text = format!(
-                "🚨 {streak} jobs failed in a row; the last one: {}.",
-                escape_html(kind)
-            );
-            alert(ctx, "failures", &text).await;
+            let notice = Msg::FailureStreak {
+                streak,
+                last_kind: kind,
+            };
+            alert(ctx, "failures", &notice).await;
         }
         Ok(_) => {}
         Err(error) => {
@@ -52,16 +52,18 @@ pub async fn job_failed(ctx: &Context, kind: &str) {
 /// A job used up its attempts: the recogniser kept failing (`provider`), or attempts ended
 /// without an answer — crashes, kills, panics (`exhausted`).
 pub async fn job_given_up(ctx: &Context, job: &Job, kind: &'static str) {
-    let why = if kind == "provider" {
-        "The speech recogniser keeps failing"
+    let cause = if kind == "provider" {
+        GiveUpCause::Provider
     } else {
-        "A job keeps ending its worker's attempts (crash, kill or panic)"
+        GiveUpCause::Exhausted
     };
-    let text = format!(
-        "🚨 {why}: job {} of user <code>{}</code> was given up after {} attempts and moved to the dead-letter queue (hold released, user told).",
-        job.id, job.user_id, job.attempts
-    );
-    alert(ctx, kind, &text).await;
+    let notice = Msg::JobGivenUp {
+        cause,
+        job_id: job.id,
+        user_id: job.user_id,
+        attempts: job.attempts,
+    };
+    alert(ctx, kind, &notice).await;
 }
 
 /// Every `ALERT_CHECK_SECONDS`: records this worker as alive and checks the jobs backlog. Ends
@@ -81,11 +83,11 @@ pub async fn monitor(ctx: Context, role: &'static str, shutdown: CancellationTok
         }
         match ctx.queue.depth(QueueName::Jobs).await {
             Ok(depth) if depth > ctx.alerts.backlog_jobs => {
-                let text = format!(
-                    "🚨 {depth} jobs are waiting in the queue (threshold {}).",
-                    ctx.alerts.backlog_jobs
-                );
-                alert(&ctx, "backlog", &text).await;
+                let notice = Msg::Backlog {
+                    depth,
+                    threshold: ctx.alerts.backlog_jobs,
+                };
+                alert(&ctx, "backlog", &notice).await;
             }
             Ok(_) => {}
             Err(error) => {

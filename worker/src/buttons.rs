@@ -9,6 +9,8 @@ use std::str::FromStr;
 /// Telegram's limit on `callback_data`, in bytes.
 pub const MAX_DATA_BYTES: usize = 64;
 
+use crate::actions::Action;
+
 /// A `/settings` toggle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingToggle {
@@ -16,14 +18,16 @@ pub enum SettingToggle {
     Code,
     Yo,
     Output,
+    Subtitles,
 }
 
 impl SettingToggle {
-    const ALL: [SettingToggle; 4] = [
+    const ALL: [SettingToggle; 5] = [
         SettingToggle::Language,
         SettingToggle::Code,
         SettingToggle::Yo,
         SettingToggle::Output,
+        SettingToggle::Subtitles,
     ];
 
     fn as_str(self) -> &'static str {
@@ -32,6 +36,7 @@ impl SettingToggle {
             SettingToggle::Code => "code",
             SettingToggle::Yo => "yo",
             SettingToggle::Output => "out",
+            SettingToggle::Subtitles => "subs",
         }
     }
 }
@@ -69,13 +74,9 @@ pub enum Query {
 }
 
 impl Query {
-    /// The handle of a text: 16 hex digits of a stable hash.
+    /// The handle of a text: its fingerprint.
     pub fn handle_of(text: &str) -> String {
-        // FNV-1a, 64 bits: stable across processes and versions (std's hasher is not).
-        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-        format!("{hash:016x}")
+        scribe_core::text::fingerprint(text)
     }
 }
 
@@ -95,6 +96,12 @@ pub enum Button {
     Users { offset: i64, query: Query },
     /// An admin opens a user's card.
     User { user_id: i64 },
+    /// `/forget`'s answer: delete everything, or not.
+    Forget { confirm: bool },
+    /// An action on the transcript job `job_id` delivered.
+    Action { job_id: i64, action: Action },
+    /// Translate: show the languages to translate `job_id`'s transcript into.
+    Languages { job_id: i64 },
 }
 
 impl Button {
@@ -138,6 +145,11 @@ impl fmt::Display for Button {
                 query: Query::Handle(handle),
             } => write!(f, "users:{offset}:#{handle}"),
             Button::User { user_id } => write!(f, "user:{user_id}"),
+            Button::Forget { confirm } => {
+                write!(f, "forget:{}", if *confirm { "yes" } else { "no" })
+            }
+            Button::Action { job_id, action } => write!(f, "act:{job_id}:{}", action.key()),
+            Button::Languages { job_id } => write!(f, "tr:{job_id}"),
         }
     }
 }
@@ -191,6 +203,19 @@ impl FromStr for Button {
                 Ok(Button::Users { offset, query })
             }
             "user" => Ok(Button::User { user_id: id(rest)? }),
+            "forget" => match rest {
+                "yes" => Ok(Button::Forget { confirm: true }),
+                "no" => Ok(Button::Forget { confirm: false }),
+                _ => Err(UnknownButton),
+            },
+            "act" => {
+                let (job, action) = rest.split_once(':').ok_or(UnknownButton)?;
+                Ok(Button::Action {
+                    job_id: id(job)?,
+                    action: Action::parse(action).ok_or(UnknownButton)?,
+                })
+            }
+            "tr" => Ok(Button::Languages { job_id: id(rest)? }),
             _ => Err(UnknownButton),
         }
     }
@@ -213,6 +238,16 @@ mod tests {
                 .prop_map(|(decision, user_id)| Button::Trial { decision, user_id }),
             (0..i64::MAX, ".{0,80}").prop_map(|(offset, query)| Button::users(offset, &query)),
             any::<i64>().prop_map(|user_id| Button::User { user_id }),
+            any::<bool>().prop_map(|confirm| Button::Forget { confirm }),
+            (any::<i64>(), "[a-z]{2,3}(-[a-z]{2})?", 0..3u8).prop_map(|(job_id, lang, which)| {
+                let action = match which {
+                    0 => Action::Summary,
+                    1 => Action::ActionItems,
+                    _ => Action::Translate(lang),
+                };
+                Button::Action { job_id, action }
+            }),
+            any::<i64>().prop_map(|job_id| Button::Languages { job_id }),
         ]
     }
 
@@ -263,6 +298,7 @@ mod tests {
             "users:-5:a",
             "users:5:#zz",
             "user:",
+            "forget:maybe",
             "admin:all",
         ] {
             assert_eq!(data.parse::<Button>(), Err(UnknownButton), "{data:?}");

@@ -4,15 +4,18 @@
 
 use scribe_core::billing::TrialMode;
 use scribe_core::commands::{Audience, Command};
-use scribe_core::i18n::{ASR_LANGUAGES, HistoryLine, Msg, NextStep};
+use scribe_core::i18n::{HistoryLine, Lang, Msg, NextStep};
 use scribe_core::time::now_secs;
-use scribe_store::{LongOutput, TrialState, User};
+use scribe_store::{JobSource, TranscriptOwner, TrialState, User};
 use scribe_telegram::Message;
 
 use crate::context::Context;
 use crate::error::Result;
+use crate::glossary::{self, Edit};
+use crate::intake::{self, Request};
+use crate::recognition::Recognition;
 use crate::replies::reply;
-use crate::{admin, payments, settings, trials};
+use crate::{admin, payments, privacy, settings, trials};
 
 /// A command addressed to this bot, as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +23,15 @@ pub struct Invocation<'a> {
     /// Lowercase, without the slash and the `@username`.
     pub name: String,
     pub args: Vec<&'a str>,
+    /// Everything after the command word, as typed (lines and all).
+    pub rest: &'a str,
 }
 
 /// Parses `/name[@username] args…`; `None` when the text is not a command or names another bot.
 pub fn parse<'a>(text: &'a str, username: &str) -> Option<Invocation<'a>> {
-    let mut words = text.split_whitespace();
-    let head = words.next()?.strip_prefix('/')?;
+    let text = text.trim_start();
+    let (head, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    let head = head.strip_prefix('/')?;
     let (name, addressee) = match head.split_once('@') {
         Some((n, a)) => (n, Some(a)),
         None => (head, None),
@@ -35,10 +41,14 @@ pub fn parse<'a>(text: &'a str, username: &str) -> Option<Invocation<'a>> {
     }
     Some(Invocation {
         name: name.to_ascii_lowercase(),
-        args: words.collect(),
+        args: rest.split_whitespace().collect(),
+        rest: rest.trim(),
     })
 }
 
+/// A user's command in their private chat. One match over every command on purpose (long for
+/// that reason): a new [`Command`] does not compile until it is dispatched here.
+#[allow(clippy::too_many_arguments)]
 pub async fn handle(
     ctx: &Context,
     user: &User,
@@ -46,8 +56,9 @@ pub async fn handle(
     message: &Message,
     text: &str,
     new_trial: Option<i64>,
+    trace_id: &str,
 ) -> Result<()> {
-    let Some(invocation) = parse(text, &ctx.username) else {
+    let Some(invocation) = parse(text, &ctx.me.username) else {
         return Ok(());
     };
     let lang = ctx.lang_of(user);
@@ -77,79 +88,39 @@ pub async fn handle(
         }
         .render(lang),
         (Command::Help, _) => Msg::Help.render(lang),
-        (Command::Balance, []) => {
-            let recent = ctx
-                .store
-                .usage_since(user.id, now_secs() - 30 * 86_400)
-                .await?;
-            Msg::Balance {
-                balance: user.balance,
-                held: user.held,
-                recent,
-            }
-            .render(lang)
-        }
-        (Command::History, []) => {
-            let jobs = ctx.store.jobs_of_user(user.id, 10).await?;
-            let lines: Vec<HistoryLine> = jobs
-                .iter()
-                .map(|j| HistoryLine {
-                    created_at: j.created_at,
-                    kind: &j.media_kind,
-                    state: j.state.as_str(),
-                    error: j.error_kind.as_deref(),
-                    seconds: j
-                        .audio_seconds
-                        .or((j.reported_seconds > 0).then_some(j.reported_seconds)),
-                    charged: j.charged_seconds,
-                })
-                .collect();
-            Msg::History(&lines).render(lang)
-        }
+        (Command::Balance, []) => balance(ctx, user, lang).await?,
+        (Command::History, []) => history(ctx, user, lang).await?,
         (Command::Settings, []) => return settings::show(ctx, user, lang).await,
         (Command::BuyMinutes, []) => return payments::menu(ctx, user, lang).await,
         (Command::Trial, []) => return trials::request(ctx, user, lang).await,
         (Command::BuyPackage, []) => {
             return payments::invoice(ctx, user, package.unwrap_or_default(), lang).await;
         }
-        (Command::Language, []) => Msg::LanguageUsage {
-            current: user.asr_language.as_deref(),
+        (Command::Language | Command::Code | Command::Yo | Command::Output, _) => {
+            settings::personal(ctx, user, command, args, lang).await?
         }
-        .render(lang),
-        (Command::Language, [code]) => {
-            let code = code.to_ascii_lowercase();
-            if code == "auto" {
-                ctx.store.set_asr_language(user.id, None).await?;
-                Msg::LanguageSet { language: None }.render(lang)
-            } else if ASR_LANGUAGES.contains(&code.as_str()) {
-                ctx.store.set_asr_language(user.id, Some(&code)).await?;
-                Msg::LanguageSet {
-                    language: Some(&code),
-                }
-                .render(lang)
-            } else {
-                Msg::LanguageInvalid { given: &code }.render(lang)
+        (Command::Privacy, []) => {
+            let days = privacy::retention_days(ctx, user.retention_days);
+            return privacy::show(ctx, chat, TranscriptOwner::User(user.id), days, lang).await;
+        }
+        (Command::Retention, [arg]) => {
+            match privacy::set(ctx, TranscriptOwner::User(user.id), arg, lang).await? {
+                Some(text) => text,
+                None => usage(),
             }
         }
-        (Command::Code, [] | ["on" | "off"]) => {
-            let on = args.first().map_or(!user.code_output, |a| *a == "on");
-            ctx.store.set_code_output(user.id, on).await?;
-            Msg::CodeSet { on }.render(lang)
-        }
-        (Command::Yo, [] | ["keep" | "replace"]) => {
-            let keep = args.first().map_or(!user.keep_yo, |a| *a == "keep");
-            ctx.store.set_keep_yo(user.id, keep).await?;
-            Msg::YoSet { keep }.render(lang)
-        }
-        (Command::Output, [mode]) if LongOutput::parse(mode).is_some() => {
-            let mode = LongOutput::parse(mode).unwrap_or(LongOutput::Auto);
-            ctx.store.set_long_output(user.id, mode).await?;
-            Msg::OutputSet {
-                mode: mode.as_str(),
+        (Command::Forget, []) => return privacy::ask_forget(ctx, user, lang).await,
+        (Command::Glossary, _) => match Edit::parse(invocation.rest) {
+            Some(edit) => {
+                let owner = TranscriptOwner::User(user.id);
+                glossary::apply(ctx, owner, user.glossary.clone(), &edit, lang).await?
             }
-            .render(lang)
+            None => usage(),
+        },
+        (Command::Subtitles, _) => {
+            return subtitles(ctx, user, update_id, message, trace_id).await;
         }
-        (Command::Output, _) => Msg::OutputUsage.render(lang),
+        (Command::Transcribe | Command::Auto, _) => Msg::TranscribeUsage.render(lang),
         (
             Command::Balance
             | Command::History
@@ -157,9 +128,9 @@ pub async fn handle(
             | Command::BuyMinutes
             | Command::Trial
             | Command::BuyPackage
-            | Command::Language
-            | Command::Code
-            | Command::Yo,
+            | Command::Privacy
+            | Command::Retention
+            | Command::Forget,
             _,
         ) => usage(),
         (
@@ -178,6 +149,65 @@ pub async fn handle(
         ) => Msg::UnknownCommand.render(lang),
     };
     reply(ctx, chat, &html).await
+}
+
+async fn balance(ctx: &Context, user: &User, lang: Lang) -> Result<String> {
+    let recent = ctx
+        .store
+        .usage_since(user.id, now_secs() - 30 * 86_400)
+        .await?;
+    Ok(Msg::Balance {
+        balance: user.balance,
+        held: user.held,
+        recent,
+    }
+    .render(lang))
+}
+
+async fn history(ctx: &Context, user: &User, lang: Lang) -> Result<String> {
+    let jobs = ctx.store.jobs_of_user(user.id, 10).await?;
+    let lines: Vec<HistoryLine> = jobs
+        .iter()
+        .map(|j| HistoryLine {
+            created_at: j.created_at,
+            kind: &j.media_kind,
+            state: j.state.as_str(),
+            error: j.error_kind.as_deref(),
+            seconds: j
+                .audio_seconds
+                .or((j.reported_seconds > 0).then_some(j.reported_seconds)),
+            charged: j.charged_seconds,
+            cached: j.source == JobSource::Cache,
+        })
+        .collect();
+    Ok(Msg::History(&lines).render(lang))
+}
+
+/// `/subtitles` as a reply to the user's own media: that media again, with subtitles.
+async fn subtitles(
+    ctx: &Context,
+    user: &User,
+    update_id: i64,
+    message: &Message,
+    trace_id: &str,
+) -> Result<()> {
+    let Some((media_message, media)) = message
+        .reply_to_message
+        .as_deref()
+        .and_then(|m| m.media().map(|media| (m, media)))
+    else {
+        let lang = ctx.lang_of(user);
+        return reply(ctx, message.chat.id, &Msg::SubtitlesUsage.render(lang)).await;
+    };
+    let request = Request {
+        reply_to: Some(media_message.message_id),
+        recognition: Recognition {
+            subtitles: true,
+            ..Recognition::of_user(user)
+        },
+        ..Request::private(ctx, user, update_id, message.message_id, media, trace_id)
+    };
+    intake::handle(ctx, request).await
 }
 
 /// What `/start` suggests, from the user's balance and trial state.
@@ -202,14 +232,16 @@ mod tests {
             parse("/start", "ScribeBot"),
             Some(Invocation {
                 name: "start".into(),
-                args: vec![]
+                args: vec![],
+                rest: "",
             })
         );
         assert_eq!(
             parse("/Language@scribebot ru", "ScribeBot"),
             Some(Invocation {
                 name: "language".into(),
-                args: vec!["ru"]
+                args: vec!["ru"],
+                rest: "ru",
             })
         );
         assert_eq!(parse("/start@OtherBot", "ScribeBot"), None);
@@ -218,6 +250,10 @@ mod tests {
         assert_eq!(
             parse("/output  split  now", "b").map(|c| c.args),
             Some(vec!["split", "now"])
+        );
+        assert_eq!(
+            parse("/glossary add Anna Li\nBob", "b").map(|c| c.rest),
+            Some("add Anna Li\nBob")
         );
     }
 

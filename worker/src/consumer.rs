@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use scribe_core::retry::Backoff;
 use scribe_core::telemetry::chain;
-use scribe_queue::{Delivery, Queue, QueueName};
+use scribe_queue::{Deliveries, Delivery, Queue, QueueName};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -42,85 +42,133 @@ pub async fn consume<H, Fut>(
     Fut: Future<Output = ()> + Send + 'static,
 {
     let name = budget.queue.as_str();
-    let hard_stop = CancellationToken::new();
-    let tasks = TaskTracker::new();
-    let slots = Arc::new(Semaphore::new(budget.concurrency.max(1)));
+    let handlers = Handlers {
+        handler,
+        queue: name,
+        slots: Arc::new(Semaphore::new(budget.concurrency.max(1))),
+        tasks: TaskTracker::new(),
+        hard_stop: CancellationToken::new(),
+    };
     let mut failures = 0;
-    'consumer: loop {
-        let mut deliveries = match queue.consume(budget.queue, budget.prefetch).await {
-            Ok(d) => d,
+    loop {
+        match queue.consume(budget.queue, budget.prefetch).await {
+            Ok(deliveries) => {
+                failures = 0;
+                tracing::info!(queue = name, concurrency = budget.concurrency, "consuming");
+                match handlers.take(deliveries, &shutdown).await {
+                    Taken::Stop => break,
+                    Taken::Ended => {
+                        tracing::warn!(queue = name, "consumer stream ended; consuming again");
+                        continue;
+                    }
+                    Taken::Failed(error) => {
+                        // A broken consumer (lost connection, failed store read) is replaced
+                        // whole: nothing of it is reused, and what it left unacknowledged is
+                        // redelivered.
+                        failures += 1;
+                        tracing::warn!(error = %chain(&error), queue = name, "consumer failed; consuming again");
+                    }
+                }
+            }
             Err(error) => {
                 failures += 1;
                 tracing::warn!(error = %chain(&error), queue = name, attempt = failures, "cannot consume; retrying");
-                if !RECONNECT.pause(failures, None, &shutdown).await {
-                    break 'consumer;
-                }
-                continue 'consumer;
             }
-        };
-        failures = 0;
-        tracing::info!(queue = name, concurrency = budget.concurrency, "consuming");
+        }
+        if !RECONNECT.pause(failures, None, &shutdown).await {
+            break;
+        }
+    }
+    handlers.drain(grace).await;
+}
+
+/// How taking from one consumer stream ended.
+enum Taken {
+    /// Shutdown: take nothing more.
+    Stop,
+    /// The consumer failed: replace it after a pause.
+    Failed(scribe_queue::Error),
+    /// The broker ended the stream: replace it now.
+    Ended,
+}
+
+/// The handlers of one queue: the budget they run in, the tasks running, and the token that
+/// tells them to hand their deliveries back.
+struct Handlers<H> {
+    handler: H,
+    queue: &'static str,
+    slots: Arc<Semaphore>,
+    tasks: TaskTracker,
+    hard_stop: CancellationToken,
+}
+
+impl<H, Fut> Handlers<H>
+where
+    H: Fn(Delivery, CancellationToken) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    /// Takes deliveries while a slot is free, each handled in its own task, until shutdown or
+    /// the stream's end.
+    async fn take(&self, mut deliveries: Deliveries, shutdown: &CancellationToken) -> Taken {
         loop {
             let slot = tokio::select! {
                 biased;
-                () = shutdown.cancelled() => break 'consumer,
-                slot = slots.clone().acquire_owned() => match slot {
+                () = shutdown.cancelled() => return Taken::Stop,
+                slot = self.slots.clone().acquire_owned() => match slot {
                     Ok(s) => s,
-                    Err(_) => break 'consumer,
+                    Err(_) => return Taken::Stop,
                 },
             };
             let next = tokio::select! {
                 biased;
-                () = shutdown.cancelled() => break 'consumer,
+                () = shutdown.cancelled() => return Taken::Stop,
                 next = deliveries.next() => next,
             };
-            match next {
-                Some(Ok(delivery)) => {
-                    let handler = handler.clone();
-                    let hard_stop = hard_stop.clone();
-                    let span =
-                        tracing::info_span!("delivery", queue = name, attempt = delivery.attempt);
-                    tasks.spawn(
-                        async move {
-                            handler(delivery, hard_stop).await;
-                            drop(slot);
-                        }
-                        .instrument(span),
-                    );
+            let delivery = match next {
+                Some(Ok(delivery)) => delivery,
+                Some(Err(error)) => return Taken::Failed(error),
+                None => return Taken::Ended,
+            };
+            let handler = self.handler.clone();
+            let hard_stop = self.hard_stop.clone();
+            let span =
+                tracing::info_span!("delivery", queue = self.queue, attempt = delivery.attempt);
+            self.tasks.spawn(
+                async move {
+                    handler(delivery, hard_stop).await;
+                    drop(slot);
                 }
-                Some(Err(error)) => {
-                    // A broken consumer (lost connection, failed store read) is replaced whole:
-                    // nothing of it is reused, and what it left unacknowledged is redelivered.
-                    failures += 1;
-                    tracing::warn!(error = %chain(&error), queue = name, "consumer failed; consuming again");
-                    if !RECONNECT.pause(failures, None, &shutdown).await {
-                        break 'consumer;
-                    }
-                    continue 'consumer;
-                }
-                None => {
-                    tracing::warn!(queue = name, "consumer stream ended; consuming again");
-                    continue 'consumer;
-                }
-            }
+                .instrument(span),
+            );
         }
     }
-    tasks.close();
-    tracing::info!(
-        queue = name,
-        in_flight = tasks.len(),
-        "stopped taking deliveries; draining"
-    );
-    if tokio::time::timeout(grace, tasks.wait()).await.is_err() {
+
+    /// Lets in-flight handlers finish within `grace`, then tells them to hand back.
+    async fn drain(self, grace: Duration) {
+        let Handlers {
+            queue,
+            tasks,
+            hard_stop,
+            ..
+        } = self;
+        tasks.close();
+        tracing::info!(
+            queue,
+            in_flight = tasks.len(),
+            "stopped taking deliveries; draining"
+        );
+        if tokio::time::timeout(grace, tasks.wait()).await.is_ok() {
+            return;
+        }
         tracing::warn!(
-            queue = name,
+            queue,
             in_flight = tasks.len(),
             "grace period over; handing work back"
         );
         hard_stop.cancel();
         if tokio::time::timeout(HAND_BACK, tasks.wait()).await.is_err() {
             tracing::warn!(
-                queue = name,
+                queue,
                 in_flight = tasks.len(),
                 "handlers did not hand back in time; the broker redelivers what they held"
             );

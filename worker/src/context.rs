@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use scribe_core::config::{AlertsConfig, BillingConfig, BotConfig, JobsConfig, LimitsConfig};
+use scribe_core::config::{
+    AlertsConfig, BillingConfig, BotConfig, JobsConfig, LimitsConfig, PrivacyConfig,
+};
 use scribe_core::i18n::Lang;
 use scribe_core::metrics::Metrics;
 use scribe_core::retry::Backoff;
@@ -14,6 +16,23 @@ use scribe_telegram::{self as telegram, Telegram};
 use crate::error::Result;
 use crate::pipeline::Pipeline;
 use crate::progress::Throttle;
+
+/// The bot as Telegram knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotIdentity {
+    pub id: i64,
+    /// To recognise `/cmd@username` and to link to the bot (`https://t.me/<username>`).
+    pub username: String,
+    /// Privacy mode is off: the bot sees every group message, admin or not.
+    pub reads_all_group_messages: bool,
+}
+
+impl BotIdentity {
+    /// A link that opens the bot in a private chat, starting it with `payload`.
+    pub fn start_link(&self, payload: &str) -> String {
+        format!("https://t.me/{}?start={payload}", self.username)
+    }
+}
 
 /// Delivery-side settings (how results and progress reach the user).
 #[derive(Debug, Clone)]
@@ -26,8 +45,8 @@ pub struct DeliveryConfig {
 #[derive(Clone)]
 pub struct Context {
     pub bot: Arc<BotConfig>,
-    /// The bot's Telegram username (from `getMe`), to recognise `/cmd@username`.
-    pub username: Arc<str>,
+    /// Who the bot is on Telegram (from `getMe`).
+    pub me: Arc<BotIdentity>,
     pub store: Store,
     pub telegram: Telegram,
     pub queue: Arc<dyn Queue>,
@@ -36,6 +55,7 @@ pub struct Context {
     pub jobs: Arc<JobsConfig>,
     pub alerts: Arc<AlertsConfig>,
     pub limits: Arc<LimitsConfig>,
+    pub privacy: Arc<PrivacyConfig>,
     pub delivery: Arc<DeliveryConfig>,
     pub metrics: Metrics,
     pub throttle: Throttle,

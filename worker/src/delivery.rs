@@ -1,6 +1,7 @@
 //! Delivering a result: a short text replaces the status message; a long one is split into
-//! messages at paragraph and sentence boundaries or sent as a `.txt` document, as the user chose.
-//! Text is HTML-escaped before it is measured, so no piece ends inside an entity or tag.
+//! messages at paragraph and sentence boundaries or sent as a `.txt` document, as the user chose;
+//! subtitles follow as `.srt` and `.vtt` documents. Text is HTML-escaped before it is measured,
+//! so no piece ends inside an entity or tag.
 //!
 //! Delivery is planned first ([`plan`], a pure function) and then sent part by part: the job
 //! records how many parts went out, so a worker that takes a job over after a crash sends only
@@ -12,7 +13,9 @@ use scribe_core::i18n::{Lang, Msg};
 use scribe_core::retry::Backoff;
 use scribe_core::text;
 use scribe_store::{LongOutput, UserSettings};
-use scribe_telegram::{self as telegram, Telegram, TextOptions};
+use scribe_telegram::{self as telegram, Document, InlineKeyboard, Telegram, TextOptions};
+
+use crate::pipeline::subtitles::{self, Cue};
 
 /// Longest message text, in UTF-16 units of the HTML sent (Telegram's limit is 4096 after
 /// entity parsing; this leaves room for how clients count).
@@ -25,15 +28,62 @@ pub enum Part {
     Status(String),
     /// A further message.
     Message(String),
-    /// The whole text as `transcript.txt`, replying to the media; the status message goes.
-    Document { caption: String, text: String },
+    /// A document replying to the media.
+    File(File),
+}
+
+/// What a document holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// The whole text as `transcript.txt`; the status message goes.
+    Transcript,
+    Srt,
+    Vtt,
+}
+
+impl FileKind {
+    fn name(self) -> &'static str {
+        match self {
+            FileKind::Transcript => "transcript.txt",
+            FileKind::Srt => "subtitles.srt",
+            FileKind::Vtt => "subtitles.vtt",
+        }
+    }
+
+    fn mime(self) -> &'static str {
+        match self {
+            FileKind::Transcript => "text/plain; charset=utf-8",
+            FileKind::Srt => "application/x-subrip",
+            FileKind::Vtt => "text/vtt",
+        }
+    }
+}
+
+/// A document to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    pub kind: FileKind,
+    /// HTML.
+    pub caption: Option<String>,
+    pub text: String,
+}
+
+impl Part {
+    /// The transcript itself (not a subtitle document): the action buttons go on its last part.
+    pub fn is_text(&self) -> bool {
+        match self {
+            Part::Status(_) | Part::Message(_) => true,
+            Part::File(file) => file.kind == FileKind::Transcript,
+        }
+    }
 }
 
 /// How the result goes out, for logs.
 pub fn shape(parts: &[Part]) -> &'static str {
-    match parts {
+    let text: Vec<&Part> = parts.iter().filter(|p| p.is_text()).collect();
+    match text.as_slice() {
         [Part::Status(_)] => "edit",
-        [.., Part::Document { .. }] => "file",
+        [.., Part::File(_)] => "file",
         _ => "split",
     }
 }
@@ -46,8 +96,32 @@ fn render(piece: &str, code: bool) -> String {
     }
 }
 
-/// The parts `result` is delivered in, for this user's settings.
+/// The parts `result` (and its subtitle `cues`) are delivered in, for this user's settings.
 pub fn plan(
+    result: &str,
+    settings: &UserSettings,
+    file_threshold_chars: usize,
+    lang: Lang,
+    audio_seconds: i64,
+    cues: Option<&[Cue]>,
+) -> Vec<Part> {
+    let mut parts = plan_text(result, settings, file_threshold_chars, lang, audio_seconds);
+    if let Some(cues) = cues.filter(|c| !c.is_empty()) {
+        for (kind, text) in [
+            (FileKind::Srt, subtitles::srt(cues)),
+            (FileKind::Vtt, subtitles::vtt(cues)),
+        ] {
+            parts.push(Part::File(File {
+                kind,
+                caption: None,
+                text,
+            }));
+        }
+    }
+    parts
+}
+
+fn plan_text(
     result: &str,
     settings: &UserSettings,
     file_threshold_chars: usize,
@@ -74,10 +148,11 @@ pub fn plan(
             seconds: audio_seconds,
         }
         .render(lang);
-        return vec![Part::Document {
-            caption,
+        return vec![Part::File(File {
+            kind: FileKind::Transcript,
+            caption: Some(caption),
             text: result,
-        }];
+        })];
     }
     let measure = |piece: &str| text::utf16_len(&render(piece, code));
     let pieces = text::split(&result, MESSAGE_LIMIT, &measure);
@@ -118,30 +193,34 @@ impl Recipient<'_> {
             .await
     }
 
-    /// Sends one part.
-    pub async fn send(&self, part: &Part) -> telegram::Result<()> {
+    /// Sends one part, with `keyboard` under it.
+    pub async fn send(
+        &self,
+        part: &Part,
+        keyboard: Option<&InlineKeyboard>,
+    ) -> telegram::Result<()> {
         match part {
-            Part::Status(html) => self.replace_status(html).await,
+            Part::Status(html) => self.replace_status(html, keyboard).await,
             Part::Message(html) => {
-                let options = TextOptions::html();
+                let mut options = TextOptions::html();
+                options.reply_markup = keyboard.cloned();
                 self.retrying(|_| self.telegram.send_message(self.chat_id, html, &options))
                     .await
                     .map(drop)
             }
-            Part::Document { caption, text } => {
-                let bytes = text.as_bytes().to_vec();
-                self.retrying(|_| {
-                    self.telegram.send_document(
-                        self.chat_id,
-                        "transcript.txt",
-                        "text/plain; charset=utf-8",
-                        bytes.clone(),
-                        Some(caption),
-                        Some(self.reply_to),
-                    )
-                })
-                .await?;
-                if let Some(id) = self.status_message_id
+            Part::File(file) => {
+                let document = Document {
+                    file_name: file.kind.name(),
+                    mime: file.kind.mime(),
+                    bytes: file.text.as_bytes(),
+                    caption: file.caption.as_deref(),
+                    reply_to: Some(self.reply_to),
+                    keyboard,
+                };
+                self.retrying(|_| self.telegram.send_document(self.chat_id, &document))
+                    .await?;
+                if file.kind == FileKind::Transcript
+                    && let Some(id) = self.status_message_id
                     && let Err(e) = self.telegram.delete_message(self.chat_id, id).await
                 {
                     tracing::debug!(error = %e, "status message not deleted");
@@ -153,8 +232,13 @@ impl Recipient<'_> {
 
     /// Replaces the status message with `html`, or sends it when there is none any more.
     /// Editing to the same text again (a resumed delivery) changes nothing.
-    async fn replace_status(&self, html: &str) -> telegram::Result<()> {
-        let options = TextOptions::html();
+    async fn replace_status(
+        &self,
+        html: &str,
+        keyboard: Option<&InlineKeyboard>,
+    ) -> telegram::Result<()> {
+        let mut options = TextOptions::html();
+        options.reply_markup = keyboard.cloned();
         if let Some(id) = self.status_message_id {
             match self
                 .retrying(|_| {
@@ -185,6 +269,7 @@ mod tests {
             code_output: false,
             keep_yo: true,
             long_output,
+            subtitles: false,
         }
     }
 
@@ -196,6 +281,7 @@ mod tests {
             8000,
             Lang::En,
             3,
+            None,
         );
         assert_eq!(
             parts,
@@ -208,16 +294,25 @@ mod tests {
     fn a_long_text_is_split_or_filed_as_chosen() {
         let paragraph = "Word ".repeat(150);
         let long = [paragraph.trim(); 12].join("\n\n");
-        let split = plan(&long, &settings(LongOutput::Split), 3000, Lang::En, 60);
+        let split = plan(
+            &long,
+            &settings(LongOutput::Split),
+            3000,
+            Lang::En,
+            60,
+            None,
+        );
         assert!(split.len() >= 2);
         assert!(matches!(split[0], Part::Status(_)));
         assert!(split[1..].iter().all(|p| matches!(p, Part::Message(_))));
         assert!(split.iter().all(|p| match p {
             Part::Status(h) | Part::Message(h) => text::utf16_len(h) <= MESSAGE_LIMIT,
-            Part::Document { .. } => false,
+            Part::File(_) => false,
         }));
-        let filed = plan(&long, &settings(LongOutput::Auto), 3000, Lang::En, 60);
-        assert!(matches!(filed.as_slice(), [Part::Document { text, .. }] if *text == long));
+        let filed = plan(&long, &settings(LongOutput::Auto), 3000, Lang::En, 60, None);
+        assert!(
+            matches!(filed.as_slice(), [Part::File(File { kind: FileKind::Transcript, text, .. })] if *text == long)
+        );
         assert_eq!(shape(&filed), "file");
     }
 
@@ -226,8 +321,35 @@ mod tests {
         let long = "Sentence one. ".repeat(700);
         let s = settings(LongOutput::Split);
         assert_eq!(
-            plan(&long, &s, 8000, Lang::Ru, 10),
-            plan(&long, &s, 8000, Lang::Ru, 10)
+            plan(&long, &s, 8000, Lang::Ru, 10, None),
+            plan(&long, &s, 8000, Lang::Ru, 10, None)
         );
+    }
+
+    #[test]
+    fn subtitles_follow_the_text_as_two_documents() {
+        let cues = [Cue {
+            start_ms: 0,
+            end_ms: 1_000,
+            lines: vec!["Hi".into()],
+        }];
+        let parts = plan(
+            "Hi",
+            &settings(LongOutput::Auto),
+            8000,
+            Lang::En,
+            1,
+            Some(&cues),
+        );
+        let kinds: Vec<_> = parts
+            .iter()
+            .map(|p| match p {
+                Part::File(f) => Some(f.kind),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kinds, vec![None, Some(FileKind::Srt), Some(FileKind::Vtt)]);
+        assert_eq!(shape(&parts), "edit");
+        assert_eq!(parts.iter().rposition(Part::is_text), Some(0));
     }
 }

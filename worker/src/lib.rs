@@ -3,8 +3,10 @@
 //! and the all-in-one mode (store-backed queue), where `polling` is also the ingress.
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod admin;
 pub mod alerts;
+pub mod batch;
 pub mod buttons;
 pub mod callbacks;
 pub mod commands;
@@ -12,13 +14,17 @@ pub mod consumer;
 pub mod context;
 pub mod delivery;
 pub mod error;
+pub mod glossary;
+pub mod groups;
 pub mod intake;
 pub mod jobs;
 pub mod messages;
 pub mod payments;
 pub mod pipeline;
 pub mod polling;
+pub mod privacy;
 pub mod progress;
+pub mod recognition;
 pub mod replies;
 pub mod reports;
 pub mod settings;
@@ -32,7 +38,7 @@ use scribe_queue::QueueName;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-pub use context::{Context, DeliveryConfig};
+pub use context::{BotIdentity, Context, DeliveryConfig};
 
 /// Which queues a worker consumes (SREs may run separate pools).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,8 +2,7 @@
 //! once, well inside Telegram's 10 s), crediting exactly once per charge id, and refunds.
 
 use scribe_core::billing::Package;
-use scribe_core::i18n::{Lang, Msg};
-use scribe_core::text::escape_html;
+use scribe_core::i18n::{Label, Lang, Msg};
 use scribe_store::{Applied, PaymentState, Refund, User};
 use scribe_telegram::{
     InlineButton, InlineKeyboard, Invoice, PreCheckoutQuery, RefundedPayment, SuccessfulPayment,
@@ -12,7 +11,7 @@ use scribe_telegram::{
 use crate::buttons::Button;
 use crate::context::Context;
 use crate::error::Result;
-use crate::replies::{notify_admins, reply, reply_with, who};
+use crate::replies::{notify_admins, person, reply, reply_with};
 
 /// The invoice payload: version, package, buyer. At most 128 bytes.
 fn payload(package: &Package, user_id: i64) -> String {
@@ -46,7 +45,11 @@ pub async fn menu(ctx: &Context, user: &User, lang: Lang) -> Result<()> {
         .iter()
         .map(|p| {
             vec![InlineButton::callback(
-                format!("{} {} · {} ⭐", p.minutes, lang.t("min", "мин"), p.stars),
+                Label::Package {
+                    minutes: p.minutes,
+                    stars: p.stars,
+                }
+                .render(lang),
                 Button::Buy {
                     package: p.id.clone(),
                 }
@@ -161,14 +164,13 @@ pub async fn successful(ctx: &Context, user: &User, payment: &SuccessfulPayment)
         *buyer == user.id && payment.currency == "XTR" && payment.total_amount == p.stars
     }) else {
         tracing::error!(charge = %payment.telegram_payment_charge_id, "payment does not match any package; not credited");
-        let text = format!(
-            "⚠️ Payment <code>{}</code> of {} ⭐ by {} matches no package (payload {}); nothing was credited — refund it with /refund.",
-            escape_html(&payment.telegram_payment_charge_id),
-            payment.total_amount,
-            who(user),
-            escape_html(&payment.invoice_payload)
-        );
-        notify_admins(ctx, &text, None).await;
+        let notice = Msg::PaymentUnmatched {
+            person: person(user),
+            stars: payment.total_amount,
+            charge_id: &payment.telegram_payment_charge_id,
+            payload: &payment.invoice_payload,
+        };
+        notify_admins(ctx, &notice, &[]).await;
         return Ok(());
     };
     let applied = ctx
@@ -201,15 +203,14 @@ pub async fn successful(ctx: &Context, user: &User, payment: &SuccessfulPayment)
         .render(lang),
     )
     .await?;
-    let text = format!(
-        "💰 {} bought {} ({} min) for {} ⭐. Charge <code>{}</code>",
-        who(user),
-        package.id,
-        package.minutes,
-        payment.total_amount,
-        escape_html(&payment.telegram_payment_charge_id)
-    );
-    notify_admins(ctx, &text, None).await;
+    let notice = Msg::PaymentReceived {
+        person: person(user),
+        package: &package.id,
+        minutes: package.minutes,
+        stars: payment.total_amount,
+        charge_id: &payment.telegram_payment_charge_id,
+    };
+    notify_admins(ctx, &notice, &[]).await;
     Ok(())
 }
 
@@ -235,14 +236,10 @@ pub async fn refunded(ctx: &Context, user: &User, refund: &RefundedPayment) -> R
 /// the minutes are already spent, unless forced. Returns the admin's answer.
 pub async fn refund(ctx: &Context, charge_id: &str, force: bool, lang: Lang) -> Result<String> {
     let Some(payment) = ctx.store.payment(charge_id).await? else {
-        return Ok(format!(
-            "{} <code>{}</code>.",
-            lang.t("No payment with charge id", "Нет платежа с charge id"),
-            escape_html(charge_id)
-        ));
+        return Ok(Msg::NoSuchPayment { charge_id }.render(lang));
     };
     if payment.state == PaymentState::Refunded {
-        return Ok(lang.t("Already refunded.", "Уже возвращён.").into());
+        return Ok(Msg::AlreadyRefunded.render(lang));
     }
     let balance = ctx
         .store
@@ -250,19 +247,12 @@ pub async fn refund(ctx: &Context, charge_id: &str, force: bool, lang: Lang) -> 
         .await?
         .map_or(0, |u| u.balance);
     if balance < payment.seconds && !force {
-        return Ok(format!(
-            "{} {} {}, {} {}. {} <code>/refund {} force</code>",
-            lang.t(
-                "Refused: the user has spent the minutes —",
-                "Отказ: минуты уже потрачены —"
-            ),
-            lang.t("balance", "баланс"),
-            lang.duration(balance),
-            lang.t("the purchase was", "куплено"),
-            lang.duration(payment.seconds),
-            lang.t("To refund anyway:", "Вернуть всё равно:"),
-            escape_html(charge_id)
-        ));
+        return Ok(Msg::RefundRefused {
+            balance,
+            purchased: payment.seconds,
+            charge_id,
+        }
+        .render(lang));
     }
     match ctx
         .telegram
@@ -272,11 +262,10 @@ pub async fn refund(ctx: &Context, charge_id: &str, force: bool, lang: Lang) -> 
         Ok(()) => {}
         Err(e) if e.is_already_refunded() => {}
         Err(e) => {
-            return Ok(format!(
-                "{}: {}",
-                lang.t("Telegram refused the refund", "Telegram отклонил возврат"),
-                escape_html(&e.to_string())
-            ));
+            return Ok(Msg::RefundFailed {
+                reason: &e.to_string(),
+            }
+            .render(lang));
         }
     }
     let taken = match ctx.store.refund_payment(charge_id).await? {
@@ -303,13 +292,11 @@ pub async fn refund(ctx: &Context, charge_id: &str, force: bool, lang: Lang) -> 
             .await?
             .map_or(0, |p| p.refunded_seconds),
     };
-    Ok(format!(
-        "↩️ {} {} ⭐; {} {}.",
-        lang.t("Refunded", "Возвращено"),
-        payment.stars,
-        lang.t("minutes removed:", "списано минут:"),
-        lang.duration(taken)
-    ))
+    Ok(Msg::Refunded {
+        stars: payment.stars,
+        taken,
+    }
+    .render(lang))
 }
 
 #[cfg(test)]

@@ -1,16 +1,24 @@
-//! Sending what handlers say: replies to a chat, and notices to every admin. Flood waits and
-//! server errors are retried; an admin who cannot be reached does not fail the update.
+//! Sending what handlers say: replies to a chat, and notices to every admin in their own
+//! language. Flood waits and server errors are retried; an admin who cannot be reached does not
+//! fail the update.
 
-use scribe_core::text::escape_html;
+use std::time::Duration;
+
+use scribe_core::i18n::{Label, Lang, Msg, Person};
 use scribe_store::{Job, User};
-use scribe_telegram::{self as telegram, InlineKeyboard, TextOptions};
+use scribe_telegram::{self as telegram, InlineButton, InlineKeyboard, TextOptions};
 
+use crate::buttons::Button;
 use crate::context::Context;
 use crate::error::Result;
 
+/// How long a notice waits for an admin's language before it goes in English (the store may be
+/// what the notice is about).
+const ADMIN_LANG_WAIT: Duration = Duration::from_secs(2);
+
 /// Sends an HTML reply.
 pub async fn reply(ctx: &Context, chat_id: i64, html: &str) -> Result<()> {
-    send(ctx, chat_id, html, &TextOptions::html()).await
+    send_with(ctx, chat_id, html, &TextOptions::html()).await
 }
 
 /// Sends an HTML reply with buttons.
@@ -20,7 +28,7 @@ pub async fn reply_with(
     html: &str,
     keyboard: InlineKeyboard,
 ) -> Result<()> {
-    send(
+    send_with(
         ctx,
         chat_id,
         html,
@@ -29,7 +37,13 @@ pub async fn reply_with(
     .await
 }
 
-async fn send(ctx: &Context, chat_id: i64, html: &str, options: &TextOptions) -> Result<()> {
+/// Sends an HTML message with any options (a reply, buttons).
+pub async fn send_with(
+    ctx: &Context,
+    chat_id: i64,
+    html: &str,
+    options: &TextOptions,
+) -> Result<()> {
     ctx.telegram_backoff
         .run(
             |_| ctx.telegram.send_message(chat_id, html, options),
@@ -39,24 +53,54 @@ async fn send(ctx: &Context, chat_id: i64, html: &str, options: &TextOptions) ->
     Ok(())
 }
 
-/// Tells every admin; failures are logged, never raised.
-pub async fn notify_admins(ctx: &Context, html: &str, keyboard: Option<InlineKeyboard>) {
-    let mut options = TextOptions::html();
-    options.reply_markup = keyboard;
+/// Tells every admin, each in their own language, with `buttons` as one row; failures are
+/// logged, never raised.
+pub async fn notify_admins(ctx: &Context, notice: &Msg<'_>, buttons: &[(Label<'_>, Button)]) {
     for admin in &ctx.bot.admins {
-        if let Err(e) = ctx.telegram.send_message(*admin, html, &options).await {
+        let lang = admin_lang(ctx, *admin).await;
+        let mut options = TextOptions::html();
+        if !buttons.is_empty() {
+            options.reply_markup = Some(InlineKeyboard {
+                inline_keyboard: vec![
+                    buttons
+                        .iter()
+                        .map(|(label, button)| {
+                            InlineButton::callback(label.render(lang), button.data())
+                        })
+                        .collect(),
+                ],
+            });
+        }
+        let html = notice.render(lang);
+        if let Err(e) = ctx.telegram.send_message(*admin, &html, &options).await {
             ctx.metrics.telegram_error("sendMessage", e.kind());
             tracing::warn!(error = %e, "admin notice not delivered");
         }
     }
 }
 
-/// `Name (@username, id 123)`, escaped.
-pub fn who(user: &User) -> String {
-    let name = escape_html(&user.first_name);
-    match &user.username {
-        Some(u) => format!("{name} (@{}, id <code>{}</code>)", escape_html(u), user.id),
-        None => format!("{name} (id <code>{}</code>)", user.id),
+/// The admin's own language when the admin is a known user, else English.
+async fn admin_lang(ctx: &Context, admin: i64) -> Lang {
+    match tokio::time::timeout(ADMIN_LANG_WAIT, ctx.store.user(admin)).await {
+        Ok(Ok(Some(user))) => ctx.lang_of(&user),
+        Ok(Ok(None)) => Lang::En,
+        Ok(Err(error)) => {
+            tracing::debug!(error = %scribe_core::telemetry::chain(&error), "admin's language unknown; English");
+            Lang::En
+        }
+        Err(_) => {
+            tracing::debug!("admin's language not read in time; English");
+            Lang::En
+        }
+    }
+}
+
+/// A user as admins see them.
+pub fn person(user: &User) -> Person<'_> {
+    Person {
+        id: user.id,
+        first_name: &user.first_name,
+        username: user.username.as_deref(),
     }
 }
 

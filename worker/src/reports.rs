@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
-use scribe_core::i18n::{Lang, date_time};
+use scribe_core::i18n::{
+    Lang, MetricsSummary, Msg, OldestJob, Ratio, StageTiming, StatSummary, StatTitle,
+    StatusSummary, WorkerLine,
+};
 use scribe_core::retry::{Classify, Retry};
-use scribe_core::text::escape_html;
 use scribe_core::time::now_secs;
 use scribe_queue::{Queue, QueueName};
 use scribe_store::{ExportTable, STAGES, Stats, Store, percentile};
@@ -17,66 +19,33 @@ use tokio::io::AsyncWriteExt;
 pub const EXPORT_PAGE: i64 = 500;
 
 /// The `/stat` text (also the body of the periodic report).
-pub fn stat_text(stats: &Stats, title: &str, lang: Lang) -> String {
-    let mut out = format!("📊 <b>{}</b>\n", escape_html(title));
-    out.push_str(&format!(
-        "{}: {} ({} {}, {} {})\n",
-        lang.t("Users", "Пользователи"),
-        stats.users_total,
-        stats.users_new,
-        lang.t("new", "новых"),
-        stats.users_active,
-        lang.t("active", "активных")
-    ));
-    out.push_str(&format!(
-        "{}: {} {}, {} {}\n",
-        lang.t("Jobs", "Задания"),
-        stats.jobs_done,
-        lang.t("done", "готово"),
-        stats.jobs_failed,
-        lang.t("failed", "с ошибкой")
-    ));
-    out.push_str(&format!(
-        "{}: {}\n",
-        lang.t("Audio charged", "Списано аудио"),
-        lang.duration(stats.audio_seconds)
-    ));
-    out.push_str(&format!(
-        "{}: {} ⭐ ({} {}, {} {})\n",
-        lang.t("Revenue", "Выручка"),
-        stats.revenue_stars,
-        stats.payments,
-        lang.t("payments", "платежей"),
-        stats.refunds,
-        lang.t("refunds", "возвратов")
-    ));
-    if !stats.failures.is_empty() {
-        let list: Vec<String> = stats
-            .failures
-            .iter()
-            .map(|(k, n)| format!("{} {n}", escape_html(k)))
-            .collect();
-        out.push_str(&format!(
-            "{}: {}\n",
-            lang.t("Failures", "Ошибки"),
-            list.join(", ")
-        ));
+pub fn stat_text(stats: &Stats, title: StatTitle, lang: Lang) -> String {
+    Msg::Stat {
+        title,
+        stats: StatSummary {
+            users_total: stats.users_total,
+            users_new: stats.users_new,
+            users_active: stats.users_active,
+            jobs_done: stats.jobs_done,
+            jobs_failed: stats.jobs_failed,
+            audio_seconds: stats.audio_seconds,
+            revenue_stars: stats.revenue_stars,
+            payments: stats.payments,
+            refunds: stats.refunds,
+            failures: &stats.failures,
+            top_users: &stats.top_users,
+        },
     }
-    if !stats.top_users.is_empty() {
-        out.push_str(&format!("{}:\n", lang.t("Top users", "Топ пользователей")));
-        for (id, name, seconds) in &stats.top_users {
-            out.push_str(&format!(
-                "• {} (<code>{id}</code>) — {}\n",
-                escape_html(name),
-                lang.duration(*seconds)
-            ));
-        }
-    }
-    out.trim_end().to_owned()
+    .render(lang)
 }
 
-fn ms(v: Option<i64>) -> String {
-    v.map_or_else(|| "—".into(), |v| format!("{:.1} s", v as f64 / 1000.0))
+/// Sums the counts of `items` whose name passes `keep`.
+fn sum(items: &[(String, i64)], keep: impl Fn(&str) -> bool) -> i64 {
+    items
+        .iter()
+        .filter(|(name, _)| keep(name))
+        .map(|(_, n)| n)
+        .sum()
 }
 
 /// The `/metrics` text over the last `hours`.
@@ -87,79 +56,50 @@ pub async fn metrics_text(
     lang: Lang,
 ) -> Result<String, scribe_store::Error> {
     let timings = store.timings(now_secs() - hours * 3600).await?;
-    let mut out = format!("📈 <b>{} {hours} h</b>\n", lang.t("Last", "За"));
-    out.push_str(&format!("{} (p50 / p95):\n", lang.t("Stages", "Этапы")));
-    for (name, values) in STAGES.iter().zip(&timings.stages) {
-        out.push_str(&format!(
-            "• {name}: {} / {}\n",
-            ms(percentile(values, 0.5)),
-            ms(percentile(values, 0.95))
-        ));
-    }
-    let failed: i64 = timings.failed.iter().map(|(_, n)| n).sum();
-    let provider_failed: i64 = timings
-        .failed
+    let stages: Vec<StageTiming> = STAGES
         .iter()
-        .filter(|(k, _)| k == "provider")
-        .map(|(_, n)| n)
-        .sum();
-    let total = timings.done + failed;
-    let rate = |n: i64, of: i64| {
-        if of == 0 {
-            "—".to_owned()
-        } else {
-            format!("{:.1} %", n as f64 * 100.0 / of as f64)
-        }
+        .zip(&timings.stages)
+        .map(|(stage, values)| StageTiming {
+            stage,
+            p50_ms: percentile(values, 0.5),
+            p95_ms: percentile(values, 0.95),
+        })
+        .collect();
+    let failed = sum(&timings.failed, |_| true);
+    let provider_failed = sum(&timings.failed, |k| k == "provider");
+    let formatted = sum(&timings.formatters, |f| f != "skipped");
+    let by_fallback = sum(&timings.formatters, |f| {
+        f != "skipped" && f != "raw" && !f.starts_with("qwen")
+    });
+    let raw = sum(&timings.formatters, |f| f == "raw");
+    let summary = MetricsSummary {
+        hours,
+        stages: &stages,
+        recognition: Ratio {
+            part: timings.done,
+            of: timings.done + provider_failed,
+        },
+        by_fallback: Ratio {
+            part: by_fallback,
+            of: formatted,
+        },
+        left_raw: Ratio {
+            part: raw,
+            of: formatted,
+        },
+        errors: Ratio {
+            part: failed,
+            of: timings.done + failed,
+        },
+        jobs_queue: queue.depth(QueueName::Jobs).await.ok(),
+        wait_p50_ms: percentile(&timings.waits, 0.5).map(|s| s * 1000),
+        wait_p95_ms: percentile(&timings.waits, 0.95).map(|s| s * 1000),
     };
-    out.push_str(&format!(
-        "{}: {}\n",
-        lang.t("Recognition success", "Успешное распознавание"),
-        rate(timings.done, timings.done + provider_failed)
-    ));
-    let formatted: i64 = timings
-        .formatters
-        .iter()
-        .filter(|(f, _)| f != "skipped")
-        .map(|(_, n)| n)
-        .sum();
-    let by_fallback: i64 = timings
-        .formatters
-        .iter()
-        .filter(|(f, _)| f != "skipped" && f != "raw" && !f.starts_with("qwen"))
-        .map(|(_, n)| n)
-        .sum();
-    let raw: i64 = timings
-        .formatters
-        .iter()
-        .filter(|(f, _)| f == "raw")
-        .map(|(_, n)| n)
-        .sum();
-    out.push_str(&format!(
-        "{}: {} {}, {} {}\n",
-        lang.t("Formatting", "Оформление"),
-        rate(by_fallback, formatted),
-        lang.t("by the fallback", "через запасную модель"),
-        rate(raw, formatted),
-        lang.t("left raw", "без оформления")
-    ));
-    out.push_str(&format!(
-        "{}: {}\n",
-        lang.t("Error rate", "Доля ошибок"),
-        rate(failed, total)
-    ));
-    let depth = queue
-        .depth(QueueName::Jobs)
-        .await
-        .map_or_else(|_| "?".to_owned(), |d| d.to_string());
-    out.push_str(&format!(
-        "{}: {depth}; {} p50 / p95: {} / {}",
-        lang.t("Jobs queue", "Очередь заданий"),
-        lang.t("wait", "ожидание"),
-        ms(percentile(&timings.waits, 0.5).map(|s| s * 1000)),
-        ms(percentile(&timings.waits, 0.95).map(|s| s * 1000))
-    ));
-    Ok(out)
+    Ok(Msg::Metrics(summary).render(lang))
 }
+
+/// Workers listed by `/status`, at most.
+const STATUS_WORKERS: usize = 10;
 
 /// The `/status` text: queues, jobs per state, oldest unfinished job, workers seen.
 pub async fn status_text(
@@ -167,64 +107,32 @@ pub async fn status_text(
     queue: &dyn Queue,
     lang: Lang,
 ) -> Result<String, scribe_store::Error> {
-    let depth = |q| async move {
-        queue
-            .depth(q)
-            .await
-            .map_or_else(|_| "?".to_owned(), |d| d.to_string())
-    };
-    let dead = queue
-        .dead_letters()
-        .await
-        .map_or_else(|_| "?".to_owned(), |d| d.to_string());
-    let mut out = format!(
-        "🩺 <b>{}</b>\n{}: updates {}, jobs {}, dead {dead}\n",
-        lang.t("Status", "Состояние"),
-        lang.t("Queues", "Очереди"),
-        depth(QueueName::Updates).await,
-        depth(QueueName::Jobs).await
-    );
-    let states: Vec<String> = store
-        .jobs_by_state()
-        .await?
-        .into_iter()
-        .map(|(s, n)| format!("{s} {n}"))
+    let now = now_secs();
+    let jobs = store.jobs_by_state().await?;
+    let oldest = store.oldest_unfinished().await?.map(|t| OldestJob {
+        age_seconds: now - t,
+        created_at: t,
+    });
+    let seen = store.workers_seen(now - 120).await?;
+    let workers: Vec<WorkerLine> = seen
+        .iter()
+        .take(STATUS_WORKERS)
+        .map(|(id, role, at)| WorkerLine {
+            id,
+            role,
+            seconds_ago: now - at,
+        })
         .collect();
-    out.push_str(&format!(
-        "{}: {}\n",
-        lang.t("Jobs", "Задания"),
-        if states.is_empty() {
-            "—".into()
-        } else {
-            states.join(", ")
-        }
-    ));
-    match store.oldest_unfinished().await? {
-        Some(t) => out.push_str(&format!(
-            "{}: {} ({})\n",
-            lang.t("Oldest unfinished job", "Самое старое незавершённое"),
-            lang.duration(now_secs() - t),
-            date_time(t)
-        )),
-        None => out.push_str(&format!(
-            "{}\n",
-            lang.t("No unfinished jobs.", "Незавершённых заданий нет.")
-        )),
-    }
-    let workers = store.workers_seen(now_secs() - 120).await?;
-    out.push_str(&format!(
-        "{}: {}",
-        lang.t("Workers seen (2 min)", "Воркеры за 2 мин"),
-        workers.len()
-    ));
-    for (id, role, seen) in workers.iter().take(10) {
-        out.push_str(&format!(
-            "\n• <code>{}</code> {role} — {} s",
-            escape_html(id),
-            now_secs() - seen
-        ));
-    }
-    Ok(out)
+    let summary = StatusSummary {
+        updates_queue: queue.depth(QueueName::Updates).await.ok(),
+        jobs_queue: queue.depth(QueueName::Jobs).await.ok(),
+        dead_letters: queue.dead_letters().await.ok(),
+        jobs: &jobs,
+        oldest,
+        workers_seen: seen.len(),
+        workers: &workers,
+    };
+    Ok(Msg::Status(summary).render(lang))
 }
 
 /// Writes `table` (rows created in the last `days`, or all) as UTF-8 CSV into `path`, one page
@@ -331,10 +239,10 @@ impl Period {
         }
     }
 
-    pub fn title(self, lang: Lang) -> &'static str {
+    pub fn title(self) -> StatTitle {
         match self {
-            Period::Daily => lang.t("Daily report", "Отчёт за день"),
-            Period::Weekly => lang.t("Weekly report", "Отчёт за неделю"),
+            Period::Daily => StatTitle::DailyReport,
+            Period::Weekly => StatTitle::WeeklyReport,
         }
     }
 }
@@ -346,7 +254,7 @@ pub async fn report_text(
     lang: Lang,
 ) -> Result<String, scribe_store::Error> {
     let stats = store.stats(now_secs() - period.days() * 86_400).await?;
-    Ok(stat_text(&stats, period.title(lang), lang))
+    Ok(stat_text(&stats, period.title(), lang))
 }
 
 /// `scribe report daily|weekly`: sends the report to every admin. Returns how many got it.
@@ -404,5 +312,14 @@ mod tests {
             ),
             b"\"'=HYPERLINK(\"\"http://x\"\")\",+1,-60,'@SUM(A1),'\tx,plain\r\n".to_vec()
         );
+    }
+
+    #[test]
+    fn report_periods_parse_from_their_names_only() {
+        assert_eq!(Period::parse("daily").map(Period::days), Some(1));
+        assert_eq!(Period::parse("weekly").map(Period::days), Some(7));
+        for other in ["Daily", "monthly", "day", ""] {
+            assert_eq!(Period::parse(other), None, "{other:?}");
+        }
     }
 }

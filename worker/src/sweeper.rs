@@ -3,8 +3,8 @@
 //! those older than `JOB_MAX_AGE_HOURS` are failed (hold released, user told); those whose queue
 //! message may be lost — queued and not published for `JOB_REPUBLISH_AFTER_SECONDS`, or held by a
 //! worker whose heartbeat stopped — are published again (claims are idempotent, so a duplicate
-//! message costs nothing). It also forgets update ids past the deduplication window. `/flush` is
-//! a manual run of the same sweep.
+//! message costs nothing). It also forgets update ids past the deduplication window and deletes
+//! transcripts past their owner's retention. `/flush` is a manual run of the same sweep.
 
 use std::time::Duration;
 
@@ -29,6 +29,8 @@ pub struct Report {
     pub released: i64,
     pub republished: usize,
     pub updates_forgotten: u64,
+    /// Transcripts past their owner's retention, deleted.
+    pub transcripts_expired: u64,
 }
 
 fn seconds(d: Duration) -> i64 {
@@ -90,6 +92,7 @@ pub async fn sweep(ctx: &Context, older_than: Duration, kind: &'static str) -> R
         .store
         .forget_updates(now_secs() - seconds(ctx.limits.dedupe_window))
         .await?;
+    report.transcripts_expired = ctx.store.delete_expired_transcripts(now_secs()).await?;
     Ok(report)
 }
 

@@ -3,14 +3,13 @@
 //! double tap decides once; the user hears about each decision.
 
 use scribe_core::billing::TrialMode;
-use scribe_core::i18n::{Lang, Msg};
+use scribe_core::i18n::{Label, Lang, Msg, TrialOutcome};
 use scribe_store::{TrialState, User};
-use scribe_telegram::{InlineButton, InlineKeyboard};
 
 use crate::buttons::{Button, TrialDecision};
 use crate::context::Context;
 use crate::error::Result;
-use crate::replies::{notify_admins, reply, who};
+use crate::replies::{notify_admins, person, reply};
 
 /// First contact in `auto` mode: grants the trial and tells the admins. Returns the seconds
 /// granted now.
@@ -32,22 +31,15 @@ pub async fn on_contact(ctx: &Context, user: &mut User) -> Result<Option<i64>> {
     ctx.metrics.balance("credit", seconds);
     user.balance += seconds;
     user.trial_state = TrialState::Granted;
-    let keyboard = InlineKeyboard {
-        inline_keyboard: vec![vec![InlineButton::callback(
-            "↩️ Revoke trial",
-            Button::Trial {
-                decision: TrialDecision::Revoke,
-                user_id: user.id,
-            }
-            .data(),
-        )]],
+    let revoke = Button::Trial {
+        decision: TrialDecision::Revoke,
+        user_id: user.id,
     };
-    let text = format!(
-        "👤 New user {} got the {}-minute trial.",
-        who(user),
-        seconds / 60
-    );
-    notify_admins(ctx, &text, Some(keyboard)).await;
+    let notice = Msg::TrialGranted {
+        person: person(user),
+        seconds,
+    };
+    notify_admins(ctx, &notice, &[(Label::RevokeTrial, revoke)]).await;
     Ok(Some(seconds))
 }
 
@@ -60,30 +52,19 @@ pub async fn request(ctx: &Context, user: &User, lang: Lang) -> Result<()> {
                 .set_trial_state(user.id, TrialState::None, TrialState::Requested)
                 .await? =>
         {
-            let keyboard = InlineKeyboard {
-                inline_keyboard: vec![vec![
-                    InlineButton::callback(
-                        "✅ Approve",
-                        Button::Trial {
-                            decision: TrialDecision::Approve,
-                            user_id: user.id,
-                        }
-                        .data(),
-                    ),
-                    InlineButton::callback(
-                        "❌ Deny",
-                        Button::Trial {
-                            decision: TrialDecision::Deny,
-                            user_id: user.id,
-                        }
-                        .data(),
-                    ),
-                ]],
+            let decide = |decision| Button::Trial {
+                decision,
+                user_id: user.id,
             };
             notify_admins(
                 ctx,
-                &format!("🙋 Trial request from {}.", who(user)),
-                Some(keyboard),
+                &Msg::TrialRequest {
+                    person: person(user),
+                },
+                &[
+                    (Label::ApproveTrial, decide(TrialDecision::Approve)),
+                    (Label::DenyTrial, decide(TrialDecision::Deny)),
+                ],
             )
             .await;
             Msg::TrialRequested
@@ -102,10 +83,7 @@ pub async fn decide(
     admin_lang: Lang,
 ) -> Result<String> {
     let Some(user) = ctx.store.user(user_id).await? else {
-        return Ok(format!(
-            "{} {user_id}",
-            admin_lang.t("Unknown user", "Нет пользователя")
-        ));
+        return Ok(Msg::NoSuchUser { id: user_id }.render(admin_lang));
     };
     let lang = ctx.lang_of(&user);
     let seconds = ctx.billing.trial_seconds;
@@ -117,10 +95,7 @@ pub async fn decide(
                 .await? =>
         {
             ctx.metrics.balance("credit", seconds);
-            (
-                Some(Msg::TrialApproved { seconds }),
-                admin_lang.t("approved", "одобрено"),
-            )
+            (Some(Msg::TrialApproved { seconds }), TrialOutcome::Approved)
         }
         TrialDecision::Deny
             if ctx
@@ -128,21 +103,20 @@ pub async fn decide(
                 .set_trial_state(user_id, TrialState::Requested, TrialState::Denied)
                 .await? =>
         {
-            (Some(Msg::TrialDenied), admin_lang.t("denied", "отклонено"))
+            (Some(Msg::TrialDenied), TrialOutcome::Denied)
         }
         TrialDecision::Revoke => match ctx.store.revoke_trial(user_id, seconds).await? {
-            Some(taken) => (
-                Some(Msg::TrialRevoked { taken }),
-                admin_lang.t("revoked", "отозвано"),
-            ),
-            None => (None, admin_lang.t("already decided", "уже решено")),
+            Some(taken) => (Some(Msg::TrialRevoked { taken }), TrialOutcome::Revoked),
+            None => (None, TrialOutcome::AlreadyDecided),
         },
-        TrialDecision::Approve | TrialDecision::Deny => {
-            (None, admin_lang.t("already decided", "уже решено"))
-        }
+        TrialDecision::Approve | TrialDecision::Deny => (None, TrialOutcome::AlreadyDecided),
     };
     if let Some(msg) = to_user {
         reply(ctx, user_id, &msg.render(lang)).await?;
     }
-    Ok(format!("{}: {to_admin}", who(&user)))
+    Ok(Msg::TrialDecided {
+        person: person(&user),
+        outcome: to_admin,
+    }
+    .render(admin_lang))
 }

@@ -16,7 +16,7 @@ use tracing::Instrument;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::replies::{notify_admins, reply};
-use crate::{callbacks, commands, intake, payments, trials};
+use crate::{batch, callbacks, commands, groups, intake, payments, trials};
 
 /// An update claimed by one handler stays claimed this long.
 const CLAIM_MS: i64 = 5 * 60 * 1000;
@@ -115,12 +115,11 @@ async fn fail(ctx: &Context, delivery: Delivery, update: &Update, error: Error) 
             tracing::warn!(error = %scribe_core::telemetry::chain(&e), "could not release the update's claim");
         }
         if payment && attempt == PAYMENT_ALERT_AFTER {
-            let text = format!(
-                "⚠️ A Stars payment (update {}) could not be credited yet: {}. It is retried until it is.",
-                update.update_id,
-                scribe_core::text::escape_html(&chain.to_string())
-            );
-            notify_admins(ctx, &text, None).await;
+            let notice = Msg::PaymentStuck {
+                update_id: update.update_id,
+                error: &chain.to_string(),
+            };
+            notify_admins(ctx, &notice, &[]).await;
         }
         let delay = RETRY.delay(attempt, hint.flatten());
         finish(delivery.retry_later(delay).await);
@@ -181,25 +180,37 @@ async fn dispatch(ctx: &Context, update: &Update, trace_id: &str) -> Result<()> 
     Ok(())
 }
 
-/// Counts the update against its sender's per-minute limit. False when the sender is over it
-/// (the update is then ignored; the first one over the limit gets one notice in `chat`).
-async fn within_rate(ctx: &Context, user_id: i64, chat: i64) -> Result<bool> {
+/// Counts the update against its sender's per-minute limit: `None` within it, else how many
+/// the sender sent this minute (counted for metrics).
+async fn over_rate(ctx: &Context, user_id: i64) -> Result<Option<i64>> {
     if ctx.bot.is_admin(user_id) {
-        return Ok(true);
+        return Ok(None);
     }
-    let limit = ctx.limits.updates_per_minute;
     let hits = ctx
         .store
         .count_user_update(user_id, RATE_WINDOW_SECS)
         .await?;
-    if hits <= limit {
-        return Ok(true);
+    if hits <= ctx.limits.updates_per_minute {
+        return Ok(None);
     }
     ctx.metrics
         .updates_rejected
         .get_or_create(&[("reason", "user_rate")])
         .inc();
-    if hits == limit + 1 {
+    Ok(Some(hits))
+}
+
+async fn within_rate_silently(ctx: &Context, user_id: i64) -> Result<bool> {
+    Ok(over_rate(ctx, user_id).await?.is_none())
+}
+
+/// Counts the update against its sender's per-minute limit. False when the sender is over it
+/// (the update is then ignored; the first one over the limit gets one notice in `chat`).
+async fn within_rate(ctx: &Context, user_id: i64, chat: i64) -> Result<bool> {
+    let Some(hits) = over_rate(ctx, user_id).await? else {
+        return Ok(true);
+    };
+    if hits == ctx.limits.updates_per_minute + 1 {
         let lang = match ctx.store.user(user_id).await? {
             Some(user) => ctx.lang_of(&user),
             None => scribe_core::i18n::Lang::En,
@@ -215,20 +226,33 @@ async fn on_message(
     message: &Message,
     trace_id: &str,
 ) -> Result<()> {
+    // Payment service messages count in every chat type, and are never rate limited.
+    if let Some(from) = message.from.as_ref().filter(|f| !f.is_bot) {
+        if let Some(payment) = &message.successful_payment {
+            let user = ctx.contact(from).await?;
+            return payments::successful(ctx, &user, payment).await;
+        }
+        if let Some(refund) = &message.refunded_payment {
+            let user = ctx.contact(from).await?;
+            return payments::refunded(ctx, &user, refund).await;
+        }
+    }
+    if message.chat.is_group() {
+        let within = match message.from.as_ref() {
+            // Group members over their limit are ignored without a word in the group.
+            Some(from) if !from.is_bot => within_rate_silently(ctx, from.id).await?,
+            _ => true,
+        };
+        return if within {
+            groups::on_message(ctx, update_id, message, trace_id).await
+        } else {
+            Ok(())
+        };
+    }
     let Some(from) = message.from.as_ref().filter(|f| !f.is_bot) else {
         return Ok(());
     };
-    // Payment service messages count in every chat type, and are never rate limited.
-    if let Some(payment) = &message.successful_payment {
-        let user = ctx.contact(from).await?;
-        return payments::successful(ctx, &user, payment).await;
-    }
-    if let Some(refund) = &message.refunded_payment {
-        let user = ctx.contact(from).await?;
-        return payments::refunded(ctx, &user, refund).await;
-    }
     if !message.chat.is_private() {
-        // Groups are answered only when the group features ask for it.
         return Ok(());
     }
     if !within_rate(ctx, from.id, message.chat.id).await? {
@@ -237,10 +261,19 @@ async fn on_message(
     let mut user: User = ctx.contact(from).await?;
     let new_trial = trials::on_contact(ctx, &mut user).await?;
     if let Some(text) = message.text.as_deref().filter(|t| t.starts_with('/')) {
-        return commands::handle(ctx, &user, update_id, message, text, new_trial).await;
+        return commands::handle(ctx, &user, update_id, message, text, new_trial, trace_id).await;
     }
     if let Some(media) = message.media() {
-        return intake::handle(ctx, &user, update_id, message, media, trace_id).await;
+        if let Some(origin) = message
+            .forward_origin
+            .as_ref()
+            .filter(|_| batch::batches(message, &media))
+        {
+            return batch::collect(ctx, &user, update_id, message, media, origin, trace_id).await;
+        }
+        let request =
+            intake::Request::private(ctx, &user, update_id, message.message_id, media, trace_id);
+        return intake::handle(ctx, request).await;
     }
     let lang = ctx.lang_of(&user);
     reply(ctx, message.chat.id, &Msg::MediaHint.render(lang)).await
@@ -248,65 +281,177 @@ async fn on_message(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
 
-    fn update(value: serde_json::Value) -> Update {
+    fn update(value: Value) -> Update {
         serde_json::from_value(value).expect("an update")
     }
 
+    fn from() -> Value {
+        json!({"id": 5, "first_name": "A"})
+    }
+
+    fn chat(kind: &str) -> Value {
+        let id = if kind == "private" { 5 } else { -7 };
+        json!({"id": id, "type": kind})
+    }
+
+    /// A message update in a private chat with `fields` added to the message.
+    fn message(fields: Value) -> Value {
+        message_in("private", fields)
+    }
+
+    fn message_in(chat_kind: &str, fields: Value) -> Value {
+        let mut message =
+            json!({"message_id": 1, "date": 0, "chat": chat(chat_kind), "from": from()});
+        if let (Some(message), Value::Object(fields)) = (message.as_object_mut(), fields) {
+            message.extend(fields);
+        }
+        json!({"update_id": 1, "message": message})
+    }
+
+    fn file(extra: Value) -> Value {
+        let mut file = json!({"file_id": "f", "file_unique_id": "u"});
+        if let (Some(file), Value::Object(extra)) = (file.as_object_mut(), extra) {
+            file.extend(extra);
+        }
+        file
+    }
+
+    fn successful_payment() -> Value {
+        json!({"successful_payment": {"currency": "XTR", "total_amount": 5,
+            "invoice_payload": "p1:micro:5", "telegram_payment_charge_id": "c"}})
+    }
+
+    fn refunded_payment() -> Value {
+        json!({"refunded_payment": {"currency": "XTR", "total_amount": 5,
+            "invoice_payload": "p1:micro:5", "telegram_payment_charge_id": "c"}})
+    }
+
     #[test]
-    fn updates_are_classified_for_metrics() {
-        let chat = serde_json::json!({"id": 5, "type": "private"});
-        let from = serde_json::json!({"id": 5, "first_name": "A"});
+    fn every_update_shape_has_its_kind() {
+        let duration = json!({"duration": 3});
         let cases = [
+            ("a command", message(json!({"text": "/start"})), "command"),
             (
-                serde_json::json!({"update_id": 1, "message": {"message_id": 1, "chat": chat, "from": from, "text": "/start"}}),
+                "a command to a bot",
+                message(json!({"text": "/help@ScribeBot"})),
                 "command",
             ),
+            ("plain text", message(json!({"text": "hi"})), "message"),
             (
-                serde_json::json!({"update_id": 2, "message": {"message_id": 1, "chat": chat, "from": from, "text": "hi"}}),
+                "a slash later in the text",
+                message(json!({"text": "see /help"})),
                 "message",
             ),
             (
-                serde_json::json!({"update_id": 3, "message": {"message_id": 1, "chat": chat, "from": from, "voice": {"file_id": "f", "file_unique_id": "u", "duration": 3}}}),
+                "a command-like caption without media",
+                message(json!({"caption": "/start"})),
+                "message",
+            ),
+            (
+                "a message with nothing we read",
+                message(json!({})),
+                "message",
+            ),
+            (
+                "a voice note",
+                message(json!({"voice": file(duration.clone())})),
                 "media",
             ),
             (
-                serde_json::json!({"update_id": 4, "message": {"message_id": 1, "chat": {"id": -7, "type": "group"}, "from": from,
-                "successful_payment": {"currency": "XTR", "total_amount": 5, "invoice_payload": "p1:micro:5", "telegram_payment_charge_id": "c"}}}),
-                "payment",
+                "an audio file",
+                message(json!({"audio": file(duration.clone())})),
+                "media",
             ),
             (
-                serde_json::json!({"update_id": 5, "callback_query": {"id": "q", "from": from, "data": "set:code"}}),
+                "a video",
+                message(json!({"video": file(duration.clone())})),
+                "media",
+            ),
+            (
+                "a video note",
+                message(json!({"video_note": file(duration.clone())})),
+                "media",
+            ),
+            (
+                "an audio document",
+                message(json!({"document": file(json!({"mime_type": "audio/ogg"}))})),
+                "media",
+            ),
+            (
+                "a video document",
+                message(json!({"document": file(json!({"mime_type": "video/mp4"}))})),
+                "media",
+            ),
+            (
+                "a PDF document",
+                message(json!({"document": file(json!({"mime_type": "application/pdf"}))})),
+                "message",
+            ),
+            (
+                "a document without a type",
+                message(json!({"document": file(json!({}))})),
+                "message",
+            ),
+            (
+                "a voice note captioned like a command",
+                message(json!({"voice": file(duration.clone()), "caption": "/start"})),
+                "media",
+            ),
+            ("a payment", message(successful_payment()), "payment"),
+            ("a refund", message(refunded_payment()), "payment"),
+            (
+                "a button press",
+                json!({"update_id": 1, "callback_query": {"id": "q", "from": from(), "data": "set:code"}}),
                 "callback",
             ),
             (
-                serde_json::json!({"update_id": 6, "pre_checkout_query": {"id": "q", "from": from, "currency": "XTR", "total_amount": 5, "invoice_payload": "p"}}),
+                "a pre-checkout query",
+                json!({"update_id": 1, "pre_checkout_query": {"id": "q", "from": from(),
+                    "currency": "XTR", "total_amount": 5, "invoice_payload": "p"}}),
                 "pre_checkout",
             ),
             (
-                serde_json::json!({"update_id": 7, "edited_message": {"message_id": 1, "chat": chat, "text": "x"}}),
+                "an edited message",
+                json!({"update_id": 1, "edited_message": {"message_id": 1, "chat": chat("private"), "text": "/start"}}),
                 "other",
             ),
+            (
+                "an update kind we do not read",
+                json!({"update_id": 1, "my_chat_member": {"chat": chat("group")}}),
+                "other",
+            ),
+            ("an empty update", json!({"update_id": 1}), "other"),
         ];
-        for (value, expected) in cases {
-            assert_eq!(kind(&update(value)), expected);
+        for (what, value, expected) in cases {
+            assert_eq!(kind(&update(value)), expected, "{what}");
         }
     }
 
     #[test]
-    fn payments_are_recognised_in_any_chat() {
-        let group_payment = update(
-            serde_json::json!({"update_id": 4, "message": {"message_id": 1,
-            "chat": {"id": -7, "type": "supergroup"}, "from": {"id": 5, "first_name": "A"},
-            "successful_payment": {"currency": "XTR", "total_amount": 5, "invoice_payload": "p1:micro:5", "telegram_payment_charge_id": "c"}}}),
+    fn payments_are_recognised_in_every_chat_type() {
+        for chat_kind in ["private", "group", "supergroup", "channel"] {
+            for payment in [successful_payment(), refunded_payment()] {
+                let update = update(message_in(chat_kind, payment.clone()));
+                assert!(is_payment(&update), "{chat_kind}: {payment}");
+                assert_eq!(kind(&update), "payment", "{chat_kind}: {payment}");
+            }
+            for other in [
+                json!({"text": "/buy_minutes"}),
+                json!({"voice": file(json!({"duration": 3}))}),
+                json!({}),
+            ] {
+                let update = update(message_in(chat_kind, other.clone()));
+                assert!(!is_payment(&update), "{chat_kind}: {other}");
+            }
+        }
+        let press = update(
+            json!({"update_id": 1, "callback_query": {"id": "q", "from": from(), "data": "buy:micro"}}),
         );
-        assert!(is_payment(&group_payment));
-        let text = update(
-            serde_json::json!({"update_id": 5, "message": {"message_id": 1,
-            "chat": {"id": 5, "type": "private"}, "text": "hello"}}),
-        );
-        assert!(!is_payment(&text));
+        assert!(!is_payment(&press));
     }
 
     #[test]

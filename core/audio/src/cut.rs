@@ -60,22 +60,41 @@ pub async fn cut(
         return Ok(Vec::new());
     };
     if plan.method == Method::Passthrough {
-        let bytes = tokio::fs::metadata(input).await.map_err(Error::Io)?.len();
-        return Ok(plan
-            .spans
-            .iter()
-            .enumerate()
-            .map(|(index, &span)| ChunkFile {
-                index,
-                span,
-                path: input.to_owned(),
-                output: plan.output,
-                method: Method::Passthrough,
-                bytes,
-            })
-            .collect());
+        return passthrough(input, plan).await;
     }
-    let name = |i: usize| dir.join(format!("chunk{i:04}.{}", plan.output.extension));
+    let args = segment_args(input, plan, dir, total);
+    let run = Subprocess::spawn(Tool::Ffmpeg, &args, limits.timeout(total), cancel, false)?;
+    run.finish().await?;
+    let mut chunks = written(plan, dir).await?;
+    for chunk in &mut chunks {
+        if chunk.bytes > limits.max_chunk_bytes() {
+            reencode(chunk, limits, cancel).await?;
+        }
+    }
+    Ok(chunks)
+}
+
+/// The chunks of a passthrough plan: every span reads the input itself.
+async fn passthrough(input: &Path, plan: &Plan) -> Result<Vec<ChunkFile>> {
+    let bytes = tokio::fs::metadata(input).await.map_err(Error::Io)?.len();
+    Ok(plan
+        .spans
+        .iter()
+        .enumerate()
+        .map(|(index, &span)| ChunkFile {
+            index,
+            span,
+            path: input.to_owned(),
+            output: plan.output,
+            method: Method::Passthrough,
+            bytes,
+        })
+        .collect())
+}
+
+/// The ffmpeg arguments that cut the first `total` seconds of `input` into one file per span
+/// of `plan`, named `chunk%04d` in `dir`.
+fn segment_args(input: &Path, plan: &Plan, dir: &Path, total: f64) -> Vec<OsString> {
     let mut args = ["-hide_banner", "-nostdin", "-y", "-v", "error"]
         .map(Into::into)
         .to_vec();
@@ -110,12 +129,15 @@ pub async fn cut(
     let mut pattern = dir.as_os_str().to_owned();
     pattern.push(format!("/chunk%04d.{}", plan.output.extension));
     args.push(pattern);
-    let run = Subprocess::spawn(Tool::Ffmpeg, &args, limits.timeout(total), cancel, false)?;
-    run.finish().await?;
+    args
+}
 
+/// The chunk files the cut wrote into `dir`, one per span; a missing one means ffmpeg could not
+/// read that far.
+async fn written(plan: &Plan, dir: &Path) -> Result<Vec<ChunkFile>> {
     let mut chunks = Vec::with_capacity(plan.spans.len());
     for (index, &span) in plan.spans.iter().enumerate() {
-        let path = name(index);
+        let path = dir.join(format!("chunk{index:04}.{}", plan.output.extension));
         let bytes = match tokio::fs::metadata(&path).await {
             Ok(m) => m.len(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -134,11 +156,6 @@ pub async fn cut(
             method: plan.method,
             bytes,
         });
-    }
-    for chunk in &mut chunks {
-        if chunk.bytes > limits.max_chunk_bytes() {
-            reencode(chunk, limits, cancel).await?;
-        }
     }
     Ok(chunks)
 }

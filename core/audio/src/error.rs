@@ -69,3 +69,62 @@ impl Classify for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployment_failures_pass_and_the_files_own_do_not() {
+        let transient = Retry::Transient { after: None };
+        let cases = [
+            (
+                Error::Spawn {
+                    tool: Tool::Ffmpeg,
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                },
+                transient,
+                "spawn",
+            ),
+            (
+                Error::Io(std::io::Error::other("no space left on device")),
+                transient,
+                "io",
+            ),
+            (
+                Error::Cancelled {
+                    tool: Tool::Ffprobe,
+                },
+                transient,
+                "cancelled",
+            ),
+            (
+                Error::TimedOut {
+                    tool: Tool::Ffmpeg,
+                    after: Duration::from_secs(60),
+                },
+                Retry::Permanent,
+                "timed_out",
+            ),
+            (
+                Error::Undecodable {
+                    tool: Tool::Ffprobe,
+                    detail: "exit status 1: Invalid data found".into(),
+                },
+                Retry::Permanent,
+                "undecodable",
+            ),
+            (Error::NoAudio, Retry::Permanent, "no_audio"),
+            (
+                Error::TooLong {
+                    limit_seconds: 14_400,
+                },
+                Retry::Permanent,
+                "too_long",
+            ),
+        ];
+        for (error, retry, kind) in cases {
+            assert_eq!((error.retry(), error.kind()), (retry, kind), "{error:?}");
+        }
+    }
+}

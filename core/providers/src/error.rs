@@ -187,4 +187,125 @@ mod tests {
         assert_eq!(Refusal::from_status(501), Refusal::Rejected);
         assert_eq!(Refusal::from_status(503), Refusal::Unavailable);
     }
+
+    fn api(refusal: Refusal, retry_after: Option<Duration>) -> Error {
+        Error::Api {
+            provider: "test",
+            status: 400,
+            refusal,
+            code: "code".into(),
+            message: "message".into(),
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn every_refusal_is_classified_and_labelled() {
+        let hint = Some(Duration::from_secs(9));
+        let cases = [
+            (
+                Refusal::Throttled,
+                Retry::Transient { after: hint },
+                "throttled",
+            ),
+            (
+                Refusal::Unavailable,
+                Retry::Transient { after: hint },
+                "server_error",
+            ),
+            (Refusal::QuotaExhausted, Retry::Permanent, "throttled"),
+            (Refusal::Unauthorized, Retry::Permanent, "unauthorized"),
+            (Refusal::NotFound, Retry::Permanent, "rejected"),
+            (Refusal::InvalidInput, Retry::Permanent, "rejected"),
+            (Refusal::Rejected, Retry::Permanent, "rejected"),
+        ];
+        for (refusal, retry, outcome) in cases {
+            let error = api(refusal, hint);
+            assert_eq!(
+                (error.retry(), error.outcome()),
+                (retry, outcome),
+                "{refusal:?}"
+            );
+            assert_eq!(error.is_throttled(), refusal == Refusal::Throttled);
+            assert_eq!(error.is_invalid_input(), refusal == Refusal::InvalidInput);
+        }
+        assert_eq!(
+            api(Refusal::Throttled, None).retry(),
+            Retry::Transient { after: None }
+        );
+    }
+
+    #[test]
+    fn answers_we_cannot_use_are_permanent() {
+        let not_json = serde_json::from_str::<serde_json::Value>("{").expect_err("not JSON");
+        let cases = [
+            (
+                Error::Decode {
+                    provider: "test",
+                    source: not_json,
+                },
+                "bad_body",
+            ),
+            (
+                Error::NoAnswer {
+                    provider: "test",
+                    reason: "SAFETY".into(),
+                },
+                "no_answer",
+            ),
+            (
+                Error::Audio {
+                    provider: "test",
+                    source: std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+                },
+                "audio_file",
+            ),
+        ];
+        for (error, outcome) in cases {
+            assert_eq!(
+                (error.retry(), error.outcome(), error.provider()),
+                (Retry::Permanent, outcome, "test"),
+                "{error:?}"
+            );
+        }
+    }
+
+    async fn transport(url: &str, timeout: Duration) -> Error {
+        let source = scribe_core::http::client(timeout)
+            .expect("an HTTP client")
+            .post(url)
+            .send()
+            .await
+            .expect_err("no answer");
+        Error::Transport {
+            provider: "test",
+            source,
+        }
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_transient() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/v1", closed.local_addr().expect("addr"));
+        drop(closed);
+        let error = transport(&url, Duration::from_secs(10)).await;
+        assert_eq!(
+            (error.retry(), error.outcome()),
+            (Retry::Transient { after: None }, "transport")
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_that_never_answers_is_transient() {
+        // Connected (the kernel's backlog), never read, never answered.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/v1", silent.local_addr().expect("addr"));
+        let error = transport(&url, Duration::from_secs(60)).await;
+        assert_eq!(
+            (error.retry(), error.outcome()),
+            (Retry::Transient { after: None }, "timeout")
+        );
+    }
 }

@@ -38,6 +38,10 @@ pub struct Transcript {
 pub trait Transcriber: Send + Sync {
     /// Short name for metrics and logs (`dashscope`, `openai`).
     fn provider(&self) -> &'static str;
+    /// Whether it times its own segments when asked ([`Options::segments`]).
+    fn times_segments(&self) -> bool {
+        false
+    }
     /// Recognises one file. Each call reads the file anew, so a retry is simply another call.
     async fn transcribe(&self, audio: Audio<'_>, options: Options<'_>) -> Result<Transcript>;
 }

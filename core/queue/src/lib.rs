@@ -151,6 +151,15 @@ pub trait Queue: Send + Sync {
     /// Returns once the message is durable (a positive publisher confirm, a committed row).
     async fn publish(&self, queue: QueueName, message: Message) -> Result<()>;
 
+    /// Like [`Queue::publish`], but consumers see the message only after `delay` (at least;
+    /// the broker rounds up to its next delay step).
+    async fn publish_after(
+        &self,
+        queue: QueueName,
+        message: Message,
+        delay: Duration,
+    ) -> Result<()>;
+
     /// Starts a consumer holding at most `prefetch` unfinished deliveries. Dropping the stream
     /// cancels the consumer.
     async fn consume(&self, queue: QueueName, prefetch: u16) -> Result<Deliveries>;
@@ -163,4 +172,29 @@ pub trait Queue: Send + Sync {
 
     /// True when publishing would work now.
     async fn ready(&self) -> bool;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use scribe_core::retry::{Classify, Retry};
+
+    use super::Error;
+
+    #[test]
+    fn every_queue_failure_is_transient() {
+        let cause = || Box::new(std::io::Error::other("connection reset")) as _;
+        for error in [
+            Error::Store(cause()),
+            Error::Broker(cause()),
+            Error::NotConfirmed,
+            Error::Returned,
+            Error::ConfirmTimeout(Duration::from_secs(5)),
+            Error::Blocked,
+            Error::Unreachable(Duration::from_secs(5)),
+        ] {
+            assert_eq!(error.retry(), Retry::Transient { after: None }, "{error:?}");
+        }
+    }
 }

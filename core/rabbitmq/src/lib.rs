@@ -43,6 +43,8 @@ pub const RETRY_STEPS: &[u64] = &[1, 5, 30, 120, 600, 3600];
 /// Redeliveries (crashes, requeues) after which the broker dead-letters a message.
 const DELIVERY_LIMIT: i64 = 50;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a message whose retry could not be published waits before going back to its queue.
+const REQUEUE_PAUSE: Duration = Duration::from_secs(1);
 
 const TRACE_HEADER: &str = "x-trace-id";
 const ATTEMPT_HEADER: &str = "x-attempt";
@@ -404,7 +406,7 @@ async fn declare(channel: &Channel, names: &Names) -> Result<()> {
             )
             .await
             .map_err(broker)?;
-        for step in RETRY_STEPS {
+        for step in &names.steps {
             let args = queue_args(&[
                 (
                     "x-message-ttl",
@@ -488,7 +490,8 @@ impl RabbitAcker {
     }
 
     /// Copies the message to `queue_name` (confirmed), then acknowledges the original; when
-    /// the copy fails the original goes back to its queue.
+    /// the copy fails the original goes back to its queue — after a pause, so that a broker
+    /// refusing the copy every time does not turn the redelivery into a busy loop.
     async fn move_to(&self, queue_name: &str, attempt: u32) -> Result<()> {
         let props = properties(&self.trace_id, attempt, self.published_ms);
         match self
@@ -498,6 +501,7 @@ impl RabbitAcker {
         {
             Ok(()) => self.ack_original().await,
             Err(e) => {
+                tokio::time::sleep(REQUEUE_PAUSE).await;
                 if let Err(error) = self.nack_requeue().await {
                     // Still unacknowledged: the broker requeues it when the channel goes, and
                     // a blocked connection sends the nack once unblocked.
@@ -537,6 +541,19 @@ impl Queue for RabbitQueue {
         let props = properties(&message.trace_id, 1, now_millis());
         let exchange = self.inner.names.exchange.clone();
         self.publish_raw(&exchange, queue.as_str(), &message.payload, props)
+            .await
+    }
+
+    async fn publish_after(
+        &self,
+        queue: QueueName,
+        message: Message,
+        delay: Duration,
+    ) -> Result<()> {
+        let props = properties(&message.trace_id, 1, now_millis());
+        let names = self.names();
+        let delayed = names.retry(queue, names.step_for(delay));
+        self.publish_raw("", &delayed, &message.payload, props)
             .await
     }
 

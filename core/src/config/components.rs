@@ -320,53 +320,9 @@ impl ProviderConfig {
             None => Url::parse(region.host())
                 .unwrap_or_else(|_| unreachable!("region hosts are valid URLs")),
         };
-        let asr = match env.string(ASR_PROVIDER).as_str() {
-            "dashscope" => AsrBackend::DashScope,
-            "openai" => AsrBackend::OpenAi {
-                base_url: env.url(OPENAI_ASR_BASE_URL),
-                api_key: env.optional_secret(OPENAI_ASR_API_KEY),
-            },
-            other => {
-                env.error(format!(
-                    "{ASR_PROVIDER}={other:?} must be dashscope or openai"
-                ));
-                AsrBackend::DashScope
-            }
-        };
+        let asr = AsrBackend::from_env(env);
         let gemini_key = env.optional_secret(GEMINI_API_KEY);
-        let slot = |env: &mut Env, provider: &'static str, model: &'static str| {
-            let backend = match LlmBackend::parse(&env.string(provider)) {
-                Ok(b) => b,
-                Err(()) => {
-                    let given = env.string(provider);
-                    env.error(format!(
-                        "{provider}={given:?} must be dashscope, gemini, openai or none"
-                    ));
-                    None
-                }
-            };
-            // An explicitly empty model turns the slot off (as `LLM_MODEL=` always did).
-            let model = env
-                .optional(model)
-                .or_else(|| (!env.is_set(model)).then(|| env.string(model)))?;
-            Some(LlmSlot {
-                backend: backend?,
-                model,
-            })
-        };
-        let primary = slot(env, LLM_PROVIDER, LLM_MODEL);
-        let fallback = slot(env, LLM_FALLBACK_PROVIDER, LLM_FALLBACK_MODEL);
-        // Gemini without a key: the primary slot cannot work (an error); a fallback slot is
-        // simply not there, as it always was.
-        if primary
-            .as_ref()
-            .is_some_and(|s| s.backend == LlmBackend::Gemini)
-            && gemini_key.is_none()
-        {
-            env.error(format!("{LLM_PROVIDER}=gemini needs {GEMINI_API_KEY}"));
-        }
-        let fallback = fallback.filter(|s| s.backend != LlmBackend::Gemini || gemini_key.is_some());
-        let formatters: Vec<LlmSlot> = primary.into_iter().chain(fallback).collect();
+        let formatters = LlmSlot::chain_from_env(env, gemini_key.is_some());
         // The DashScope key is needed only by what runs on DashScope.
         let uses_dashscope = matches!(asr, AsrBackend::DashScope)
             || formatters
@@ -395,6 +351,65 @@ impl ProviderConfig {
             attempts: env.positive(PROVIDER_ATTEMPTS),
             retry_base: Duration::from_millis(u64::from(env.positive(PROVIDER_RETRY_BASE_MS))),
         }
+    }
+}
+
+impl AsrBackend {
+    fn from_env(env: &mut Env) -> Self {
+        match env.string(ASR_PROVIDER).as_str() {
+            "dashscope" => AsrBackend::DashScope,
+            "openai" => AsrBackend::OpenAi {
+                base_url: env.url(OPENAI_ASR_BASE_URL),
+                api_key: env.optional_secret(OPENAI_ASR_API_KEY),
+            },
+            other => {
+                env.error(format!(
+                    "{ASR_PROVIDER}={other:?} must be dashscope or openai"
+                ));
+                AsrBackend::DashScope
+            }
+        }
+    }
+}
+
+impl LlmSlot {
+    /// The formatter chain: the primary slot, then the fallback, leaving out those that are off.
+    fn chain_from_env(env: &mut Env, has_gemini_key: bool) -> Vec<LlmSlot> {
+        let primary = LlmSlot::from_env(env, LLM_PROVIDER, LLM_MODEL);
+        let fallback = LlmSlot::from_env(env, LLM_FALLBACK_PROVIDER, LLM_FALLBACK_MODEL);
+        // Gemini without a key: the primary slot cannot work (an error); a fallback slot is
+        // simply not there, as it always was.
+        if primary
+            .as_ref()
+            .is_some_and(|s| s.backend == LlmBackend::Gemini)
+            && !has_gemini_key
+        {
+            env.error(format!("{LLM_PROVIDER}=gemini needs {GEMINI_API_KEY}"));
+        }
+        let fallback = fallback.filter(|s| s.backend != LlmBackend::Gemini || has_gemini_key);
+        primary.into_iter().chain(fallback).collect()
+    }
+
+    /// The slot that `provider` and `model` describe; `None` when it is off.
+    fn from_env(env: &mut Env, provider: &'static str, model: &'static str) -> Option<LlmSlot> {
+        let backend = match LlmBackend::parse(&env.string(provider)) {
+            Ok(b) => b,
+            Err(()) => {
+                let given = env.string(provider);
+                env.error(format!(
+                    "{provider}={given:?} must be dashscope, gemini, openai or none"
+                ));
+                None
+            }
+        };
+        // An explicitly empty model turns the slot off (as `LLM_MODEL=` always did).
+        let model = env
+            .optional(model)
+            .or_else(|| (!env.is_set(model)).then(|| env.string(model)))?;
+        Some(LlmSlot {
+            backend: backend?,
+            model,
+        })
     }
 }
 
@@ -457,6 +472,10 @@ pub struct BillingConfig {
     pub trial_seconds: i64,
     pub low_balance_seconds: i64,
     pub packages: Vec<Package>,
+    /// Free transcript actions per user per UTC day.
+    pub actions_per_day: i64,
+    /// What each further action costs, seconds of balance.
+    pub action_seconds: i64,
 }
 
 impl BillingConfig {
@@ -473,6 +492,8 @@ impl BillingConfig {
             trial_seconds: i64::from(env.parse::<u32>(TRIAL_MINUTES)) * 60,
             low_balance_seconds: i64::from(env.parse::<u32>(LOW_BALANCE_MINUTES)) * 60,
             packages,
+            actions_per_day: i64::from(env.parse::<u32>(ACTIONS_PER_DAY)),
+            action_seconds: i64::from(env.parse::<u32>(ACTION_SECONDS)),
         }
     }
 }
@@ -493,6 +514,28 @@ impl AlertsConfig {
             backlog_jobs: u64::from(env.positive(ALERT_BACKLOG_JOBS)),
             cooldown: Duration::from_secs(u64::from(env.positive(ALERT_COOLDOWN_MINUTES)) * 60),
             check_every: env.seconds(ALERT_CHECK_SECONDS),
+        }
+    }
+}
+
+/// What is kept and for how long; how forwarded messages are batched.
+#[derive(Debug, Clone)]
+pub struct PrivacyConfig {
+    /// Days a transcript is kept unless its owner chose otherwise (0: none).
+    pub retention_days: i64,
+    /// Forwarded voice messages this close together become one transcript.
+    pub batch_window: Duration,
+}
+
+impl PrivacyConfig {
+    pub fn from_env(env: &mut Env) -> Self {
+        let retention_days = i64::from(env.parse::<u32>(RETENTION_DAYS));
+        if retention_days > 365 {
+            env.error(format!("{RETENTION_DAYS} must be at most 365"));
+        }
+        Self {
+            retention_days: retention_days.min(365),
+            batch_window: env.seconds(BATCH_WINDOW_SECONDS),
         }
     }
 }
@@ -665,6 +708,7 @@ mod tests {
         let _ = BillingConfig::from_env(&mut e);
         let _ = JobsConfig::from_env(&mut e);
         let _ = LimitsConfig::from_env(&mut e);
+        let _ = PrivacyConfig::from_env(&mut e);
         let _ = WebhookConfig::from_env(&mut e);
         let _ = BrokerConfig::from_env(&mut e);
         let _ = AlertsConfig::from_env(&mut e);

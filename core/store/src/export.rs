@@ -135,6 +135,7 @@ type LedgerExportRow = (
 impl Store {
     /// Up to `limit` rows of `table` created since `since`, after the key `after` (the last key
     /// of the previous page), in key order. Returns the rows and the key to continue from.
+    /// Long by design: one flat match over the closed `ExportTable`, a query per table.
     pub async fn export_page(
         &self,
         table: ExportTable,

@@ -13,6 +13,7 @@ use scribe_core::time::{now_millis, now_secs};
 use sqlx::{Any, Transaction};
 
 use super::ledger::{Applied, apply};
+use super::transcripts::{self, NewTranscript, Transcript, TranscriptOwner};
 use super::{Error, Result, Store};
 
 /// Where a job is in its life.
@@ -89,6 +90,124 @@ impl TryFrom<String> for JobState {
     }
 }
 
+/// How a job came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobSource {
+    /// Media sent to the bot in private.
+    Private,
+    /// `/t` (`/transcribe`) in a group, replying to the media: paid by who asked.
+    Command,
+    /// A voice or video note in a group in auto mode: paid by the sponsor.
+    Auto,
+    /// Voice messages forwarded together: one job, one transcript.
+    Batch,
+    /// Answered from a kept transcript: no work, no charge.
+    Cache,
+}
+
+impl JobSource {
+    pub const ALL: [JobSource; 5] = [
+        JobSource::Private,
+        JobSource::Command,
+        JobSource::Auto,
+        JobSource::Batch,
+        JobSource::Cache,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobSource::Private => "private",
+            JobSource::Command => "command",
+            JobSource::Auto => "auto",
+            JobSource::Batch => "batch",
+            JobSource::Cache => "cache",
+        }
+    }
+}
+
+impl TryFrom<String> for JobSource {
+    type Error = UnknownState;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        JobSource::ALL
+            .into_iter()
+            .find(|source| source.as_str() == s)
+            .ok_or(UnknownState {
+                kind: "job source",
+                value: s,
+            })
+    }
+}
+
+/// A finished job's text is kept for `owner` for `days` (the owner's retention).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep {
+    pub owner: TranscriptOwner,
+    pub days: i64,
+}
+
+/// A group's auto mode pays at most this much a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyCap {
+    pub chat_id: i64,
+    pub seconds: i64,
+    /// Start of the current day (seconds).
+    pub since: i64,
+}
+
+/// One forwarded message of a batch job.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobPart {
+    pub idx: i64,
+    pub file_id: String,
+    pub file_unique_id: String,
+    pub file_size: Option<i64>,
+    pub reported_seconds: i64,
+    pub sender: String,
+    pub sent_at: i64,
+}
+
+/// What a delivered job keeps as its transcript.
+#[derive(sqlx::FromRow)]
+struct Delivered {
+    result_text: Option<String>,
+    result_cues: Option<String>,
+    file_unique_id: String,
+    settings_key: String,
+    source: String,
+}
+
+/// Keeps a completed job's delivered text for `keep`'s owner, in the completion's transaction.
+/// A batch's transcript is kept for actions, never as the cache entry of its first file.
+async fn keep_delivered(
+    tx: &mut Transaction<'static, Any>,
+    job_id: i64,
+    keep: Keep,
+    delivered: Delivered,
+) -> Result<()> {
+    let Some(text) = delivered.result_text.filter(|_| keep.days > 0) else {
+        return Ok(());
+    };
+    let file = if delivered.source == JobSource::Batch.as_str() {
+        format!("batch:{job_id}")
+    } else {
+        delivered.file_unique_id
+    };
+    transcripts::insert(
+        tx,
+        &NewTranscript {
+            owner: keep.owner,
+            job_id,
+            file_unique_id: &file,
+            settings_key: &delivered.settings_key,
+            text: &text,
+            cues: delivered.result_cues.as_deref(),
+            days: keep.days,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// What intake knows about a new job.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -106,6 +225,17 @@ pub struct NewJob {
     /// Refuse the job when the user already has this many queued or running jobs (`None`:
     /// no limit, for admins).
     pub max_active: Option<i64>,
+    pub source: JobSource,
+    /// Who asked, when that is not the payer (`/t` asks for oneself; auto mode has a sponsor).
+    pub requested_by: Option<i64>,
+    /// The message the result replies to (the media), when it is not `message_id`.
+    pub reply_to: Option<i64>,
+    /// The recognition settings the result depends on (with the file, the cache key).
+    pub settings_key: String,
+    /// Auto mode's daily cap.
+    pub daily_cap: Option<DailyCap>,
+    /// A batch's parts, in order (their lengths add up to `media.duration`).
+    pub parts: Vec<JobPart>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -142,10 +272,24 @@ pub struct Job {
     pub finished_at: Option<i64>,
     /// The text being delivered (only while `delivering`).
     pub result_text: Option<String>,
+    /// A subtitle job's cues (JSON), delivered with the text.
+    pub result_cues: Option<String>,
     /// Parts of the text already sent.
     pub delivered_parts: i64,
     /// When the job's queue message was last published (seconds).
     pub published_at: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub source: JobSource,
+    pub requested_by: Option<i64>,
+    pub reply_to: Option<i64>,
+    pub settings_key: String,
+}
+
+impl Job {
+    /// The message the result replies to: the media.
+    pub fn reply_target(&self) -> i64 {
+        self.reply_to.unwrap_or(self.message_id)
+    }
 }
 
 macro_rules! job_columns {
@@ -153,7 +297,7 @@ macro_rules! job_columns {
         "id, bot, update_id, user_id, chat_id, message_id, status_message_id, media_kind, file_id, \
      file_unique_id, file_size, file_name, mime_type, reported_seconds, state, attempts, held_seconds, \
      charged_seconds, released_seconds, audio_seconds, chunks, error_kind, formatter, trace_id, worker, heartbeat_at, created_at, \
-     started_at, finished_at, result_text, delivered_parts, published_at"
+     started_at, finished_at, result_text, result_cues, delivered_parts, published_at, source, requested_by, reply_to, settings_key"
     };
 }
 
@@ -171,6 +315,8 @@ pub enum Intake {
     Insufficient { balance: i64, needed: Option<i64> },
     /// The user already has `active` queued or running jobs; nothing was written.
     TooMany { active: i64 },
+    /// Auto mode's daily cap would be passed (`used` so far today); nothing was written.
+    OverCap { used: i64 },
 }
 
 /// Result of trying to take a job.
@@ -254,44 +400,113 @@ async fn settle_refund_debt(
     Ok(())
 }
 
+/// Inserts the job row of `new` — `queued` for a job to run, `done` (with no length and no
+/// hold) for one answered from the cache. `None` when the message has its job already.
+async fn insert_job(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewJob,
+    state: JobState,
+) -> Result<Option<Job>> {
+    let media = &new.media;
+    let (source, finished) = match state {
+        JobState::Done => (JobSource::Cache.as_str(), Some(now_secs())),
+        _ => (new.source.as_str(), None),
+    };
+    let now = now_secs();
+    Ok(sqlx::query_as::<_, Job>(concat!(
+        "INSERT INTO jobs (bot, update_id, user_id, chat_id, message_id, media_kind, file_id, file_unique_id, \
+             file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at, published_at, \
+             source, requested_by, reply_to, settings_key, started_at, finished_at, audio_seconds) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20, $20, $21) \
+         ON CONFLICT (bot, chat_id, message_id) DO NOTHING RETURNING ",
+        job_columns!(),
+        ""
+    ))
+    .bind(&new.bot)
+    .bind(new.update_id)
+    .bind(new.user_id)
+    .bind(new.chat_id)
+    .bind(new.message_id)
+    .bind(media.kind.as_str())
+    .bind(&media.file_id)
+    .bind(&media.file_unique_id)
+    .bind(media.file_size)
+    .bind(media.file_name.as_deref())
+    .bind(media.mime_type.as_deref())
+    .bind(media.duration.unwrap_or(0))
+    .bind(state.as_str())
+    .bind(&new.trace_id)
+    .bind(now)
+    .bind(source)
+    .bind(new.requested_by)
+    .bind(new.reply_to)
+    .bind(&new.settings_key)
+    .bind(finished)
+    .bind(finished.map(|_| 0_i64))
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// The job a message already has.
+async fn job_of_message(tx: &mut Transaction<'static, Any>, new: &NewJob) -> Result<Job> {
+    Ok(sqlx::query_as::<_, Job>(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE bot = $1 AND chat_id = $2 AND message_id = $3"
+    ))
+    .bind(&new.bot)
+    .bind(new.chat_id)
+    .bind(new.message_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Seconds the group's auto mode used (or holds) today, other than `job_id`.
+async fn auto_used(tx: &mut Transaction<'static, Any>, cap: DailyCap, job_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(held_seconds + charged_seconds), 0) AS BIGINT) FROM jobs \
+         WHERE chat_id = $1 AND source = 'auto' AND created_at >= $2 AND id <> $3",
+    )
+    .bind(cap.chat_id)
+    .bind(cap.since)
+    .bind(job_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// A batch job's parts, in order.
+async fn insert_parts(
+    tx: &mut Transaction<'static, Any>,
+    job_id: i64,
+    parts: &[JobPart],
+) -> Result<()> {
+    for part in parts {
+        sqlx::query(
+            "INSERT INTO job_parts (job_id, idx, file_id, file_unique_id, file_size, reported_seconds, sender, sent_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(job_id)
+        .bind(part.idx)
+        .bind(&part.file_id)
+        .bind(&part.file_unique_id)
+        .bind(part.file_size)
+        .bind(part.reported_seconds)
+        .bind(&part.sender)
+        .bind(part.sent_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Creates the job for a media message and holds its balance, in one transaction. A
     /// redelivered update finds its job and holds nothing more.
     pub async fn create_job(&self, new: &NewJob) -> Result<Intake> {
         let mut tx = self.begin().await?;
         let media = &new.media;
-        let created = sqlx::query_as::<_, Job>(concat!("INSERT INTO jobs (bot, update_id, user_id, chat_id, message_id, media_kind, file_id, file_unique_id, \
-                 file_size, file_name, mime_type, reported_seconds, state, trace_id, created_at, published_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', $13, $14, $14) \
-             ON CONFLICT (bot, chat_id, message_id) DO NOTHING RETURNING ", job_columns!(), ""))
-        .bind(&new.bot)
-        .bind(new.update_id)
-        .bind(new.user_id)
-        .bind(new.chat_id)
-        .bind(new.message_id)
-        .bind(media.kind.as_str())
-        .bind(&media.file_id)
-        .bind(&media.file_unique_id)
-        .bind(media.file_size)
-        .bind(media.file_name.as_deref())
-        .bind(media.mime_type.as_deref())
-        .bind(media.duration.unwrap_or(0))
-        .bind(&new.trace_id)
-        .bind(now_secs())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(mut job) = created else {
-            let existing = sqlx::query_as::<_, Job>(concat!(
-                "SELECT ",
-                job_columns!(),
-                " FROM jobs WHERE bot = $1 AND chat_id = $2 AND message_id = $3"
-            ))
-            .bind(&new.bot)
-            .bind(new.chat_id)
-            .bind(new.message_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            return Ok(Intake::Existing(existing));
+        let Some(mut job) = insert_job(&mut tx, new, JobState::Queued).await? else {
+            return Ok(Intake::Existing(job_of_message(&mut tx, new).await?));
         };
         let balance: i64 = sqlx::query_scalar("SELECT balance FROM users WHERE id = $1")
             .bind(new.user_id)
@@ -324,6 +539,13 @@ impl Store {
             }
             Err(e) => return Err(e),
         }
+        if let Some(cap) = new.daily_cap {
+            let used = auto_used(&mut tx, cap, job.id).await?;
+            if used + hold > cap.seconds {
+                return Ok(Intake::OverCap { used });
+            }
+        }
+        insert_parts(&mut tx, job.id, &new.parts).await?;
         if let Some(max) = new.max_active {
             let active: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT COUNT(*) FROM jobs WHERE user_id = $1 AND id <> $2 AND state IN {ACTIVE}"
@@ -344,6 +566,54 @@ impl Store {
         tx.commit().await?;
         job.held_seconds = hold;
         Ok(Intake::Created(job))
+    }
+
+    /// Records a job answered from the kept transcript `kept`: done at once, nothing held or
+    /// charged; with `keep`, the answer is kept for its new owner as well (their copy follows
+    /// their retention and their `/forget`, and is what the job's action buttons work on). A
+    /// redelivered update finds the job and changes nothing.
+    pub async fn record_cached_job(
+        &self,
+        new: &NewJob,
+        kept: &Transcript,
+        keep: Option<Keep>,
+    ) -> Result<Job> {
+        let mut tx = self.begin().await?;
+        let created = insert_job(&mut tx, new, JobState::Done).await?;
+        let job = match created {
+            Some(job) => {
+                if let Some(keep) = keep.filter(|k| k.days > 0) {
+                    transcripts::insert(
+                        &mut tx,
+                        &NewTranscript {
+                            owner: keep.owner,
+                            job_id: job.id,
+                            file_unique_id: &kept.file_unique_id,
+                            settings_key: &kept.settings_key,
+                            text: &kept.text,
+                            cues: kept.cues.as_deref(),
+                            days: keep.days,
+                        },
+                    )
+                    .await?;
+                }
+                job
+            }
+            None => job_of_message(&mut tx, new).await?,
+        };
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    /// A batch job's parts, in order (empty for other jobs).
+    pub async fn job_parts(&self, job_id: i64) -> Result<Vec<JobPart>> {
+        Ok(sqlx::query_as::<_, JobPart>(
+            "SELECT idx, file_id, file_unique_id, file_size, reported_seconds, sender, sent_at \
+             FROM job_parts WHERE job_id = $1 ORDER BY idx",
+        )
+        .bind(job_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn job(&self, job_id: i64) -> Result<Option<Job>> {
@@ -474,14 +744,21 @@ impl Store {
 
     /// `worker`'s running job has its text: it is kept with the job until delivered. False
     /// when the job is not `worker`'s any more.
-    pub async fn begin_delivery(&self, job_id: i64, worker: &str, text: &str) -> Result<bool> {
+    pub async fn begin_delivery(
+        &self,
+        job_id: i64,
+        worker: &str,
+        text: &str,
+        cues: Option<&str>,
+    ) -> Result<bool> {
         Ok(sqlx::query(
-            "UPDATE jobs SET state = 'delivering', result_text = $3, delivered_parts = 0 \
+            "UPDATE jobs SET state = 'delivering', result_text = $3, result_cues = $4, delivered_parts = 0 \
              WHERE id = $1 AND worker = $2 AND state = 'running'",
         )
         .bind(job_id)
         .bind(worker)
         .bind(text)
+        .bind(cues)
         .execute(&self.pool)
         .await?
         .rows_affected()
@@ -502,20 +779,30 @@ impl Store {
             == 1)
     }
 
-    /// Finishes `worker`'s job: charges its hold (the decoded length) and stores its
-    /// measurements. Returns the seconds charged, or `None` when the job is not `worker`'s any
-    /// more (taken over, flushed): nothing changed.
+    /// Finishes `worker`'s job: charges its hold (the decoded length), stores its measurements
+    /// and — with `keep` — keeps its delivered text for its owner, all at once. Returns the
+    /// seconds charged, or `None` when the job is not `worker`'s any more (taken over, flushed):
+    /// nothing changed.
     pub async fn complete_job(
         &self,
         job_id: i64,
         worker: &str,
         stats: &JobStats,
+        keep: Option<Keep>,
     ) -> Result<Option<i64>> {
         let mut tx = self.begin().await?;
+        let delivered: Option<Delivered> = sqlx::query_as(
+            "SELECT result_text, result_cues, file_unique_id, settings_key, source FROM jobs \
+             WHERE id = $1 AND worker = $2 AND state IN ('running', 'delivering')",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .fetch_optional(&mut *tx)
+        .await?;
         let finished = sqlx::query_as::<_, (i64, i64)>(
             "UPDATE jobs SET state = 'done', charged_seconds = held_seconds, held_seconds = 0, finished_at = $3, \
                  audio_seconds = $4, chunks = $5, formatter = $6, download_ms = $7, prepare_ms = $8, asr_ms = $9, \
-                 llm_ms = $10, deliver_ms = $11, total_ms = $12, worker = NULL, result_text = NULL \
+                 llm_ms = $10, deliver_ms = $11, total_ms = $12, worker = NULL, result_text = NULL, result_cues = NULL \
              WHERE id = $1 AND worker = $2 AND state IN ('running', 'delivering') RETURNING user_id, charged_seconds",
         )
         .bind(job_id)
@@ -535,6 +822,9 @@ impl Store {
         let Some((user_id, charged)) = finished else {
             return Ok(None);
         };
+        if let (Some(keep), Some(delivered)) = (keep, delivered) {
+            keep_delivered(&mut tx, job_id, keep, delivered).await?;
+        }
         if charged > 0 {
             apply(
                 &mut tx,
@@ -571,7 +861,7 @@ impl Store {
             "UPDATE jobs SET state = 'failed', error_kind = $2, charged_seconds = 0, finished_at = $3, \
                  audio_seconds = COALESCE($4, audio_seconds), download_ms = $5, prepare_ms = $6, asr_ms = $7, \
                  total_ms = $8, chunks = $9, worker = NULL, released_seconds = held_seconds, held_seconds = 0, \
-                 result_text = NULL \
+                 result_text = NULL, result_cues = NULL \
              WHERE id = $1 AND state IN {ACTIVE} AND ($10 IS NULL OR worker = $10) RETURNING user_id, released_seconds"
         )))
         .bind(job_id)

@@ -4,6 +4,9 @@
 //! its messages here too.
 #![forbid(unsafe_code)]
 
+mod actions;
+mod batches;
+mod chats;
 mod export;
 mod jobs;
 mod ledger;
@@ -13,6 +16,7 @@ mod queue;
 mod queue_rows;
 mod reports;
 mod state;
+mod transcripts;
 mod updates;
 mod users;
 
@@ -25,13 +29,20 @@ use sqlx::{Any, AnyPool, Transaction};
 /// The database driver's error, inside [`Error::Db`].
 pub use sqlx::Error as DbError;
 
+pub use actions::{ActionAnswer, ActionPrice, Cost, Press};
+pub use batches::BatchPart;
+pub use chats::{Group, epoch_day};
 pub use export::{ExportTable, Row};
-pub use jobs::{Claim, Intake, Job, JobState, JobStats, NewJob, Owner, UnknownState};
+pub use jobs::{
+    Claim, DailyCap, Intake, Job, JobPart, JobSource, JobState, JobStats, Keep, NewJob, Owner,
+    UnknownState,
+};
 pub use ledger::{Applied, LedgerRow};
 pub use payments::{Payment, PaymentState, Refund};
 pub use queue::StoreQueue;
 pub use queue_rows::QueueRow;
 pub use reports::{STAGES, Stats, Timings, UserTotals, percentile};
+pub use transcripts::{Forgotten, Transcript, TranscriptOwner};
 pub use updates::UpdateClaim;
 pub use users::{LongOutput, TrialState, User, UserSettings};
 
@@ -82,12 +93,13 @@ fn is_transient(e: &sqlx::Error) -> bool {
 /// SQLSTATE (PostgreSQL) and result codes (SQLite) of failures that pass: SQLite busy (5) and
 /// busy snapshot (517); PostgreSQL connection exceptions (class 08), serialization failure and
 /// deadlock, too many connections / out of resources (class 53), admin or crash shutdown and
-/// "cannot connect now" (57P01–57P03, a restart or failover), and a read-only transaction (a
+/// "cannot connect now" (57P01–57P03, a restart or failover), a statement cancelled by
+/// `statement_timeout` (57014, a loaded server), and a read-only transaction (a
 /// standby just promoted, or a connection that still points at the old primary).
 fn is_transient_code(code: &str) -> bool {
     matches!(
         code,
-        "5" | "517" | "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "25006"
+        "5" | "517" | "40001" | "40P01" | "57014" | "57P01" | "57P02" | "57P03" | "25006"
     ) || code.starts_with("08")
         || code.starts_with("53")
 }

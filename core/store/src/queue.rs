@@ -102,6 +102,21 @@ impl Queue for StoreQueue {
         Ok(())
     }
 
+    async fn publish_after(
+        &self,
+        queue: QueueName,
+        message: Message,
+        delay: Duration,
+    ) -> Result<()> {
+        let payload = String::from_utf8_lossy(&message.payload);
+        let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+        self.store
+            .enqueue(queue.as_str(), &payload, &message.trace_id, 1, delay_ms)
+            .await?;
+        // The consumer looks for due messages at least every second.
+        Ok(())
+    }
+
     async fn consume(&self, queue: QueueName, prefetch: u16) -> Result<Deliveries> {
         let name = queue.as_str();
         let store = self.store.clone();

@@ -6,6 +6,7 @@ use scribe_core::billing::Reason;
 use scribe_core::time::now_secs;
 
 use super::jobs::UnknownState;
+use super::transcripts::TranscriptOwner;
 use super::{Result, Store};
 
 /// How a long result reaches the user.
@@ -128,6 +129,13 @@ pub struct User {
     pub held: i64,
     /// Seconds a refund still takes from holds when they are released.
     pub refund_pending: i64,
+    /// Days transcripts are kept (`None`: the default; 0: none).
+    pub retention_days: Option<i64>,
+    /// Every transcript also as subtitles (`/output srt`).
+    #[sqlx(try_from = "IntFlag")]
+    pub subtitles: bool,
+    /// Words and names to spell exactly, one per line.
+    pub glossary: String,
     #[sqlx(try_from = "String")]
     pub trial_state: TrialState,
     /// When the trial was requested or granted.
@@ -143,6 +151,7 @@ impl User {
             code_output: self.code_output,
             keep_yo: self.keep_yo,
             long_output: self.long_output,
+            subtitles: self.subtitles,
         }
     }
 }
@@ -154,12 +163,14 @@ pub struct UserSettings {
     pub code_output: bool,
     pub keep_yo: bool,
     pub long_output: LongOutput,
+    /// Subtitle documents with every transcript.
+    pub subtitles: bool,
 }
 
 macro_rules! user_columns {
     () => {
         "id, first_name, username, language_code, ui_lang, asr_language, code_output, keep_yo, \
-     long_output, balance, held, refund_pending, trial_state, trial_at, created_at, last_seen_at"
+     long_output, balance, held, refund_pending, retention_days, subtitles, glossary, trial_state, trial_at, created_at, last_seen_at"
     };
 }
 
@@ -174,9 +185,10 @@ impl Store {
         language_code: Option<&str>,
     ) -> Result<(User, bool)> {
         let now = now_secs();
+        let search_text = format!("{} {}", first_name, username.unwrap_or_default()).to_lowercase();
         let created = sqlx::query_as::<_, User>(concat!(
-            "INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING RETURNING ",
+            "INSERT INTO users (id, first_name, username, language_code, created_at, last_seen_at, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING ",
             user_columns!(),
             ""
         ))
@@ -185,18 +197,20 @@ impl Store {
         .bind(username)
         .bind(language_code)
         .bind(now)
+        .bind(&search_text)
         .fetch_optional(&self.pool)
         .await?;
         if let Some(user) = created {
             return Ok((user, true));
         }
-        let user = sqlx::query_as::<_, User>(concat!("UPDATE users SET first_name = $2, username = $3, language_code = $4, last_seen_at = $5 \
-             WHERE id = $1 RETURNING ", user_columns!(), ""))
+        let user = sqlx::query_as::<_, User>(concat!("UPDATE users SET first_name = $2, username = $3, language_code = $4, last_seen_at = $5, \
+             search_text = $6 WHERE id = $1 RETURNING ", user_columns!(), ""))
         .bind(id)
         .bind(first_name)
         .bind(username)
         .bind(language_code)
         .bind(now)
+        .bind(&search_text)
         .fetch_one(&self.pool)
         .await?;
         Ok((user, false))
@@ -321,7 +335,7 @@ impl Store {
         Ok(sqlx::query_as::<_, User>(concat!(
             "SELECT ",
             user_columns!(),
-            " FROM users WHERE id = $1 OR LOWER(first_name) LIKE $2 OR LOWER(COALESCE(username, '')) LIKE $2 \
+            " FROM users WHERE id = $1 OR search_text LIKE $2 \
              ORDER BY last_seen_at DESC, id LIMIT $3 OFFSET $4"
         ))
         .bind(id)
@@ -372,6 +386,47 @@ impl Store {
         sqlx::query("UPDATE users SET long_output = $2 WHERE id = $1")
             .bind(user_id)
             .bind(mode.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the glossary of a user or a group, if it still is `old`: of two edits at once,
+    /// the second finds it changed (false) and starts again from what the first one left.
+    pub async fn replace_glossary(
+        &self,
+        owner: TranscriptOwner,
+        old: &str,
+        new: &str,
+    ) -> Result<bool> {
+        let sql = match owner {
+            TranscriptOwner::User(_) => {
+                "UPDATE users SET glossary = $3 WHERE id = $1 AND glossary = $2"
+            }
+            TranscriptOwner::Chat(_) => {
+                "UPDATE chats SET glossary = $3 WHERE id = $1 AND glossary = $2"
+            }
+        };
+        let id = match owner {
+            TranscriptOwner::User(id) | TranscriptOwner::Chat(id) => id,
+        };
+        if let TranscriptOwner::Chat(id) = owner {
+            self.group(id).await?;
+        }
+        Ok(sqlx::query(sql)
+            .bind(id)
+            .bind(old)
+            .bind(new)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    pub async fn set_subtitles(&self, user_id: i64, on: bool) -> Result<()> {
+        sqlx::query("UPDATE users SET subtitles = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(i64::from(on))
             .execute(&self.pool)
             .await?;
         Ok(())

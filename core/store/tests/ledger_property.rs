@@ -8,7 +8,7 @@ use proptest::strategy::ValueTree;
 use scribe_core::Secret;
 use scribe_core::billing::{Package, Reason};
 use scribe_core::media::{Media, MediaKind};
-use scribe_store::{Intake, JobStats, NewJob, Owner, Store, TrialState};
+use scribe_store::{Intake, JobSource, JobStats, NewJob, Owner, Store, TrialState};
 use scribe_testkit::database::TestDatabase;
 
 #[derive(Debug, Clone)]
@@ -165,6 +165,12 @@ async fn apply(store: &Store, op: &Op) {
                 trace_id: "t".into(),
                 unknown_duration_cap: 1000,
                 max_active: Some(3),
+                source: JobSource::Private,
+                requested_by: None,
+                reply_to: None,
+                settings_key: String::new(),
+                daily_cap: None,
+                parts: Vec::new(),
             };
             let _: Intake = store.create_job(&new).await.expect("intake");
         }
@@ -178,11 +184,11 @@ async fn apply(store: &Store, op: &Op) {
             if let Some(id) = job_id(store, *update).await {
                 let _ = store.claim_job(id, "w", i64::MAX).await.expect("claim");
                 let _ = store
-                    .begin_delivery(id, "w", "text")
+                    .begin_delivery(id, "w", "text", None)
                     .await
                     .expect("deliver");
                 let _ = store
-                    .complete_job(id, "w", &JobStats::default())
+                    .complete_job(id, "w", &JobStats::default(), None)
                     .await
                     .expect("complete");
             }

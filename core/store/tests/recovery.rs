@@ -50,7 +50,7 @@ async fn a_takeover_during_delivery_resumes_it_and_only_the_owner_finishes() {
         claimed(&store, id, "w1", 0).await;
         assert!(
             store
-                .begin_delivery(id, "w1", "the text")
+                .begin_delivery(id, "w1", "the text", None)
                 .await
                 .expect("begin")
         );
@@ -65,7 +65,7 @@ async fn a_takeover_during_delivery_resumes_it_and_only_the_owner_finishes() {
         assert!(!store.heartbeat(id, "w1").await.expect("heartbeat"));
         assert_eq!(
             store
-                .complete_job(id, "w1", &JobStats::default())
+                .complete_job(id, "w1", &JobStats::default(), None)
                 .await
                 .expect("complete"),
             None
@@ -79,7 +79,7 @@ async fn a_takeover_during_delivery_resumes_it_and_only_the_owner_finishes() {
         );
         assert_eq!(
             store
-                .complete_job(id, "w2", &JobStats::default())
+                .complete_job(id, "w2", &JobStats::default(), None)
                 .await
                 .expect("complete"),
             Some(30)
@@ -96,7 +96,12 @@ async fn a_delivering_job_handed_back_stays_delivering() {
         user_with(&store, 3, 600).await;
         let id = created(&store, 3, 3, 30).await;
         claimed(&store, id, "w1", 0).await;
-        assert!(store.begin_delivery(id, "w1", "t").await.expect("begin"));
+        assert!(
+            store
+                .begin_delivery(id, "w1", "t", None)
+                .await
+                .expect("begin")
+        );
         assert!(store.requeue_job(id, "w1").await.expect("hand back"));
         let job = claimed(&store, id, "w2", 0).await;
         assert_eq!(
@@ -230,7 +235,7 @@ async fn refund_debt_ends_when_the_held_minutes_are_spent() {
         // The job completes: the minutes were spent on it, and nothing is owed any more.
         assert_eq!(
             store
-                .complete_job(id, "w", &JobStats::default())
+                .complete_job(id, "w", &JobStats::default(), None)
                 .await
                 .expect("complete"),
             Some(300)

@@ -214,14 +214,14 @@ async fn settle_charges_the_probed_duration_exactly_once() {
         };
         assert_eq!(
             store
-                .complete_job(job.id, "w1", &stats)
+                .complete_job(job.id, "w1", &stats, None)
                 .await
                 .expect("complete"),
             Some(37)
         );
         assert_eq!(
             store
-                .complete_job(job.id, "w1", &stats)
+                .complete_job(job.id, "w1", &stats, None)
                 .await
                 .expect("complete again"),
             None
@@ -491,7 +491,7 @@ async fn concurrent_holds_never_overdraw() {
             match t.await.expect("task").expect("intake") {
                 Intake::Created(_) => created += 1,
                 Intake::Insufficient { .. } => {}
-                Intake::Existing(_) | Intake::TooMany { .. } => {
+                Intake::Existing(_) | Intake::TooMany { .. } | Intake::OverCap { .. } => {
                     panic!("distinct messages, no limit")
                 }
             }

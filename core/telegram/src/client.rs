@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use url::Url;
 
-use super::types::{BotCommand, File, InlineKeyboard, Message, WebhookInfo};
+use super::types::{BotCommand, ChatMember, File, InlineKeyboard, Message, WebhookInfo};
 use scribe_core::retry::{Classify, Retry};
 use scribe_core::secret::Secret;
 
@@ -126,7 +126,8 @@ impl Classify for Error {
             Error::Status { status, .. } => Retry::from_status(*status, None),
             Error::Http { source, .. } => Retry::from_reqwest(source),
             Error::Decode { .. } => Retry::Permanent,
-            Error::Io(_) => Retry::Permanent,
+            // The work directory was full or unwritable: that passes (a sweep, another node).
+            Error::Io(_) => Retry::Transient { after: None },
             Error::LocalPath => Retry::Permanent,
         }
     }
@@ -204,6 +205,36 @@ impl TextOptions {
         self.reply_to = Some(message_id);
         self
     }
+}
+
+/// Which chats a command menu is for (`BotCommandScope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandScope {
+    /// Every chat without a more specific menu: private chats, here.
+    Default,
+    /// Every group and supergroup.
+    AllGroupChats,
+}
+
+impl CommandScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandScope::Default => "default",
+            CommandScope::AllGroupChats => "all_group_chats",
+        }
+    }
+}
+
+/// A document to send: a file made in memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a> {
+    pub file_name: &'a str,
+    pub mime: &'a str,
+    pub bytes: &'a [u8],
+    /// HTML.
+    pub caption: Option<&'a str>,
+    pub reply_to: Option<i64>,
+    pub keyboard: Option<&'a InlineKeyboard>,
 }
 
 /// The Bot API client. Cheap to clone.
@@ -330,6 +361,14 @@ impl Telegram {
         self.call("getMe", &json!({})).await
     }
 
+    pub async fn get_chat_member(&self, chat_id: i64, user_id: i64) -> Result<ChatMember> {
+        self.call(
+            "getChatMember",
+            &json!({ "chat_id": chat_id, "user_id": user_id }),
+        )
+        .await
+    }
+
     pub async fn get_file(&self, file_id: &str) -> Result<File> {
         self.call("getFile", &json!({ "file_id": file_id })).await
     }
@@ -433,6 +472,25 @@ impl Telegram {
         .map(drop)
     }
 
+    /// Replaces a message's buttons.
+    pub async fn edit_message_reply_markup(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+        keyboard: &InlineKeyboard,
+    ) -> Result<()> {
+        let params =
+            json!({ "chat_id": chat_id, "message_id": message_id, "reply_markup": keyboard });
+        match self
+            .call::<_, Value>("editMessageReplyMarkup", &params)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_modified() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn answer_callback_query(&self, query_id: &str, text: Option<&str>) -> Result<()> {
         self.call::<_, bool>(
             "answerCallbackQuery",
@@ -442,20 +500,12 @@ impl Telegram {
         .map(drop)
     }
 
-    /// Sends `bytes` as a document named `file_name`.
-    pub async fn send_document(
-        &self,
-        chat_id: i64,
-        file_name: &str,
-        mime: &str,
-        bytes: Vec<u8>,
-        caption: Option<&str>,
-        reply_to: Option<i64>,
-    ) -> Result<Message> {
+    /// Sends a document.
+    pub async fn send_document(&self, chat_id: i64, document: &Document<'_>) -> Result<Message> {
         let method = "sendDocument";
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name(file_name.to_owned())
-            .mime_str(mime)
+        let part = reqwest::multipart::Part::bytes(document.bytes.to_vec())
+            .file_name(document.file_name.to_owned())
+            .mime_str(document.mime)
             .map_err(|e| Error::Http {
                 method,
                 source: e.without_url(),
@@ -463,15 +513,21 @@ impl Telegram {
         let mut form = reqwest::multipart::Form::new()
             .text("chat_id", chat_id.to_string())
             .part("document", part);
-        if let Some(c) = caption {
+        if let Some(c) = document.caption {
             form = form
                 .text("caption", c.to_owned())
                 .text("parse_mode", "HTML");
         }
-        if let Some(id) = reply_to {
+        if let Some(id) = document.reply_to {
             form = form.text(
                 "reply_parameters",
                 json!({ "message_id": id, "allow_sending_without_reply": true }).to_string(),
+            );
+        }
+        if let Some(keyboard) = document.keyboard {
+            form = form.text(
+                "reply_markup",
+                serde_json::to_string(keyboard).map_err(|e| Error::Decode { method, source: e })?,
             );
         }
         let response = self
@@ -544,14 +600,21 @@ impl Telegram {
         self.call("getWebhookInfo", &json!({})).await
     }
 
+    /// Sets the command menu shown in `scope`'s chats to users of `language_code` (`None`:
+    /// everyone without a menu of their own).
     pub async fn set_my_commands(
         &self,
         commands: &[BotCommand],
+        scope: CommandScope,
         language_code: Option<&str>,
     ) -> Result<()> {
         self.call::<_, bool>(
             "setMyCommands",
-            &json!({ "commands": commands, "language_code": language_code }),
+            &json!({
+                "commands": commands,
+                "scope": { "type": scope.as_str() },
+                "language_code": language_code,
+            }),
         )
         .await
         .map(drop)

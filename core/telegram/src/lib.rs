@@ -4,6 +4,8 @@
 mod client;
 mod types;
 
-pub use client::{Downloaded, Error, Invoice, Result, Telegram, TextOptions};
+pub use client::{
+    CommandScope, Document, Downloaded, Error, Invoice, Result, Telegram, TextOptions,
+};
 pub use scribe_core::media::{Media, MediaKind};
 pub use types::*;

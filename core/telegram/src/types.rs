@@ -37,11 +37,72 @@ pub struct Chat {
     pub id: i64,
     #[serde(rename = "type", default)]
     pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 impl Chat {
     pub fn is_private(&self) -> bool {
         self.kind == "private"
+    }
+
+    /// A group or a supergroup.
+    pub fn is_group(&self) -> bool {
+        matches!(self.kind.as_str(), "group" | "supergroup")
+    }
+}
+
+/// Where a forwarded message came from (Bot API 7+ `forward_origin`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ForwardOrigin {
+    User { date: i64, sender_user: User },
+    HiddenUser { date: i64, sender_user_name: String },
+    Chat { date: i64, sender_chat: Chat },
+    Channel { date: i64, chat: Chat },
+}
+
+impl ForwardOrigin {
+    /// When the original was sent.
+    pub fn date(&self) -> i64 {
+        match self {
+            ForwardOrigin::User { date, .. }
+            | ForwardOrigin::HiddenUser { date, .. }
+            | ForwardOrigin::Chat { date, .. }
+            | ForwardOrigin::Channel { date, .. } => *date,
+        }
+    }
+
+    /// Who sent the original, as a person would name them.
+    pub fn sender(&self) -> String {
+        match self {
+            ForwardOrigin::User { sender_user, .. } => match &sender_user.last_name {
+                Some(last) => format!("{} {last}", sender_user.first_name),
+                None => sender_user.first_name.clone(),
+            },
+            ForwardOrigin::HiddenUser {
+                sender_user_name, ..
+            } => sender_user_name.clone(),
+            ForwardOrigin::Chat { sender_chat, .. } => {
+                sender_chat.title.clone().unwrap_or_default()
+            }
+            ForwardOrigin::Channel { chat, .. } => chat.title.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A member's standing in a chat (`getChatMember`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ChatMember {
+    pub status: String,
+    #[serde(default)]
+    pub user: Option<User>,
+}
+
+impl ChatMember {
+    /// The creator or an administrator.
+    pub fn is_admin(&self) -> bool {
+        matches!(self.status.as_str(), "creator" | "administrator")
     }
 }
 
@@ -71,6 +132,16 @@ pub struct Message {
     pub successful_payment: Option<SuccessfulPayment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refunded_payment: Option<RefundedPayment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to_message: Option<Box<Message>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_origin: Option<ForwardOrigin>,
+    /// In the old group when it became a supergroup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrate_to_chat_id: Option<i64>,
+    /// In the new supergroup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrate_from_chat_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -214,6 +285,8 @@ pub struct InlineButton {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl InlineButton {
@@ -221,6 +294,16 @@ impl InlineButton {
         Self {
             text: text.into(),
             callback_data: Some(data.into()),
+            url: None,
+        }
+    }
+
+    /// A button that opens `url` (e.g. the bot in private: `https://t.me/<bot>?start=<payload>`).
+    pub fn link(text: impl Into<String>, url: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            callback_data: None,
+            url: Some(url.into()),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use scribe_core::i18n::{Lang, Msg, Stage};
 use scribe_core::telemetry::chain;
 use scribe_queue::Delivery;
-use scribe_store::{Job, JobStats, Owner, User};
+use scribe_store::{Job, JobStats, Keep, Owner, User};
 use scribe_telegram::TextOptions;
 
 use super::error::{Error, Verdict};
@@ -22,9 +22,14 @@ pub(super) async fn completed(
     user: &User,
     lang: Lang,
     stats: JobStats,
+    keep: Option<Keep>,
     delivery: Delivery,
 ) {
-    match ctx.store.complete_job(job.id, &ctx.worker_id, &stats).await {
+    match ctx
+        .store
+        .complete_job(job.id, &ctx.worker_id, &stats, keep)
+        .await
+    {
         Ok(Some(charged)) => {
             ctx.metrics.job("done");
             ctx.metrics.balance("settle", charged);
@@ -53,8 +58,10 @@ pub(super) async fn completed(
         }
     }
     finish(delivery.ack().await);
+    // The low-balance note goes to the payer's private chat only: a group never hears a balance.
     if let Ok(Some(now)) = ctx.store.user(user.id).await
         && now.balance < ctx.billing.low_balance_seconds
+        && job.chat_id == user.id
     {
         let text = Msg::LowBalance {
             balance: now.balance,

@@ -11,20 +11,30 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
+use scribe_audio::Analysis;
 use scribe_core::billing::billable_seconds;
+use scribe_core::i18n::date_time;
 use scribe_core::i18n::{Lang, Stage};
 use scribe_core::telemetry::chain;
 use scribe_queue::Delivery;
-use scribe_store::{self as store, Job, JobState, JobStats, User};
+use scribe_store::{
+    self as store, Job, JobState, JobStats, Keep, TranscriptOwner, User, UserSettings,
+};
 use scribe_telegram as telegram;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::error::Error;
 use super::outcome;
+use crate::actions;
 use crate::context::Context;
 use crate::delivery::{self, Recipient};
-use crate::pipeline::Hints;
+use crate::glossary::Glossary;
+use crate::pipeline::subtitles::Cue;
+use crate::pipeline::{self, Hints};
+use crate::privacy;
 use crate::progress::{Progress, Target};
+use crate::recognition::Recognition;
 
 fn millis(since: Instant) -> i64 {
     i64::try_from(since.elapsed().as_millis()).unwrap_or(i64::MAX)
@@ -94,7 +104,10 @@ pub(super) async fn run(ctx: &Context, job: Job, delivery: Delivery, hard_stop: 
         Ok(mut stats) => {
             stats.total_ms = Some(millis(started));
             ctx.metrics.stage("total", started.elapsed().as_secs_f64());
-            outcome::completed(ctx, &job, &user, lang, stats, delivery).await;
+            match keep_for(ctx, &job, &user).await {
+                Ok(keep) => outcome::completed(ctx, &job, &user, lang, stats, keep, delivery).await,
+                Err(error) => outcome::failed(ctx, &job, lang, error, delivery).await,
+            }
         }
         Err(error) => outcome::failed(ctx, &job, lang, error, delivery).await,
     }
@@ -127,6 +140,36 @@ async fn within<T>(
         .unwrap_or(Err(Error::Deadline(limit)))
 }
 
+/// One input of a job: its file, and for a batch part the heading its text gets.
+struct Piece {
+    file_id: String,
+    heading: Option<String>,
+}
+
+/// A single job's one file, or a batch's parts in order.
+async fn pieces(ctx: &Context, job: &Job) -> Result<Vec<Piece>, Error> {
+    let parts = ctx.store.job_parts(job.id).await?;
+    if parts.is_empty() {
+        return Ok(vec![Piece {
+            file_id: job.file_id.clone(),
+            heading: None,
+        }]);
+    }
+    Ok(parts
+        .into_iter()
+        .map(|part| Piece {
+            file_id: part.file_id,
+            heading: Some(format!("{} · {}", part.sender, date_time(part.sent_at))),
+        })
+        .collect())
+}
+
+/// A piece, downloaded and measured.
+struct Measured {
+    input: telegram::Downloaded,
+    analysis: Analysis,
+}
+
 async fn process(
     ctx: &Context,
     job: &Job,
@@ -138,92 +181,298 @@ async fn process(
         return Err(Error::Io(std::io::Error::other("no progress display")));
     };
     let stages = progress.sender().clone();
-    let claimed = job.reported_seconds as f64;
     let work = tempfile::Builder::new()
         .prefix("scribe-job-")
         .tempdir_in(&ctx.pipeline.config().temp_dir)
         .map_err(Error::Io)?;
-
     // Ends every subprocess of this attempt when the attempt ends, however it ends.
     let cancel = CancellationToken::new();
     let _cancel_on_exit = cancel.clone().drop_guard();
+    let pieces = pieces(ctx, job).await?;
+    let subtitles = pieces.len() == 1 && Recognition::from_key(&job.settings_key).subtitles;
 
-    // Before the real length is known, the deadline follows what the file claims.
-    let (input, analysis, download_ms, prepare_ms) = within(ctx.jobs.deadline(claimed), async {
-        stages.send_replace(Stage::Downloading);
-        let started = Instant::now();
-        let input = download(ctx, job, work.path()).await?;
-        let download_ms = millis(started);
-        ctx.metrics
-            .stage("download", started.elapsed().as_secs_f64());
-        stages.send_replace(Stage::Preparing);
-        let started = Instant::now();
-        let analysis = ctx.pipeline.analyse(input.path(), &cancel).await?;
-        hold_decoded(ctx, job, analysis.seconds).await?;
-        Ok((input, analysis, download_ms, millis(started)))
-    })
-    .await?;
+    let started = Instant::now();
+    let measured =
+        measure_and_hold(ctx, job, &pieces, work.path(), subtitles, &stages, &cancel).await?;
+    let seconds = measured.seconds;
+    let (download_ms, prepare_ms) = (measured.download_ms, millis(started) - measured.download_ms);
+    let measured = measured.pieces;
 
     // Now the deadline follows the decoded length.
-    let deadline = ctx.jobs.deadline(analysis.seconds);
-    let hints = Hints {
-        language: user.asr_language.as_deref(),
-        context: None,
-    };
-    let (recognised, formatted) = within(deadline, async {
-        let recognised = ctx
-            .pipeline
-            .recognise(input.path(), &analysis, hints, &stages, &cancel)
-            .await?;
-        stages.send_replace(Stage::Formatting);
-        let formatted = ctx.pipeline.format(&recognised.text).await;
-        Ok((recognised, formatted))
-    })
+    let deadline = ctx.jobs.deadline(seconds);
+    let started = Instant::now();
+    let heard = within(
+        deadline,
+        recognise(ctx, job, user, &measured, &stages, &cancel),
+    )
     .await?;
+    let asr_ms = millis(started);
     drop(work);
+    if heard.texts.iter().all(|t| t.is_none()) {
+        return Err(Error::Pipeline(pipeline::Error::NoSpeech));
+    }
+    stages.send_replace(Stage::Formatting);
+    let started = Instant::now();
+    let (text, formatter) = format_all(ctx, &pieces, &heard).await;
+    let llm_ms = millis(started);
 
     stages.send_replace(Stage::Sending);
     progress.finish().await;
+    let cues_json = heard
+        .cues
+        .as_ref()
+        .map(|c| serde_json::to_string(c).unwrap_or_default());
     if !ctx
         .store
-        .begin_delivery(job.id, &ctx.worker_id, &formatted.text)
+        .begin_delivery(job.id, &ctx.worker_id, &text, cues_json.as_deref())
         .await?
     {
         return Err(Error::TakenOver);
     }
-    let audio_seconds = billable_seconds(analysis.seconds);
+    let audio_seconds = billable_seconds(seconds);
     let started = Instant::now();
-    within(
-        deadline,
-        send(ctx, job, user, lang, &formatted.text, audio_seconds, 0),
-    )
-    .await?;
+    let result = Delivered {
+        text: &text,
+        cues: heard.cues.as_deref(),
+        audio_seconds,
+    };
+    within(deadline, send(ctx, job, user, lang, &result, 0)).await?;
     ctx.metrics
         .stage("deliver", started.elapsed().as_secs_f64());
-    tracing::info!(chunks = recognised.chunks, method = ?recognised.method, formatter = %formatted.formatter, "job delivered");
+    tracing::info!(pieces = pieces.len(), formatter = %formatter, subtitles = heard.cues.is_some(), "job delivered");
     Ok(JobStats {
         audio_seconds: Some(audio_seconds),
-        chunks: i64::try_from(recognised.chunks).ok(),
-        formatter: Some(formatted.formatter),
+        chunks: i64::try_from(heard.chunks).ok(),
+        formatter: Some(formatter),
         download_ms: Some(download_ms),
         prepare_ms: Some(prepare_ms),
-        asr_ms: Some(recognised.asr_ms),
-        llm_ms: Some(formatted.llm_ms),
+        asr_ms: Some(asr_ms),
+        llm_ms: Some(llm_ms),
         deliver_ms: Some(millis(started)),
         total_ms: None,
     })
 }
 
+/// Every piece downloaded and measured, and the job's hold made their decoded length.
+struct MeasuredJob {
+    pieces: Vec<Option<Measured>>,
+    /// What is billed: the decoded length of every piece with sound in it.
+    seconds: f64,
+    download_ms: i64,
+}
+
+/// Downloads and measures the pieces (before the real length is known, the deadline follows
+/// what the files claim), then holds the decoded length.
+async fn measure_and_hold(
+    ctx: &Context,
+    job: &Job,
+    pieces: &[Piece],
+    dir: &Path,
+    full: bool,
+    stages: &watch::Sender<Stage>,
+    cancel: &CancellationToken,
+) -> Result<MeasuredJob, Error> {
+    let started = Instant::now();
+    let measured = within(
+        ctx.jobs.deadline(job.reported_seconds as f64),
+        measure(ctx, pieces, dir, full, stages, cancel),
+    )
+    .await?;
+    let download_ms = millis(started);
+    let seconds: f64 = measured.iter().flatten().map(|m| m.analysis.seconds).sum();
+    if seconds <= 0.0 {
+        return Err(Error::Pipeline(pipeline::Error::NoSpeech));
+    }
+    hold_decoded(ctx, job, seconds).await?;
+    Ok(MeasuredJob {
+        pieces: measured,
+        seconds,
+        download_ms,
+    })
+}
+
+/// What the recogniser heard: each piece's text (`None`: no speech), a subtitle job's cues, and
+/// the glossary the formatter is to spell.
+struct Heard {
+    texts: Vec<Option<String>>,
+    cues: Option<Vec<Cue>>,
+    glossary: Glossary,
+    /// Requests the recogniser got (chunks, or subtitle segments).
+    chunks: usize,
+}
+
+/// Recognises every measured piece with the job's settings: a single file with subtitles
+/// segment by segment, anything else chunk by chunk.
+async fn recognise(
+    ctx: &Context,
+    job: &Job,
+    user: &User,
+    measured: &[Option<Measured>],
+    stages: &watch::Sender<Stage>,
+    cancel: &CancellationToken,
+) -> Result<Heard, Error> {
+    let recognition = recognition_of(ctx, job, user).await?;
+    let context = recognition.glossary.context();
+    let hints = Hints {
+        language: recognition.language.as_deref(),
+        context: context.as_deref(),
+    };
+    let (texts, cues, chunks) = match measured {
+        [Some(only)] if recognition.subtitles => {
+            let subtitled = ctx
+                .pipeline
+                .subtitles(only.input.path(), &only.analysis, hints, stages, cancel)
+                .await
+                .map_err(Error::Pipeline)?;
+            let requests = subtitled.requests;
+            (vec![Some(subtitled.text)], Some(subtitled.cues), requests)
+        }
+        _ => {
+            let recognised = recognise_all(ctx, measured, hints, stages, cancel).await?;
+            let chunks = recognised.iter().flatten().map(|r| r.chunks).sum();
+            let texts = recognised.into_iter().map(|r| r.map(|r| r.text)).collect();
+            (texts, None, chunks)
+        }
+    };
+    Ok(Heard {
+        texts,
+        cues,
+        glossary: recognition.glossary,
+        chunks,
+    })
+}
+
+/// Formats every piece's text at once; returns the delivered text and the formatter recorded
+/// with the job.
+async fn format_all(ctx: &Context, pieces: &[Piece], heard: &Heard) -> (String, String) {
+    let glossary = heard.glossary.entries();
+    let formatted = futures::future::join_all(heard.texts.iter().map(|t| async move {
+        match t {
+            Some(text) => Some(ctx.pipeline.format(text, glossary).await),
+            None => None,
+        }
+    }))
+    .await;
+    let formatter = formatted
+        .iter()
+        .flatten()
+        .map(|f| f.formatter.clone())
+        .next()
+        .unwrap_or_default();
+    (assemble(pieces, &formatted), formatter)
+}
+
+/// The job's recognition settings: language and subtitles from its settings key, the glossary
+/// of whoever owns its transcript (the group's in a group) as it is now.
+async fn recognition_of(ctx: &Context, job: &Job, user: &User) -> Result<Recognition, Error> {
+    let glossary = if job.chat_id == user.id {
+        user.glossary.clone()
+    } else {
+        ctx.store.group(job.chat_id).await?.glossary
+    };
+    Ok(Recognition {
+        glossary: Glossary::parse(&glossary),
+        ..Recognition::from_key(&job.settings_key)
+    })
+}
+
+/// Downloads and measures every piece at once (`full`: from a decode of all of it, as
+/// subtitles need); a silent piece is `None` (nothing to bill or recognise). A single silent
+/// file fails the job as "no speech".
+async fn measure(
+    ctx: &Context,
+    pieces: &[Piece],
+    dir: &Path,
+    full: bool,
+    stages: &watch::Sender<Stage>,
+    cancel: &CancellationToken,
+) -> Result<Vec<Option<Measured>>, Error> {
+    stages.send_replace(Stage::Downloading);
+    let downloads = futures::future::join_all(pieces.iter().enumerate().map(|(i, piece)| {
+        let dest = dir.join(format!("input{i:02}"));
+        async move { download(ctx, &piece.file_id, &dest).await }
+    }))
+    .await;
+    stages.send_replace(Stage::Preparing);
+    let mut measured = Vec::with_capacity(pieces.len());
+    for input in downloads {
+        let input = input?;
+        let analysis = ctx.pipeline.analyse(input.path(), full, cancel).await?;
+        if analysis.is_silent() && pieces.len() == 1 {
+            return Err(Error::Pipeline(pipeline::Error::NoSpeech));
+        }
+        measured.push((!analysis.is_silent()).then_some(Measured { input, analysis }));
+    }
+    Ok(measured)
+}
+
+/// Recognises every piece with sound at once (the provider budget decides how many requests
+/// really go out together); a piece whose text is no speech is `None`.
+async fn recognise_all(
+    ctx: &Context,
+    measured: &[Option<Measured>],
+    hints: Hints<'_>,
+    stages: &watch::Sender<Stage>,
+    cancel: &CancellationToken,
+) -> Result<Vec<Option<pipeline::Recognised>>, Error> {
+    let results = futures::future::join_all(measured.iter().map(|piece| async move {
+        let Some(piece) = piece else {
+            return Ok(None);
+        };
+        match ctx
+            .pipeline
+            .recognise(piece.input.path(), &piece.analysis, hints, stages, cancel)
+            .await
+        {
+            Ok(recognised) => Ok(Some(recognised)),
+            Err(pipeline::Error::NoSpeech) => Ok(None),
+            Err(e) => Err(Error::Pipeline(e)),
+        }
+    }))
+    .await;
+    results.into_iter().collect()
+}
+
+/// The delivered text: a single file's text, or each batch part under its heading, in order.
+fn assemble(pieces: &[Piece], formatted: &[Option<pipeline::Formatted>]) -> String {
+    if let ([piece], [Some(only)]) = (pieces, formatted)
+        && piece.heading.is_none()
+    {
+        return only.text.clone();
+    }
+    pieces
+        .iter()
+        .zip(formatted)
+        .map(|(piece, text)| {
+            let body = text.as_ref().map_or("—", |f| f.text.as_str());
+            match &piece.heading {
+                Some(heading) => format!("{heading}\n{body}"),
+                None => body.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 /// A job whose worker died while sending: send what is missing, nothing twice.
 async fn resume(ctx: &Context, job: &Job, user: &User, lang: Lang) -> Result<JobStats, Error> {
     let text = job.result_text.as_deref().unwrap_or_default();
+    let cues: Option<Vec<Cue>> = job
+        .result_cues
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok());
     let audio_seconds = job.held_seconds;
     let already = usize::try_from(job.delivered_parts).unwrap_or(0);
     tracing::info!(already, "resuming an interrupted delivery");
     let started = Instant::now();
+    let result = Delivered {
+        text,
+        cues: cues.as_deref(),
+        audio_seconds,
+    };
     within(
         ctx.jobs.deadline(audio_seconds as f64),
-        send(ctx, job, user, lang, text, audio_seconds, already),
+        send(ctx, job, user, lang, &result, already),
     )
     .await?;
     Ok(JobStats {
@@ -233,33 +482,46 @@ async fn resume(ctx: &Context, job: &Job, user: &User, lang: Lang) -> Result<Job
     })
 }
 
-/// Sends the parts of `text` from `from` on, recording each one as it goes out.
+/// What a job delivers.
+struct Delivered<'a> {
+    text: &'a str,
+    cues: Option<&'a [Cue]>,
+    audio_seconds: i64,
+}
+
+/// Sends the parts of the result from `from` on, recording each one as it goes out. When the
+/// transcript will be kept, its last text part carries the action buttons.
 async fn send(
     ctx: &Context,
     job: &Job,
     user: &User,
     lang: Lang,
-    text: &str,
-    audio_seconds: i64,
+    result: &Delivered<'_>,
     from: usize,
 ) -> Result<(), Error> {
-    let settings = user.settings();
+    let settings = delivery_settings(ctx, job, user).await?;
     let parts = delivery::plan(
-        text,
+        result.text,
         &settings,
         ctx.delivery.file_threshold_chars,
         lang,
-        audio_seconds,
+        result.audio_seconds,
+        result.cues,
     );
+    let buttons = keep_for(ctx, job, user)
+        .await?
+        .map(|_| actions::keyboard(job.id, lang));
+    let last_text = parts.iter().rposition(delivery::Part::is_text);
     let recipient = Recipient {
         telegram: &ctx.telegram,
         backoff: ctx.telegram_backoff,
         chat_id: job.chat_id,
-        reply_to: job.message_id,
+        reply_to: job.reply_target(),
         status_message_id: job.status_message_id,
     };
     for (i, part) in parts.iter().enumerate().skip(from) {
-        recipient.send(part).await?;
+        let keyboard = buttons.as_ref().filter(|_| Some(i) == last_text);
+        recipient.send(part, keyboard).await?;
         let sent = i64::try_from(i + 1).unwrap_or(i64::MAX);
         if !ctx.store.delivered(job.id, &ctx.worker_id, sent).await? {
             return Err(Error::TakenOver);
@@ -269,11 +531,49 @@ async fn send(
     Ok(())
 }
 
-/// Fetches the file (or finds it on a local Bot API server's disk).
-async fn download(ctx: &Context, job: &Job, dir: &Path) -> Result<telegram::Downloaded, Error> {
+/// How the text goes out: the user's own settings in private; in a group, the group's way with
+/// long text (code and ё as by default: one member's taste is not the group's).
+async fn delivery_settings(ctx: &Context, job: &Job, user: &User) -> Result<UserSettings, Error> {
+    if job.chat_id == user.id {
+        return Ok(user.settings());
+    }
+    let group = ctx.store.group(job.chat_id).await?;
+    Ok(UserSettings {
+        asr_language: group.asr_language,
+        code_output: false,
+        keep_yo: true,
+        long_output: group.long_output,
+        subtitles: group.subtitles,
+    })
+}
+
+/// Who keeps a job's text, and for how long: the group for a group's job, else the
+/// user. `None` when nothing is kept.
+async fn keep_for(ctx: &Context, job: &Job, user: &User) -> Result<Option<Keep>, Error> {
+    if job.chat_id == user.id {
+        return Ok(privacy::keep(
+            ctx,
+            TranscriptOwner::User(user.id),
+            user.retention_days,
+        ));
+    }
+    let group = ctx.store.group(job.chat_id).await?;
+    Ok(privacy::keep(
+        ctx,
+        TranscriptOwner::Chat(job.chat_id),
+        group.retention_days,
+    ))
+}
+
+/// Fetches a file into `dest` (or finds it on a local Bot API server's disk).
+async fn download(
+    ctx: &Context,
+    file_id: &str,
+    dest: &Path,
+) -> Result<telegram::Downloaded, Error> {
     let file = ctx
         .telegram_backoff
-        .run(|_| ctx.telegram.get_file(&job.file_id), |_| {})
+        .run(|_| ctx.telegram.get_file(file_id), |_| {})
         .await
         .map_err(|e| {
             if e.is_file_too_big() {
@@ -292,10 +592,9 @@ async fn download(ctx: &Context, job: &Job, dir: &Path) -> Result<telegram::Down
     let Some(path) = file.file_path else {
         return Err(Error::TooLarge);
     };
-    let dest = dir.join("input");
     match ctx
         .telegram_backoff
-        .run(|_| ctx.telegram.download(&path, &dest), |_| {})
+        .run(|_| ctx.telegram.download(&path, dest), |_| {})
         .await
     {
         Err(telegram::Error::LocalPath) => Err(Error::LocalPath),

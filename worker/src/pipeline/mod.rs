@@ -3,7 +3,9 @@
 //! fallback → raw). Jobs and `scribe transcribe` run the same code.
 
 mod format;
+pub mod prompts;
 mod recognise;
+pub mod subtitles;
 
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::Path;
@@ -18,7 +20,7 @@ use scribe_providers::gemini::Gemini;
 use scribe_providers::openai::{OpenAiAsr, OpenAiChat};
 use scribe_providers::{Budget, BudgetConfig, Formatter, Transcriber};
 
-pub use format::{Formatted, INSTRUCTIONS, RAW, SKIPPED};
+pub use format::{Answer, Formatted, RAW, SKIPPED};
 pub use recognise::{Hints, Recognised};
 
 #[derive(Debug, thiserror::Error)]

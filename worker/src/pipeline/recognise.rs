@@ -74,15 +74,21 @@ fn eta(started: Instant, done: usize, parts: usize) -> Option<u64> {
 }
 
 impl Pipeline {
-    /// Measures the input: its exact length (what is billed) and pauses. Silence is "no
-    /// speech" already here, before any provider is paid.
+    /// Measures the input: its exact length (what is billed) and pauses — with `full`, from a
+    /// decode of all of it (what subtitles need) even where a voice note could be measured in
+    /// process. Silence is "no speech" already here, before any provider is paid.
     pub async fn analyse(
         &self,
         input: &Path,
+        full: bool,
         cancel: &CancellationToken,
     ) -> Result<Analysis, Error> {
         let started = Instant::now();
-        let analysis = audio::analyse(input, &self.limits, cancel).await?;
+        let analysis = if full {
+            audio::analyse_fully(input, &self.limits, cancel).await?
+        } else {
+            audio::analyse(input, &self.limits, cancel).await?
+        };
         self.metrics
             .stage("prepare", started.elapsed().as_secs_f64());
         if analysis.is_silent() {
@@ -111,7 +117,7 @@ impl Pipeline {
         let chunks = audio::cut(input, &plan, work.path(), &self.limits, cancel).await?;
         let mut method = plan.method;
         let texts = match self
-            .recognise_chunks(chunks, &budget, hints, progress)
+            .recognise_chunks(chunks, &budget, hints, false, progress)
             .await
         {
             // A provider that refuses the untouched voice note gets it re-encoded, once.
@@ -120,7 +126,7 @@ impl Pipeline {
                 let plan = audio::plan(analysis, &self.limits, false);
                 method = plan.method;
                 let chunks = audio::cut(input, &plan, work.path(), &self.limits, cancel).await?;
-                self.recognise_chunks(chunks, &budget, hints, progress)
+                self.recognise_chunks(chunks, &budget, hints, false, progress)
                     .await?
             }
             other => other?,
@@ -145,12 +151,14 @@ impl Pipeline {
     }
 
     /// Every chunk at once; the budget decides how many really go out together. Each chunk's
-    /// file is removed as soon as it is recognised.
-    async fn recognise_chunks(
+    /// file is removed as soon as it is recognised. With `segments`, the recogniser is asked
+    /// for its timed segments.
+    pub(super) async fn recognise_chunks(
         &self,
         chunks: Vec<ChunkFile>,
         budget: &JobBudget,
         hints: Hints<'_>,
+        segments: bool,
         progress: &watch::Sender<Stage>,
     ) -> Result<Vec<Transcript>, Error> {
         let parts = chunks.len();
@@ -163,7 +171,9 @@ impl Pipeline {
         let done = AtomicUsize::new(0);
         let done = &done;
         let results = futures::future::join_all(chunks.into_iter().map(|chunk| async move {
-            let transcript = self.recognise_one(&chunk, budget, hints, progress).await;
+            let transcript = self
+                .recognise_one(&chunk, budget, hints, segments, progress)
+                .await;
             if let Err(error) = chunk.remove().await {
                 // The work directory goes with the job anyway.
                 tracing::debug!(error = %chain(&error), "could not remove a recognised chunk");
@@ -185,6 +195,7 @@ impl Pipeline {
         chunk: &ChunkFile,
         budget: &JobBudget,
         hints: Hints<'_>,
+        segments: bool,
         progress: &watch::Sender<Stage>,
     ) -> Result<Transcript, Error> {
         let provider = self.transcriber.provider();
@@ -198,7 +209,7 @@ impl Pipeline {
         let options = Options {
             language: hints.language,
             context: hints.context,
-            segments: false,
+            segments,
         };
         self.backoff
             .run(

@@ -65,6 +65,10 @@ impl Transcriber for OpenAiAsr {
         PROVIDER
     }
 
+    fn times_segments(&self) -> bool {
+        true
+    }
+
     async fn transcribe(&self, audio: Audio<'_>, options: Options<'_>) -> Result<Transcript> {
         // Several servers judge the format by the extension and refuse Telegram's `.oga`.
         let file_name = match audio.file_name.strip_suffix(".oga") {

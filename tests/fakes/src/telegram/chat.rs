@@ -76,6 +76,13 @@ impl From<i64> for TgChat {
     }
 }
 
+/// The user's private chat with the bot.
+impl From<&TgUser> for TgChat {
+    fn from(user: &TgUser) -> Self {
+        Self::Private(user.id)
+    }
+}
+
 impl From<&TgGroup> for TgChat {
     fn from(group: &TgGroup) -> Self {
         Self::Group(group.clone())
