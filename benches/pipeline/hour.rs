@@ -41,9 +41,7 @@ async fn hour_run(bytes: &[u8], format: Format, extra: &[(&str, &str)]) -> HourR
         _ => ("audio/mpeg", "talk.mp3"),
     };
     let media = Media {
-        file: fakes
-            .telegram
-            .add_named_file(FileKind::Audio, name, bytes.to_vec()),
+        bytes: bytes.to_vec(),
         kind: FileKind::Audio,
         seconds: 3600.0,
         mime,

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use scribe_core::config::settings;
 use scribe_fakes::dashscope::Reply;
-use scribe_fakes::telegram::{FileKind, FileRef, update};
+use scribe_fakes::telegram::{FileKind, update};
 use scribe_testkit::audio;
 use scribe_testkit::bot::{Fakes, user};
 
@@ -84,9 +84,10 @@ fn unix_ms() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
-/// A file as the user sends it.
+/// A file as the user sends it. Each offer registers it anew (a new `file_unique_id`), so no
+/// job is answered from the transcript cache.
 struct Media {
-    file: FileRef,
+    bytes: Vec<u8>,
     kind: FileKind,
     seconds: f64,
     mime: &'static str,
@@ -104,8 +105,16 @@ fn offer(fakes: &Fakes, chat: i64, media: &Media) -> Offered {
     let who = user(chat);
     let seconds = media.seconds.round() as u32;
     let u = match media.kind {
-        FileKind::Voice => update::voice(chat, &who, &media.file, seconds),
-        _ => update::audio(chat, &who, &media.file, seconds, media.mime, media.name),
+        FileKind::Voice => {
+            let file = fakes.telegram.add_file(media.kind, media.bytes.clone());
+            update::voice(chat, &who, &file, seconds)
+        }
+        _ => {
+            let file = fakes
+                .telegram
+                .add_named_file(media.kind, media.name, media.bytes.clone());
+            update::audio(chat, &who, &file, seconds, media.mime, media.name)
+        }
     };
     let offered = Offered {
         at: Instant::now(),

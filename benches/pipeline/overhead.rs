@@ -33,16 +33,14 @@ pub(super) async fn run() {
     let note = audio::encode(&speech(30.0), Format::VoiceNote);
     let ten = audio::encode(&speech(600.0), Format::Mp3);
     let note_media = Media {
-        file: fakes.telegram.add_file(FileKind::Voice, note.clone()),
+        bytes: note.clone(),
         kind: FileKind::Voice,
         seconds: 30.0,
         mime: "audio/ogg",
         name: "voice.ogg",
     };
     let ten_media = Media {
-        file: fakes
-            .telegram
-            .add_named_file(FileKind::Audio, "talk.mp3", ten.clone()),
+        bytes: ten.clone(),
         kind: FileKind::Audio,
         seconds: 600.0,
         mime: "audio/mpeg",

@@ -259,7 +259,7 @@ pub(super) async fn run() {
     scribe.http_addr().await;
     let note = audio::encode(&speech(10.0), Format::VoiceNote);
     let media = Media {
-        file: fakes.telegram.add_file(FileKind::Voice, note),
+        bytes: note,
         kind: FileKind::Voice,
         seconds: 10.0,
         mime: "audio/ogg",
