@@ -1,6 +1,7 @@
 //! Progress of a job in its status message: one message edited through the stages, at most one
-//! edit per chat per interval except when the stage changes, with a `typing` action. A failed
-//! edit never fails the job.
+//! edit per chat per interval except when the stage changes, with a `typing` action. Nothing is
+//! shown during a job's first [`QUIET`]: a voice note done by then goes from "queued" straight
+//! to its text. A failed edit never fails the job.
 
 use std::collections::HashMap;
 use std::mem::discriminant;
@@ -86,10 +87,22 @@ impl Progress {
 
 const TYPING_EVERY: Duration = Duration::from_secs(5);
 
+/// How long a job runs before its stages show. Stages that flash by are worth no request (a
+/// short voice note would make five edits and a chat action in its first second, against
+/// Telegram's per-chat limits), and an edit still in flight when the job finishes would hold
+/// its result back.
+const QUIET: Duration = Duration::from_secs(1);
+
 async fn show(target: Target, mut rx: watch::Receiver<Stage>, stop: CancellationToken) {
     let Some(message_id) = target.message_id else {
         return;
     };
+    tokio::select! {
+        biased;
+        () = stop.cancelled() => return,
+        () = tokio::time::sleep(QUIET) => {}
+    }
+    // A stage the job reached meanwhile is an unseen change: the loop shows it at once.
     let mut shown: Option<Stage> = None;
     let mut typed: Option<Instant> = None;
     loop {
@@ -146,6 +159,83 @@ async fn show(target: Target, mut rx: watch::Receiver<Stage>, stop: Cancellation
 #[cfg(test)]
 mod tests {
     use super::*;
+    use scribe_core::Secret;
+    use tokio::net::TcpListener;
+
+    /// A Telegram whose API accepts connections and never answers: each request it was sent
+    /// waits in the listener's backlog.
+    async fn silent_telegram() -> (Telegram, TcpListener) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let api = format!("http://{}/", listener.local_addr().expect("address"));
+        let http = scribe_core::http::client(Duration::from_secs(600)).expect("HTTP client");
+        let url = url::Url::parse(&api).expect("URL");
+        (
+            Telegram::new(http, url, Secret::new("1:token".to_owned())),
+            listener,
+        )
+    }
+
+    fn target(telegram: Telegram) -> Target {
+        Target {
+            telegram,
+            metrics: Metrics::new("test").0,
+            throttle: Throttle::default(),
+            interval: Duration::from_secs(3),
+            chat_id: 1,
+            message_id: Some(2),
+            lang: Lang::En,
+        }
+    }
+
+    const RECOGNISING: Stage = Stage::Recognising {
+        part: 1,
+        parts: 1,
+        eta_seconds: None,
+    };
+
+    #[tokio::test(start_paused = true)]
+    async fn a_job_done_within_the_quiet_time_sends_nothing() {
+        let (telegram, listener) = silent_telegram().await;
+        let progress = Progress::start(target(telegram));
+        // Five stages over half the quiet time (the clock is paused: time passes only when
+        // every task waits).
+        for stage in [
+            Stage::Downloading,
+            Stage::Preparing,
+            RECOGNISING,
+            Stage::Formatting,
+            Stage::Sending,
+        ] {
+            progress.sender().send_replace(stage);
+            tokio::time::sleep(QUIET / 10).await;
+        }
+        progress.finish().await;
+        let request = tokio::time::timeout(Duration::ZERO, listener.accept()).await;
+        assert!(request.is_err(), "no request reached Telegram");
+    }
+
+    #[tokio::test]
+    async fn a_longer_job_shows_the_stage_it_reached() {
+        let (telegram, listener) = silent_telegram().await;
+        let progress = Progress::start(target(telegram));
+        progress.sender().send_replace(Stage::Downloading);
+        progress.sender().send_replace(RECOGNISING);
+        let (mut stream, _) = tokio::time::timeout(Duration::from_secs(60), listener.accept())
+            .await
+            .expect("a request once the quiet time is over")
+            .expect("accept");
+        // The first request is the chat action; the edit follows on the same connection once it
+        // is answered, which this Telegram never does.
+        let mut head = vec![0u8; 512];
+        let read = tokio::io::AsyncReadExt::read(&mut stream, &mut head)
+            .await
+            .expect("read the request");
+        let head = String::from_utf8_lossy(&head[..read]);
+        assert!(
+            head.starts_with("POST /bot1:token/sendChatAction"),
+            "{head}"
+        );
+    }
 
     #[test]
     fn a_chat_gets_one_edit_per_interval() {

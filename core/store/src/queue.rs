@@ -127,36 +127,43 @@ impl Queue for StoreQueue {
             async move {
                 let permit = slots.acquire_owned().await.ok()?;
                 loop {
-                    match store.take_due(name, 1, LOCK_MS).await {
-                        Ok(mut rows) => {
-                            if let Some(row) = rows.pop() {
-                                let acker = StoreAcker {
-                                    store: store.clone(),
-                                    wake: wake.clone(),
-                                    id: row.id,
-                                    queue: name,
-                                    attempt: row.attempt,
-                                    _permit: permit,
-                                };
-                                let attempt = u32::try_from(row.attempt).unwrap_or(u32::MAX);
-                                let delivery = Delivery::new(
-                                    row.payload.into_bytes(),
-                                    row.trace_id,
-                                    attempt,
-                                    row.created_at,
-                                    Box::new(acker),
-                                );
-                                return Some((Ok(delivery), ()));
-                            }
-                        }
+                    // Look before taking: the look is a read, which never waits for SQLite's
+                    // write lock nor holds it up; only a message that is due costs a write.
+                    let due_in = match store.next_due_in(name).await {
+                        Ok(d) => d,
                         Err(e) => return Some((Err(e.into()), ())),
-                    }
-                    let idle = match store.next_due_in(name).await {
-                        Ok(Some(ms)) => {
-                            Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(IDLE_POLL)
-                        }
-                        _ => IDLE_POLL,
                     };
+                    if due_in == Some(0) {
+                        match store.take_due(name, 1, LOCK_MS).await {
+                            Ok(mut rows) => {
+                                if let Some(row) = rows.pop() {
+                                    let acker = StoreAcker {
+                                        store: store.clone(),
+                                        wake: wake.clone(),
+                                        id: row.id,
+                                        queue: name,
+                                        attempt: row.attempt,
+                                        _permit: permit,
+                                    };
+                                    let attempt = u32::try_from(row.attempt).unwrap_or(u32::MAX);
+                                    let delivery = Delivery::new(
+                                        row.payload.into_bytes(),
+                                        row.trace_id,
+                                        attempt,
+                                        row.created_at,
+                                        Box::new(acker),
+                                    );
+                                    return Some((Ok(delivery), ()));
+                                }
+                                // Another consumer took it first: look again.
+                                continue;
+                            }
+                            Err(e) => return Some((Err(e.into()), ())),
+                        }
+                    }
+                    let idle = due_in.map_or(IDLE_POLL, |ms| {
+                        Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(IDLE_POLL)
+                    });
                     tokio::select! {
                         () = wake.notified() => {}
                         () = tokio::time::sleep(idle) => {}

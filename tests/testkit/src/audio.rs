@@ -59,6 +59,12 @@ pub enum Format {
 
 /// Encodes PCM into `format` with ffmpeg.
 pub fn encode(pcm: &[i16], format: Format) -> Vec<u8> {
+    encode_at(pcm, format, None)
+}
+
+/// Encodes PCM into `format` at `bit_rate` (ffmpeg's `-b:a`, e.g. `"32k"`) instead of the
+/// format's usual one: an hour that fits the cloud Bot API's 20 MB download limit.
+pub fn encode_at(pcm: &[i16], format: Format, bit_rate: Option<&str>) -> Vec<u8> {
     let dir = tempfile::tempdir().expect("temp dir");
     let raw = dir.path().join("in.raw");
     std::fs::write(
@@ -132,6 +138,10 @@ pub fn encode(pcm: &[i16], format: Format) -> Vec<u8> {
             "-shortest",
         ]);
     } else {
+        let mut args = args;
+        if let (Some(rate), Some(at)) = (bit_rate, args.iter().position(|a| *a == "-b:a")) {
+            args[at + 1] = rate;
+        }
         cmd.args(&args);
     }
     let status = cmd

@@ -8,6 +8,7 @@ pub mod bot;
 pub mod cluster;
 pub mod database;
 pub mod listener;
+pub mod process;
 pub mod proxy;
 pub mod rabbit;
 pub mod seed;
