@@ -8,7 +8,7 @@ use scribe_fakes::telegram::{FileKind, update};
 use scribe_fakes::{wait_until, wait_until_async};
 use scribe_store::JobState;
 use scribe_testkit::audio::{self, Format};
-use scribe_testkit::bot::{Fakes, Scribe, WAIT, ledger_rows, user};
+use scribe_testkit::bot::{Fakes, Scribe, WAIT, finished_job, ledger_rows, user};
 use scribe_testkit::cluster::Cluster;
 use scribe_testkit::proxy::Proxy;
 use scribe_testkit::rabbit;
@@ -317,6 +317,8 @@ async fn an_update_id_reused_after_the_deduplication_window_is_handled() {
     voice["update_id"] = serde_json::json!(900_001);
     assert_eq!(cluster.post(&webhook, &voice).await, 200);
     cluster.fakes.wait_text(chat, "second life").await;
+    // The text is out a moment before the job is marked done.
+    finished_job(&store, chat).await;
     let jobs = store.jobs_of_user(chat, 5).await.expect("jobs");
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].state, JobState::Done);
