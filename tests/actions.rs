@@ -365,3 +365,80 @@ async fn a_button_after_forget_says_the_transcript_is_gone() {
     let notice = toast(&fakes, &query).await.expect("a notice");
     assert!(notice.contains("who asked"), "{notice}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_a_group_the_buttons_are_for_the_member_who_asked_and_balances_stay_private() {
+    use scribe_fakes::telegram::{MemberStatus, TgGroup};
+    let (fakes, _scribe, store) = start(
+        &[("ACTIONS_PER_DAY", "0"), ("ACTION_SECONDS", "30")],
+        TRANSCRIPT,
+    )
+    .await;
+    let group = TgGroup::supergroup(-100_771, "Team");
+    let (asker, other) = (
+        TgUser::new(7111, "Asker").lang("en"),
+        TgUser::new(7112, "Other").lang("en"),
+    );
+    for who in [&asker, &other] {
+        fakes.telegram.set_member(&group, who, MemberStatus::Member);
+    }
+    credit(&store, &asker, 20).await;
+    let bytes = audio::encode(&audio::say("a group note", "en"), Format::VoiceNote);
+    let file = fakes.telegram.add_file(FileKind::Voice, bytes);
+    let posted = fakes
+        .telegram
+        .push_update(update::voice(&group, &other, &file, 2));
+    fakes.telegram.push_update(update::replying_to(
+        update::text(&group, &asker, "/t"),
+        posted.message_id.expect("a message"),
+    ));
+    let message = fakes
+        .wait_message(group.id, "the transcript with its buttons", |m| {
+            m.buttons.iter().any(|b| b.text.contains("Summary"))
+        })
+        .await;
+    let data = data(&message, "Summary");
+    // Another member: a notice only they see; nothing runs.
+    let (update, query) = update::callback(&group, &other, message.message_id, &data);
+    fakes.telegram.push_update(update);
+    let notice = toast(&fakes, &query).await.expect("a notice");
+    assert!(notice.contains("who asked"), "{notice}");
+    // The asker has too little left for a paid action: told in the notice, not in the group.
+    let (update, query) = update::callback(&group, &asker, message.message_id, &data);
+    fakes.telegram.push_update(update);
+    let notice = toast(&fakes, &query).await.expect("a notice");
+    assert!(notice.contains("free actions"), "{notice}");
+    assert!(
+        !fakes
+            .shown(group.id)
+            .iter()
+            .any(|t| t.contains("free actions")),
+        "no balance in the group"
+    );
+    assert_eq!(llm_calls_with(&fakes, "You summarise"), 0);
+    // With minutes, the answer goes to the group as a reply, and the charge is not announced.
+    store
+        .adjust_balance(
+            asker.id,
+            scribe_core::billing::Reason::AdminCredit,
+            "more",
+            600,
+            None,
+        )
+        .await
+        .expect("credit");
+    let (update, _) = update::callback(&group, &asker, message.message_id, &data);
+    fakes.telegram.push_update(update);
+    let summary = fakes.wait_containing(group.id, "SUMMARY of").await;
+    assert_eq!(summary.reply_to_message_id, Some(message.message_id));
+    wait_until_async("charged", WAIT, || async {
+        (ledger_rows(&store, asker.id, "action").await.len() == 1).then_some(())
+    })
+    .await;
+    assert!(
+        !fakes
+            .shown(group.id)
+            .iter()
+            .any(|t| t.contains("of balance used"))
+    );
+}

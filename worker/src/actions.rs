@@ -208,7 +208,6 @@ pub async fn press(
     let (cost, affordable) = ctx.store.next_press_cost(user.id, price(ctx), now).await?;
     if !affordable {
         ctx.metrics.action(action.kind(), "balance");
-        answer(ctx, query, None).await?;
         let seconds = match cost {
             Cost::Charged(s) => s,
             Cost::Free => 0,
@@ -219,6 +218,11 @@ pub async fn press(
             balance: user.balance,
         }
         .render(lang);
+        // Balances are private: in a group only the presser sees it, as the button's notice.
+        if job.chat_id != user.id {
+            return answer(ctx, query, Some(&text)).await;
+        }
+        answer(ctx, query, None).await?;
         return crate::replies::reply(ctx, job.chat_id, &text).await;
     }
     match ctx
@@ -326,7 +330,10 @@ pub async fn run(ctx: &Context, act: &ActRef) -> Result<()> {
     for part in &parts {
         recipient.send(part, None).await?;
     }
-    if let Some(seconds) = charge(ctx, job.id, &key).await? {
+    // What it cost is said in private only: balances are nobody else's business.
+    if let Some(seconds) = charge(ctx, job.id, &key).await?
+        && job.chat_id == user.id
+    {
         say(Msg::ActionCharged { seconds }.render(lang)).await?;
     }
     Ok(())
