@@ -16,6 +16,8 @@ pub const MAX_ENTRIES: usize = 100;
 pub const MAX_CHARS: usize = 2000;
 /// Longest entry, characters.
 pub const MAX_ENTRY_CHARS: usize = 100;
+/// Edits of one command that found the glossary changed under them before it gives up.
+const EDIT_ATTEMPTS: usize = 5;
 
 /// Why an entry was not added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +170,7 @@ pub async fn apply(
     lang: Lang,
 ) -> Result<String> {
     let group = matches!(owner, TranscriptOwner::Chat(_));
-    loop {
+    for _ in 0..EDIT_ATTEMPTS {
         let mut glossary = Glossary::parse(&stored);
         let reply = match edit {
             Edit::List => {
@@ -225,6 +227,8 @@ pub async fn apply(
             TranscriptOwner::Chat(id) => ctx.store.group(id).await?.glossary,
         };
     }
+    // Every attempt found the glossary changed (or its owner gone): give up rather than spin.
+    Err(scribe_store::Error::NotFound("a stable glossary to edit").into())
 }
 
 fn limit(refused: Refused) -> GlossaryLimit {
