@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use scribe_core::config::{Env, ProcessConfig};
 use scribe_core::metrics::Metrics;
 use scribe_core::ops::{self, Ops};
+use scribe_core::telemetry::chain;
 use scribe_queue::Queue;
 use scribe_store::{Store, StoreQueue};
 use scribe_telegram::Telegram;
@@ -40,7 +41,7 @@ pub async fn run(delete_webhook: bool) -> Result<()> {
     // The menus Telegram shows (the operator sets them in the cluster). A Bot API server that
     // lacks the call does not stop the bot.
     if let Err(error) = scribe_operator::registration::set_menus(&ctx.telegram).await {
-        tracing::warn!(error = %error, "could not set the command menus");
+        tracing::warn!(error = %chain(&error), "could not set the command menus");
     }
     tracing::info!(bot = %ctx.bot.name, "scribe run: all-in-one mode");
 
@@ -113,7 +114,7 @@ async fn clear_webhook(telegram: &Telegram, delete_webhook: bool) -> Result<()> 
         }
         Ok(_) => {}
         Err(error) => {
-            tracing::info!(error = %scribe_core::telemetry::chain(&error), "getWebhookInfo unavailable; a webhook that blocks polling shows up when polling starts");
+            tracing::info!(error = %chain(&error), "getWebhookInfo unavailable; a webhook that blocks polling shows up when polling starts");
         }
     }
     Ok(())

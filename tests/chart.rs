@@ -1082,11 +1082,75 @@ fn the_admission_policy_bounds_images_service_accounts_and_where_the_token_goes(
     assert_eq!(ok(json!({})), Vec::<String>::new(), "the defaults pass");
     assert!(ok(json!({"image": "registry.example.com/mirror/scribe@sha256:abc"})).is_empty());
     assert!(ok(json!({"serviceAccountName": "scribe-bots"})).is_empty());
-    assert!(ok(json!({"telegram": {"apiUrl": "https://tg.example.com"}})).is_empty());
-    assert!(
-        ok(json!({"telegram": {"apiUrl": "http://telegram-bot-api.bots:8081", "localServer": {}}}))
-            .is_empty()
-    );
+    for url in [
+        "https://api.telegram.org",
+        "https://tg.example.com",
+        "https://API.Telegram.org:443/",
+        "https://tg.example.com/prefix?x=1",
+    ] {
+        assert!(ok(json!({"telegram": {"apiUrl": url}})).is_empty(), "{url}");
+    }
+    for url in [
+        "http://telegram-bot-api.bots.svc",
+        "http://telegram-bot-api.bots.svc:8081",
+        "http://telegram-bot-api.bots.svc.cluster.local:8081/",
+        "http://Telegram-Bot-API.Bots.SVC:8081",
+    ] {
+        assert!(
+            ok(json!({"telegram": {"apiUrl": url, "localServer": {}}})).is_empty(),
+            "{url}"
+        );
+    }
+    // Marked local, but the host is not exactly a Service of this namespace: refused. These
+    // are public names (or another host behind user info), so the token would leave the cluster.
+    for url in [
+        "http://x.bots.svc.attacker.example",
+        "http://x.bots.svc.attacker.example:8081/",
+        "http://x.bots.svc.cluster.local.attacker.example",
+        "http://x.bots.svc.cluster.localhost",
+        "http://x.bots.attacker.example",
+        "http://x.bots.",
+        "http://x.bots.svc.",
+        "http://x.bots.svc.cluster.local.",
+        "http://x.bots.svc@attacker.example",
+        "http://evil@x.bots.svc",
+        "http://x.bots.svc:8081@attacker.example:8081",
+        "http://attacker.example\\@x.bots",
+        "http://1x.bots",
+        "http://x_y.bots",
+        "http://bots",
+        "http://x.bots.svc:",
+        "http://x.bots.svc:8081x",
+        // The short form goes to public DNS when the Service is missing (a namespace `dev`).
+        "http://telegram-bot-api.bots:8081",
+        "http://telegram-bot-api.bots",
+    ] {
+        let refused = ok(json!({"telegram": {"apiUrl": url, "localServer": {}}}));
+        assert!(
+            refused.len() == 1 && refused[0].contains("spec.telegram.apiUrl must be"),
+            "{url}: {refused:?}"
+        );
+    }
+    // https to a host outside admissionPolicy.allowedBotApiHosts: refused.
+    for url in [
+        "https://attacker.example",
+        "https://api.telegram.org.attacker.example",
+        "https://api.telegram.org@attacker.example",
+        "https://api.telegram.org:443@attacker.example",
+        "https://evil-api.telegram.org",
+        "https://api.telegram.org.",
+        "https://api.telegram.org\\@attacker.example",
+        "https://api.telegram.orgx",
+    ] {
+        let refused = ok(json!({"telegram": {"apiUrl": url}}));
+        assert!(
+            refused.len() == 1
+                && refused[0].contains(
+                    "spec.telegram.apiUrl must be https to one of: api.telegram.org, tg.example.com"
+                ),
+            "{url}: {refused:?}"
+        );
+    }
     for (spec, expected) in [
         (
             json!({"image": "evil.example.com/miner:latest"}),
@@ -1136,6 +1200,45 @@ fn the_admission_policy_bounds_images_service_accounts_and_where_the_token_goes(
         refusals(&rules, "bots", json!({"serviceAccountName": "default"})).len(),
         1
     );
+    // The Bot API hosts: api.telegram.org only.
+    assert!(
+        refusals(
+            &rules,
+            "bots",
+            json!({"telegram": {"apiUrl": "https://api.telegram.org"}})
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        refusals(&rules, "bots", json!({"telegram": {"apiUrl": "https://tg.example.com"}})),
+        vec!["spec.telegram.apiUrl must be https to one of: api.telegram.org; or plain http to a local Bot API server Service of this namespace (http://<service>.<namespace>.svc[.cluster.local][:<port>]) marked with spec.telegram.localServer".to_owned()]
+    );
+    // An empty allow-list: any https host (which then receives the token), still no plain http
+    // outside the namespace.
+    let any_host = documents(&render(&[
+        "--set",
+        "admissionPolicy.enabled=true",
+        "--set-json",
+        "admissionPolicy.allowedBotApiHosts=[]",
+    ]));
+    let rules = policy_rules(one(&any_host, "ValidatingAdmissionPolicy"));
+    assert!(
+        refusals(
+            &rules,
+            "bots",
+            json!({"telegram": {"apiUrl": "https://tg.example.com"}})
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        refusals(
+            &rules,
+            "bots",
+            json!({"telegram": {"apiUrl": "http://x.bots.svc.attacker.example", "localServer": {}}})
+        )
+        .len(),
+        1
+    );
     let strict = documents(&render(&[
         "--set",
         "admissionPolicy.enabled=true,admissionPolicy.allowLocalBotApiServer=false",
@@ -1145,7 +1248,7 @@ fn the_admission_policy_bounds_images_service_accounts_and_where_the_token_goes(
         refusals(
             &rules,
             "bots",
-            json!({"telegram": {"apiUrl": "http://telegram-bot-api.bots:8081", "localServer": {}}})
+            json!({"telegram": {"apiUrl": "http://telegram-bot-api.bots.svc:8081", "localServer": {}}})
         )
         .len(),
         1

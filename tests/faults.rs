@@ -71,6 +71,7 @@ async fn a_job_that_kills_its_worker_every_time_is_given_up_after_its_attempts()
     })
     .await;
     assert_eq!(job.error_kind.as_deref(), Some("exhausted"));
+    // Claims: three runs, and the fourth that found them used up.
     assert_eq!(job.attempts, 4);
     assert_eq!(
         cluster.fakes.dashscope.asr().traffic().requests,
@@ -102,7 +103,7 @@ async fn a_job_that_kills_its_worker_every_time_is_given_up_after_its_attempts()
         .await;
     cluster
         .fakes
-        .wait_containing(ADMIN, "given up after 4 attempts")
+        .wait_containing(ADMIN, "given up after 3 attempts")
         .await;
     // The message is in the dead-letter queue, nowhere else.
     let names = cluster.names();
@@ -265,6 +266,59 @@ async fn ten_voice_notes_at_once_start_three_jobs_and_the_rest_are_told_to_wait(
     let u = store.user(chat).await.expect("user").expect("exists");
     assert_eq!(u.held, jobs.iter().map(|j| j.held_seconds).sum::<i64>());
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_user_flooding_the_bot_is_told_once_to_slow_down_and_admins_are_not_limited() {
+    let fakes = Fakes::start().await;
+    let admin = ADMIN.to_string();
+    let _scribe = Scribe::start(
+        BIN,
+        &fakes,
+        &[
+            ("USER_UPDATES_PER_MINUTE", "5"),
+            ("ADMIN_IDS", admin.as_str()),
+        ],
+    )
+    .await;
+    let (chat, burst) = (7306, 13);
+    for _ in 0..burst {
+        fakes
+            .telegram
+            .push_update(update::text(chat, &user(chat), "/balance"));
+    }
+    fakes.wait_containing(chat, "please wait a little").await;
+    // The admin's burst, sent after the user's, is answered in full.
+    for _ in 0..burst {
+        fakes
+            .telegram
+            .push_update(update::text(ADMIN, &user(ADMIN), "/balance"));
+    }
+    wait_until("every admin answer", WAIT, || {
+        (fakes
+            .shown(ADMIN)
+            .iter()
+            .filter(|t| t.contains("Balance"))
+            .count()
+            == burst)
+            .then_some(())
+    })
+    .await;
+    assert!(
+        !fakes.shown(ADMIN).iter().any(|t| t.contains("please wait")),
+        "admins are exempt"
+    );
+    // The user: at most the limit in each minute the burst touched (two at most), one notice
+    // per minute, and the rest not answered at all.
+    let shown = fakes.shown(chat);
+    let answers = shown.iter().filter(|t| t.contains("Balance")).count();
+    let notices = shown.iter().filter(|t| t.contains("please wait")).count();
+    assert!((5..=10).contains(&answers), "{answers} answers: {shown:?}");
+    assert!((1..=2).contains(&notices), "{notices} notices: {shown:?}");
+    assert!(
+        answers + notices < burst,
+        "some updates went unanswered: {shown:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -159,28 +159,45 @@ async fn t_in_a_group_is_charged_to_who_asked_and_a_member_without_minutes_is_se
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn auto_mode_pays_from_the_sponsor_within_the_cap_and_says_so_once() {
+/// A bot without trials whose recogniser hears `heard`, and a supergroup where `admin`
+/// administers and `member` is a member; the admin has an hour of balance.
+async fn group_with_admin(
+    heard: &'static str,
+    group: TgGroup,
+    admin: &TgUser,
+    member: &TgUser,
+) -> (Fakes, Scribe, Store, TgGroup) {
     let fakes = Fakes::start().await;
     fakes
         .dashscope
         .asr()
-        .set_reply(|_| Reply::Text("noted automatically".into()));
+        .set_reply(move |_| Reply::Text(heard.into()));
     let scribe = Scribe::start(BIN, &fakes, &[("TRIAL_MODE", "off")]).await;
     let store = scribe.store().await;
-    let group = TgGroup::supergroup(-100_502, "Auto");
+    fakes
+        .telegram
+        .set_member(&group, admin, MemberStatus::Administrator);
+    fakes
+        .telegram
+        .set_member(&group, member, MemberStatus::Member);
+    credit(&store, admin, 3600).await;
+    (fakes, scribe, store, group)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn auto_mode_pays_from_the_sponsor_within_the_cap_and_says_so_once() {
     let (admin, member_1) = (member(5021, "Ada"), member(5022, "Max"));
-    fakes
-        .telegram
-        .set_member(&group, &admin, MemberStatus::Administrator);
-    fakes
-        .telegram
-        .set_member(&group, &member_1, MemberStatus::Member);
+    let (fakes, _scribe, store, group) = group_with_admin(
+        "noted automatically",
+        TgGroup::supergroup(-100_502, "Auto"),
+        &admin,
+        &member_1,
+    )
+    .await;
     // The bot is a group admin: it sees every message.
     fakes
         .telegram
         .set_bot_member(&group, MemberStatus::Administrator);
-    credit(&store, &admin, 3600).await;
     credit(&store, &member_1, 3600).await;
 
     // A member may not switch auto mode on.
@@ -246,6 +263,61 @@ async fn auto_mode_pays_from_the_sponsor_within_the_cap_and_says_so_once() {
     );
     let sponsor = store.user(admin.id).await.expect("user").expect("exists");
     assert_eq!(sponsor.held, 0);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn auto_mode_warns_a_bot_that_cannot_see_the_group_and_turns_off() {
+    let (admin, other) = (member(5041, "Rita"), member(5042, "Leo"));
+    let (fakes, _scribe, store, group) = group_with_admin(
+        "must not happen",
+        TgGroup::supergroup(-100_504, "Quiet"),
+        &admin,
+        &other,
+    )
+    .await;
+    // Privacy mode on (the default) and the bot a plain member: commands reach it, voice
+    // notes do not.
+    fakes
+        .telegram
+        .push_update(update::text(&group, &admin, "/auto on 5"));
+    fakes
+        .wait_containing(group.id, "can't see every message")
+        .await;
+    assert_eq!(
+        store.group(group.id).await.expect("group").auto_sponsor,
+        Some(admin.id)
+    );
+    // Another member may not switch it off; its admin may.
+    fakes
+        .telegram
+        .push_update(update::text(&group, &other, "/auto off"));
+    fakes.wait_containing(group.id, "Only group admins").await;
+    fakes
+        .telegram
+        .push_update(update::text(&group, &admin, "/auto off"));
+    fakes
+        .wait_containing(group.id, "Automatic transcription is off")
+        .await;
+    assert_eq!(
+        store.group(group.id).await.expect("group").auto_sponsor,
+        None
+    );
+    // Off: a voice note in the group starts nothing and holds nothing.
+    fakes.telegram.set_privacy_mode(false);
+    let (file, seconds) = note(&fakes, "Nobody asked for this one.");
+    fakes
+        .telegram
+        .push_update(update::voice(&group, &other, &file, seconds));
+    let marker = fakes
+        .telegram
+        .push_update(update::text(&group, &admin, "/auto"));
+    assert!(marker.update_id.is_some());
+    fakes
+        .wait_containing(group.id, "turns it on with /auto on")
+        .await;
+    assert!(fakes.dashscope.asr().calls().is_empty());
+    assert!(ledger_rows(&store, admin.id, "hold").await.is_empty());
     store.close().await;
 }
 
@@ -397,7 +469,69 @@ async fn a_forwarded_copy_is_answered_from_the_cache_until_retention_deletes_it(
     store.close().await;
 }
 
-/// Five voice notes by three people, forwarded at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_batch_releases_its_one_hold_in_full() {
+    let fakes = Fakes::start().await;
+    let scribe = Scribe::start(BIN, &fakes, &[("BATCH_WINDOW_SECONDS", "1")]).await;
+    let (alice, bob, carol) = batch_texts();
+    let (parts, said) = burst(
+        &fakes,
+        &[
+            (&alice, "First we plan."),
+            (&bob, "Then we build."),
+            (&carol, "Then we test."),
+        ],
+    );
+    let said = Arc::new(said);
+    // The recogniser refuses one part for good: the batch is one job, so it fails whole.
+    fakes.dashscope.asr().set_reply(
+        move |call| match said.get(&call.audio).map(String::as_str) {
+            Some("then we build.") | None => {
+                Reply::Error(scribe_fakes::dashscope::ApiError::InvalidParameter(
+                    "The audio is unreadable.".into(),
+                ))
+            }
+            Some(text) => Reply::Text(text.to_owned()),
+        },
+    );
+    let me = member(5052, "Forwarder");
+    for update in update::forward_burst(me.id, &me, &parts) {
+        fakes.telegram.push_update(update);
+    }
+    let store = scribe.store().await;
+    let job = wait_until_async("the batch job to fail", WAIT, || async {
+        store
+            .jobs_of_user(me.id, 10)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|j| j.state == JobState::Failed)
+    })
+    .await;
+    assert_eq!(job.source, JobSource::Batch);
+    assert_eq!(store.jobs_of_user(me.id, 10).await.expect("jobs").len(), 1);
+    let held: i64 = ledger_rows(&store, me.id, "hold")
+        .await
+        .iter()
+        .map(|r| -r.delta)
+        .sum();
+    let released = wait_until_async("the release", WAIT, || async {
+        let rows = ledger_rows(&store, me.id, "release").await;
+        (!rows.is_empty()).then(|| rows.iter().map(|r| r.delta).sum::<i64>())
+    })
+    .await;
+    assert!(held > 0, "the batch held its length");
+    assert_eq!(released, held, "every held second came back");
+    assert!(ledger_rows(&store, me.id, "settle").await.is_empty());
+    let user = store.user(me.id).await.expect("user").expect("exists");
+    assert_eq!(user.held, 0);
+    assert!(store.ledger_mismatches().await.expect("ledger").is_empty());
+    // One status message, and it says what happened.
+    assert_eq!(fakes.shown(me.id).len(), 1, "{:?}", fakes.shown(me.id));
+    store.close().await;
+}
+
+/// Voice notes saying `texts`, each forwarded from its sender, and what each one says.
 fn burst(
     fakes: &Fakes,
     texts: &[(&TgUser, &str)],
@@ -565,7 +699,25 @@ async fn forget_leaves_no_content_of_the_user_and_the_ledger_balances() {
     fakes
         .telegram
         .push_update(update::voice(me.id, &me, &file, seconds));
-    fakes.wait_text(me.id, "private thoughts").await;
+    let transcript = fakes.wait_text(me.id, "private thoughts").await;
+    // An action's answer and a glossary are content too.
+    let summary = transcript
+        .buttons
+        .iter()
+        .find(|b| b.text.contains("Summary"))
+        .and_then(|b| b.callback_data.clone())
+        .expect("a Summary button");
+    fakes
+        .telegram
+        .push_update(update::callback(me.id, &me, transcript.message_id, &summary).0);
+    wait_until("the summary", WAIT, || {
+        (shown_with(&fakes, me.id, "private thoughts") >= 2).then_some(())
+    })
+    .await;
+    fakes
+        .telegram
+        .push_update(update::text(me.id, &me, "/glossary add Zanzibarian"));
+    fakes.wait_containing(me.id, "1 added").await;
     fakes
         .telegram
         .push_update(update::text(me.id, &me, "/language ru"));
@@ -620,4 +772,55 @@ async fn forget_leaves_no_content_of_the_user_and_the_ledger_balances() {
         "money records stay"
     );
     store.close().await;
+    // Every column of every table, read back as text: nothing the user said, named or sent.
+    let content = [
+        "private thoughts",
+        "Zanzibarian",
+        file.file_id.as_str(),
+        file.file_unique_id.as_str(),
+    ];
+    for (table, row) in every_row(&scribe.database_url).await {
+        for needle in content {
+            assert!(
+                !row.to_lowercase().contains(&needle.to_lowercase()),
+                "{needle:?} is still in {table}: {row}"
+            );
+        }
+    }
+}
+
+/// Every row of every table of a SQLite database, each as its columns' text (blobs as lossy
+/// UTF-8) joined by `|`.
+async fn every_row(database_url: &str) -> Vec<(String, String)> {
+    use sqlx::{Connection, Row, SqliteConnection};
+    let mut db = SqliteConnection::connect(database_url)
+        .await
+        .expect("open the database");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )
+    .fetch_all(&mut db)
+    .await
+    .expect("tables");
+    assert!(tables.len() > 10, "{tables:?}");
+    let mut rows = Vec::new();
+    for table in tables {
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?1)")
+            .bind(&table)
+            .fetch_all(&mut db)
+            .await
+            .expect("columns");
+        let text = columns
+            .iter()
+            .map(|c| format!("COALESCE(CAST(\"{c}\" AS BLOB), '')"))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ");
+        // The names come from the database's own schema.
+        let select = sqlx::AssertSqlSafe(format!("SELECT {text} FROM \"{table}\""));
+        for row in sqlx::query(select).fetch_all(&mut db).await.expect("rows") {
+            let bytes: Vec<u8> = row.get(0);
+            rows.push((table.clone(), String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    rows
 }

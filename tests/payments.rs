@@ -1,7 +1,7 @@
 //! Telegram Stars end to end through `scribe run`: the package menu, invoices, pre-checkout
 //! validation, a payment delivered twice, refunds, and balances that stay exact.
 
-use scribe_fakes::telegram::{FileKind, TgUser, update};
+use scribe_fakes::telegram::{FileKind, MemberStatus, TgGroup, TgUser, update};
 use scribe_fakes::{wait_until, wait_until_async};
 use scribe_store::JobState;
 use scribe_testkit::audio::{self, Format};
@@ -305,4 +305,46 @@ async fn concurrent_purchases_and_jobs_keep_the_balance_exact() {
         "every second accounted for"
     );
     assert!(store.ledger_mismatches().await.expect("check").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_payment_made_in_a_group_is_credited_once_to_the_payer() {
+    let fakes = Fakes::start().await;
+    let scribe = Scribe::start(BIN, &fakes, &[]).await;
+    let group = TgGroup::supergroup(-100_5102, "Buyers");
+    let ann = user(5102);
+    fakes
+        .telegram
+        .set_member(&group, &ann, MemberStatus::Member);
+    fakes
+        .telegram
+        .set_bot_member(&group, MemberStatus::Administrator);
+    // Telegram tells the bot of a payment in the chat where it was made, twice here.
+    let payload = format!("p1:start:{}", ann.id);
+    for _ in 0..2 {
+        fakes.telegram.push_update(update::successful_payment(
+            &group,
+            &ann,
+            "XTR",
+            35,
+            &payload,
+            "charge-group-1",
+        ));
+    }
+    fakes
+        .wait_containing(ann.id, "Thank you! 50 min added")
+        .await;
+    let store = scribe.store().await;
+    let credits = wait_until_async("the credit", WAIT, || async {
+        let rows = ledger_rows(&store, ann.id, "purchase").await;
+        (!rows.is_empty()).then_some(rows)
+    })
+    .await;
+    assert_eq!(credits.len(), 1, "credited once");
+    assert_eq!(credits[0].delta, 3000);
+    assert!(
+        fakes.shown(group.id).is_empty(),
+        "nothing about the payer's balance in the group"
+    );
+    store.close().await;
 }

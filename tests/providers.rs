@@ -81,6 +81,53 @@ async fn qwen_failing_falls_back_to_gemini() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn qwen_failing_falls_back_to_an_openai_compatible_chat_server() {
+    use scribe_fakes::openai::{ChatReply, FakeOpenAiChat};
+    let fakes = Fakes::start().await;
+    recognise_as_spoken(&fakes);
+    fakes.dashscope.llm().set_down(true);
+    let chat = FakeOpenAiChat::start("qwen2.5-7b-instruct", Some("sk-local")).await;
+    chat.completions()
+        .set_reply(|call| ChatReply::Text(format!("Local: {}", call.user)));
+    let chat_url = chat.base_url();
+    let scribe = Scribe::start(
+        env!("CARGO_BIN_EXE_scribe"),
+        &fakes,
+        &[
+            ("LLM_FALLBACK_PROVIDER", "openai"),
+            ("LLM_FALLBACK_MODEL", "qwen2.5-7b-instruct"),
+            ("OPENAI_LLM_BASE_URL", chat_url.as_str()),
+            ("OPENAI_LLM_API_KEY", "sk-local"),
+        ],
+    )
+    .await;
+    send_voice(&fakes, 2006).await;
+    fakes.wait_text(2006, &format!("Local: {SPOKEN}")).await;
+    assert!(
+        !fakes.dashscope.llm().calls().is_empty(),
+        "qwen was asked first"
+    );
+    assert!(
+        fakes.gemini.generate_content().calls().is_empty(),
+        "the configured fallback, not Gemini"
+    );
+    let asked = chat.completions().calls();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].call.model, "qwen2.5-7b-instruct");
+    let job = wait_until_async("job done", WAIT, || async {
+        let store = scribe.store().await;
+        store
+            .jobs_of_user(2006, 1)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|j| j.state == JobState::Done)
+    })
+    .await;
+    assert_eq!(job.formatter.as_deref(), Some("qwen2.5-7b-instruct"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn both_formatters_failing_deliver_the_raw_transcript() {
     let fakes = Fakes::start().await;
     recognise_as_spoken(&fakes);

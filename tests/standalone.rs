@@ -554,3 +554,38 @@ async fn a_webhook_blocks_polling_until_delete_webhook_removes_it() {
     fakes.wait_containing(9102, "Hi, Tester!").await;
     assert!(fakes.telegram.webhook().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn updates_numbered_anew_after_a_quiet_week_are_polled_and_answered() {
+    let fakes = Fakes::start().await;
+    fakes.telegram.reset_update_ids(5_000);
+    let mut scribe = Scribe::start(env!("CARGO_BIN_EXE_scribe"), &fakes, &[]).await;
+    let chat = 9103;
+    fakes
+        .telegram
+        .push_update(update::text(chat, &user(chat), "/start"));
+    fakes.wait_containing(chat, "Hi, Tester!").await;
+    // Confirmed (the next poll's offset is past it), the queue is empty: a quiet week later
+    // Telegram numbers the next update far below the offset the bot saved.
+    wait_until("the update to be confirmed", WAIT, || {
+        (fakes.telegram.pending_updates() == 0).then_some(())
+    })
+    .await;
+    fakes.telegram.reset_update_ids(17);
+    fakes
+        .telegram
+        .push_update(update::text(chat, &user(chat), "/balance"));
+    fakes.wait_containing(chat, "Balance").await;
+    // A restart polls from the offset saved in the store: still answered.
+    wait_until("the update to be confirmed", WAIT, || {
+        (fakes.telegram.pending_updates() == 0).then_some(())
+    })
+    .await;
+    scribe.kill().await;
+    fakes.telegram.reset_update_ids(3);
+    scribe.restart();
+    fakes
+        .telegram
+        .push_update(update::text(chat, &user(chat), "/help"));
+    fakes.wait_containing(chat, "You pay per second").await;
+}

@@ -40,9 +40,16 @@ pub fn failure(error: &reqwest::Error) -> &'static str {
         "timed out"
     } else if causes.contains("dns") || causes.contains("lookup") {
         "the host name did not resolve (DNS)"
-    } else if causes.contains("certificate")
-        || causes.contains("tls")
-        || causes.contains("handshake")
+    } else if [
+        "certificate",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "peer misbehaved",
+        "peer is incompatible",
+    ]
+    .iter()
+    .any(|sign| causes.contains(sign))
     {
         "the TLS handshake failed"
     } else if error.is_connect() {

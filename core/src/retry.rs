@@ -48,7 +48,8 @@ pub struct Retrying {
     /// Failures so far (1 after the first).
     pub attempt: u32,
     pub wait: Duration,
-    /// The failure, as displayed (no secrets: errors never carry them).
+    /// The failure with its causes ([`crate::telemetry::chain`]; no secrets: errors never
+    /// carry them).
     pub error: String,
 }
 
@@ -108,7 +109,7 @@ impl Backoff {
         mut on_retry: impl FnMut(Retrying),
     ) -> Result<T, E>
     where
-        E: Classify + std::fmt::Display,
+        E: Classify + std::error::Error + Send + Sync + 'static,
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
@@ -129,7 +130,7 @@ impl Backoff {
                     on_retry(Retrying {
                         attempt: failures,
                         wait,
-                        error: e.to_string(),
+                        error: crate::telemetry::chain(&e).to_string(),
                     });
                     tokio::time::sleep(wait).await;
                 }
@@ -184,10 +185,51 @@ mod tests {
             write!(f, "{:?}", self.0)
         }
     }
+    impl std::error::Error for Flaky {}
     impl Classify for Flaky {
         fn retry(&self) -> Retry {
             self.0
         }
+    }
+
+    /// A failure with a cause, as a client error wrapping an I/O error is.
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("request failed")
+        }
+    }
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+    impl Classify for Wrapped {
+        fn retry(&self) -> Retry {
+            Retry::Transient { after: None }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retry_is_told_with_the_failure_and_its_causes() {
+        let b = Backoff {
+            attempts: 2,
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(1),
+        };
+        let mut told = Vec::new();
+        let r: Result<(), Wrapped> = b
+            .run(
+                |_| async { Err(Wrapped(std::io::Error::other("connection reset by peer"))) },
+                |retry| told.push(retry.error),
+            )
+            .await;
+        assert!(r.is_err());
+        assert_eq!(
+            told,
+            vec!["request failed: connection reset by peer".to_owned()]
+        );
     }
 
     #[tokio::test]

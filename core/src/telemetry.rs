@@ -6,8 +6,10 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber once per process. Errors (a second call in tests) are ignored.
 pub fn init(json: bool, level: &str) {
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never in a file or `kubectl logs`.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = if json {
         builder

@@ -26,6 +26,7 @@ pub mod reason {
     pub const WEBHOOK_UNAVAILABLE: &str = "WebhookUnavailable";
     pub const WORKERS_UNAVAILABLE: &str = "WorkersUnavailable";
     pub const AUTOSCALER_NOT_READY: &str = "AutoscalerNotReady";
+    pub const AUTOSCALING_PENDING: &str = "AutoscalingPending";
     pub const ROUTE_NOT_ACCEPTED: &str = "RouteNotAccepted";
     pub const PAUSED: &str = "Paused";
     // Reconciled (and Ready, when a child was rejected or the spec refused)
@@ -225,7 +226,10 @@ pub fn autoscaling(bot: &TranscriptionBot, apis: Apis, workloads: &Workloads) ->
                 Reported::Unknown => new(
                     State::Unknown,
                     reason::PENDING,
-                    format!("waiting for KEDA to report the ScaledObject on queue {queue} ready"),
+                    format!(
+                        "waiting for KEDA to report ScaledObject {} ready (it scales the workers on queue {queue})",
+                        desired::name(bot, "worker")
+                    ),
                 ),
             }
         }
@@ -311,7 +315,8 @@ pub struct Summary<'a> {
 }
 
 /// `Ready`: the first problem of the summary, or ready. `Unknown` details (a controller that has
-/// not reported yet) do not hold it back.
+/// not reported yet) do not hold it back, except KEDA's: while KEDA scales the workers, Ready
+/// reflects the ScaledObject's readiness, so it waits for KEDA to report it ready.
 pub fn ready(s: &Summary) -> Observed {
     let not_ready =
         |reason, message: String| Observed::new(READY, State::False, reason, short(message));
@@ -341,6 +346,9 @@ pub fn ready(s: &Summary) -> Observed {
     }
     if s.autoscaling.reason == reason::KEDA_FAILING {
         return not_ready(reason::AUTOSCALER_NOT_READY, s.autoscaling.message.clone());
+    }
+    if s.autoscaling.state == State::Unknown {
+        return not_ready(reason::AUTOSCALING_PENDING, s.autoscaling.message.clone());
     }
     Observed::new(
         READY,
@@ -401,6 +409,74 @@ mod tests {
         );
         assert_eq!(third[0].last_transition_time, Time(at(300)));
         assert_eq!(third[0].status, "True");
+    }
+
+    #[test]
+    fn ready_waits_for_keda_to_report_the_scaled_object_ready() {
+        let webhook = serde_json::from_value(serde_json::json!({
+            "status": {"conditions": [{"type": "Available", "status": "True"}]},
+        }))
+        .expect("a Deployment");
+        let workloads = Workloads {
+            webhook: Some(webhook),
+            ..Workloads::default()
+        };
+        let ok = |type_| Observed::new(type_, State::True, reason::READY, "ok");
+        let (reconciled, registered, workers) = (
+            ok(RECONCILED),
+            ok(WEBHOOK_REGISTERED),
+            ok(WORKERS_AVAILABLE),
+        );
+        let ready_with = |autoscaling: &Observed| {
+            ready(&Summary {
+                missing: &[],
+                reconciled: &reconciled,
+                registered: &registered,
+                health: None,
+                workloads: &workloads,
+                workers: &workers,
+                autoscaling,
+                route: None,
+            })
+        };
+        let pending = Observed::new(
+            AUTOSCALING,
+            State::Unknown,
+            reason::PENDING,
+            "waiting for KEDA to report ScaledObject voice-worker ready",
+        );
+        let waiting = ready_with(&pending);
+        assert_eq!(
+            (waiting.state, waiting.reason),
+            (State::False, "AutoscalingPending")
+        );
+        assert!(
+            waiting.message.contains("ScaledObject voice-worker"),
+            "{}",
+            waiting.message
+        );
+
+        let failing = Observed::new(AUTOSCALING, State::False, reason::KEDA_FAILING, "404");
+        assert_eq!(ready_with(&failing).reason, "AutoscalerNotReady");
+        // Ready once KEDA reports it, and without KEDA (no ScaledObject to wait for).
+        for autoscaling in [
+            Observed::new(AUTOSCALING, State::True, reason::KEDA, "keda"),
+            Observed::new(AUTOSCALING, State::False, reason::DISABLED, "off"),
+            Observed::new(AUTOSCALING, State::False, reason::KEDA_NOT_INSTALLED, "hpa"),
+            Observed::new(
+                AUTOSCALING,
+                State::False,
+                reason::MANAGEMENT_URL_MISSING,
+                "hpa",
+            ),
+        ] {
+            let ready = ready_with(&autoscaling);
+            assert_eq!(
+                (ready.state, ready.reason),
+                (State::True, "Ready"),
+                "{autoscaling:?}"
+            );
+        }
     }
 
     #[test]

@@ -531,26 +531,47 @@ async fn autoscaling_is_true_only_while_keda_reports_the_scaled_object_ready() {
         .finalized()
         .autoscaled();
     let created = create(&ctx, api, bot, &AUTOSCALED_WITH_KEDA, keda()).await;
+    // Applied, but KEDA has not reported on the ScaledObject yet: Ready waits for it.
+    assert_eq!(
+        condition(&created.status, "Ready"),
+        ("False", "AutoscalingPending")
+    );
     let mut api = created.api;
+    let mut bot = created.bot;
 
+    let mut unreported = scaled_object("True", "False", "");
+    unreported
+        .as_object_mut()
+        .expect("an object")
+        .remove("status");
+    let ready_object = scaled_object(
+        "True",
+        "False",
+        "ScaledObject is defined correctly and is ready for scaling",
+    );
+    // Each step changes the status written by the one before.
     for (object, expected, ready) in [
+        (ready_object, ("True", "Keda"), ("True", "Ready")),
+        // Reported ready before, now without a status (recreated): Ready waits again.
         (
-            scaled_object(
-                "True",
-                "False",
-                "ScaledObject is defined correctly and is ready for scaling",
-            ),
-            ("True", "Keda"),
-            ("True", "Ready"),
+            unreported,
+            ("Unknown", "Pending"),
+            ("False", "AutoscalingPending"),
         ),
         (
             scaled_object("False", "True", "error getting queue info: 404 Not Found"),
             ("False", "KedaFailing"),
             ("False", "AutoscalerNotReady"),
         ),
+        // KEDA's own Ready is Unknown: not ready yet either.
+        (
+            scaled_object("Unknown", "False", "ScaledObject is being checked"),
+            ("Unknown", "Pending"),
+            ("False", "AutoscalingPending"),
+        ),
     ] {
         let (token, applied) = (created.token.clone(), created.applied.clone());
-        let reply = created.bot.clone();
+        let reply = bot.clone();
         let scenario = tokio::spawn(async move {
             let mut api = api;
             api.get_secrets(Some(&secrets(TOKEN))).await;
@@ -563,11 +584,20 @@ async fn autoscaling_is_true_only_while_keda_reports_the_scaled_object_ready() {
             let status = api.status(&reply).await;
             (api, status)
         });
-        let (result, (next, status)) = drive(&ctx, &created.bot, scenario).await;
+        let (result, (next, status)) = drive(&ctx, &bot, scenario).await;
         result.expect("reconciled");
         api = next;
+        bot = bot.with_status(status.clone());
         assert_eq!(condition(&status, "Autoscaling"), expected);
         assert_eq!(condition(&status, "Ready"), ready);
+        if expected.0 == "Unknown" {
+            assert!(
+                message(&status, "Ready").contains(&format!("ScaledObject {NAME}-worker")),
+                "{}",
+                message(&status, "Ready")
+            );
+            assert_eq!(ctx.metrics.ready_of(NS, NAME, State::False), 1);
+        }
         if expected.0 == "False" {
             assert!(
                 message(&status, "Autoscaling").contains("404 Not Found"),
@@ -608,7 +638,10 @@ async fn a_rejected_child_is_a_condition_and_a_warning_event_and_the_others_stil
             )
             .await;
         assert!(applied.contains_key("cronjobs/weekly"));
-        assert_eq!(api.event().await, "ApplyFailed");
+        assert_eq!(
+            api.typed_event().await,
+            ("Warning".to_owned(), "ApplyFailed".to_owned())
+        );
         let status = api.status(&reply).await;
         (api, status)
     });

@@ -248,8 +248,9 @@ pub struct TelegramSpec {
     #[x_kube(validation = Rule::new("isURL(self)").message("publicUrl must be an https URL"))]
     pub public_url: String,
     /// Bot API base URL; default the cloud Bot API. The bot token is sent there, so it must be
-    /// https, unless `localServer` marks it as a local Bot API server (a Service in this
-    /// namespace, e.g. `http://telegram-bot-api:8081`).
+    /// https, unless `localServer` marks it as a local Bot API server: a Service of this
+    /// namespace, named exactly `<service>.<namespace>.svc` or
+    /// `<service>.<namespace>.svc.cluster.local` (e.g. `http://telegram-bot-api.voice.svc:8081`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 8, max = 2048), pattern(r"^https?://"))]
     #[x_kube(validation = Rule::new("isURL(self)").message("apiUrl must be an http(s) URL"))]

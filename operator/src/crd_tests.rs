@@ -474,7 +474,7 @@ fn a_plain_http_bot_api_must_be_marked_as_a_local_server() {
         "apiUrl must be https unless localServer",
     );
     accepts(
-        json!({"telegram": {"apiUrl": "http://telegram-bot-api.bots:8081", "localServer": {}}}),
+        json!({"telegram": {"apiUrl": "http://telegram-bot-api.bots.svc:8081", "localServer": {}}}),
     );
     accepts(json!({"telegram": {"apiUrl": "https://tg-proxy.example.com"}}));
     rejects(json!({"telegram": {"localServer": {}}}), "set apiUrl");

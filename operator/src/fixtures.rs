@@ -29,7 +29,7 @@ pub const PUBLIC_URL: &str = "https://voice.example.com";
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// The fake Telegram, as a local Bot API server Service of namespace NS (the test HTTP client
 /// resolves this name to the fake).
-pub const LOCAL_API_HOST: &str = "telegram-bot-api.bots";
+pub const LOCAL_API_HOST: &str = "telegram-bot-api.bots.svc";
 
 /// The fake's URL under [`LOCAL_API_HOST`].
 pub fn local_api(fake: &scribe_fakes::telegram::FakeTelegram) -> String {
@@ -321,6 +321,11 @@ impl ApiServerVerifier {
     /// An event about the bot; returns its reason. A repeat of a recent event is a PATCH of
     /// the same Event (an EventSeries).
     pub async fn event(&mut self) -> String {
+        self.typed_event().await.1
+    }
+
+    /// An event about the bot, as its type (`Normal` or `Warning`) and its reason.
+    pub async fn typed_event(&mut self) -> (String, String) {
         let e = self.next().await;
         let events = format!("/apis/events.k8s.io/v1/namespaces/{NS}/events");
         assert!(
@@ -331,10 +336,11 @@ impl ApiServerVerifier {
             e.path
         );
         assert_eq!(e.body["regarding"]["name"], json!(NAME));
+        let type_ = e.body["type"].as_str().unwrap_or_default().to_owned();
         let reason = e.body["reason"].as_str().unwrap_or_default().to_owned();
         let body = e.body.clone();
         e.reply(200, &body);
-        reason
+        (type_, reason)
     }
 
     pub async fn get_deployment(&mut self, suffix: &str, deployment: Option<&Value>) {

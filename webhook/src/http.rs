@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use scribe_core::Secret;
 use scribe_core::metrics::Metrics;
-use scribe_core::telemetry::new_trace_id;
+use scribe_core::telemetry::{chain, new_trace_id};
 use scribe_queue::{Message, Queue, QueueName};
 use subtle::ConstantTimeEq;
 use tracing::Instrument;
@@ -72,9 +72,9 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            tracing::error!(error = %self, "update not accepted");
+            tracing::error!(error = %chain(&self), "update not accepted");
         } else {
-            tracing::debug!(error = %self, "update refused");
+            tracing::debug!(error = %chain(&self), "update refused");
         }
         // Clients learn the class of the problem, never internals.
         let description = match &self {

@@ -13,7 +13,7 @@ use scribe_queue::{Message as QueueMessage, QueueName};
 use scribe_store::{ActionAnswer, ActionPrice, Cost, Job, Press, Transcript, User};
 use scribe_telegram::{CallbackQuery, InlineButton, InlineKeyboard};
 
-use crate::buttons::Button;
+use crate::buttons::{Action, Button};
 use crate::context::Context;
 use crate::delivery::{self, Recipient};
 use crate::error::Result;
@@ -32,55 +32,7 @@ const OWN_LANGUAGES: &[&str] = &[
     "uk", "de", "fr", "es", "it", "pt", "tr", "zh", "ja", "ko", "ar", "pl", "kk", "uz",
 ];
 
-/// What a button asks of a transcript.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    Summary,
-    ActionItems,
-    /// Into the language with this code.
-    Translate(String),
-}
-
 impl Action {
-    /// The key kept with the press and the answer (`summary`, `items`, `tr-de`).
-    pub fn key(&self) -> String {
-        match self {
-            Action::Summary => "summary".to_owned(),
-            Action::ActionItems => "items".to_owned(),
-            Action::Translate(language) => format!("tr-{language}"),
-        }
-    }
-
-    /// Reads a key back; `None` for anything else (a language code is 2–3 lowercase letters,
-    /// with an optional `-xx` region).
-    pub fn parse(key: &str) -> Option<Action> {
-        match key {
-            "summary" => Some(Action::Summary),
-            "items" => Some(Action::ActionItems),
-            other => {
-                let language = other.strip_prefix("tr-")?;
-                let (base, region) = match language.split_once('-') {
-                    Some((b, r)) => (b, Some(r)),
-                    None => (language, None),
-                };
-                let letters = |s: &str, n: std::ops::RangeInclusive<usize>| {
-                    n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase())
-                };
-                (letters(base, 2..=3) && region.is_none_or(|r| letters(r, 2..=2)))
-                    .then(|| Action::Translate(language.to_owned()))
-            }
-        }
-    }
-
-    /// The kind of action, for metrics.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Action::Summary => "summary",
-            Action::ActionItems => "items",
-            Action::Translate(_) => "translate",
-        }
-    }
-
     fn task(&self) -> Task<'_> {
         match self {
             Action::Summary => Task::Summary,
@@ -208,22 +160,7 @@ pub async fn press(
     let (cost, affordable) = ctx.store.next_press_cost(user.id, price(ctx), now).await?;
     if !affordable {
         ctx.metrics.action(action.kind(), "balance");
-        let seconds = match cost {
-            Cost::Charged(s) => s,
-            Cost::Free => 0,
-        };
-        let text = Msg::ActionNeedsBalance {
-            per_day: ctx.billing.actions_per_day,
-            cost_seconds: seconds,
-            balance: user.balance,
-        }
-        .render(lang);
-        // Balances are private: in a group only the presser sees it, as the button's notice.
-        if job.chat_id != user.id {
-            return answer(ctx, query, Some(&text)).await;
-        }
-        answer(ctx, query, None).await?;
-        return crate::replies::reply(ctx, job.chat_id, &text).await;
+        return refuse_unaffordable(ctx, query, &job, user, cost).await;
     }
     match ctx
         .store
@@ -232,45 +169,76 @@ pub async fn press(
     {
         Press::Done => answer(ctx, query, Some(&Msg::ActionAnswered.render(lang))).await,
         Press::Running => answer(ctx, query, Some(&Msg::ActionWorking.render(lang))).await,
-        Press::Claimed => {
-            let message = JobMessage::Act {
-                act: ActRef {
-                    job_id: job.id,
-                    action: key.clone(),
-                    message_id: query.message.as_ref().map(|m| m.message_id),
-                },
-            };
-            let published = ctx
-                .queue
-                .publish(
-                    QueueName::Jobs,
-                    QueueMessage {
-                        payload: message.to_bytes(),
-                        trace_id: job.trace_id.clone(),
-                    },
-                )
-                .await;
-            if let Err(error) = published {
-                ctx.store.release_press(job.id, &key).await?;
-                return Err(error.into());
-            }
-            if let (Action::Translate(_), Some(message)) = (&action, &query.message) {
-                // The languages go; the transcript's own row comes back.
-                if let Err(error) = ctx
-                    .telegram
-                    .edit_message_reply_markup(
-                        message.chat.id,
-                        message.message_id,
-                        &keyboard(job.id, lang),
-                    )
-                    .await
-                {
-                    tracing::debug!(error = %error, "could not restore the action row");
-                }
-            }
-            answer(ctx, query, Some(&Msg::ActionWorking.render(lang))).await
-        }
+        Press::Claimed => run_claimed(ctx, query, &job, &action, lang).await,
     }
+}
+
+/// Says the press needs a balance the presser lacks. Balances are private: in a group only the
+/// presser sees it, as the button's notice.
+async fn refuse_unaffordable(
+    ctx: &Context,
+    query: &CallbackQuery,
+    job: &Job,
+    user: &User,
+    cost: Cost,
+) -> Result<()> {
+    let seconds = match cost {
+        Cost::Charged(s) => s,
+        Cost::Free => 0,
+    };
+    let text = Msg::ActionNeedsBalance {
+        per_day: ctx.billing.actions_per_day,
+        cost_seconds: seconds,
+        balance: user.balance,
+    }
+    .render(ctx.lang_of(user));
+    if job.chat_id != user.id {
+        return answer(ctx, query, Some(&text)).await;
+    }
+    answer(ctx, query, None).await?;
+    crate::replies::reply(ctx, job.chat_id, &text).await
+}
+
+/// A claimed press goes to the jobs queue (released again when it cannot be published); a
+/// Translate press also puts the transcript's own row back in place of the languages.
+async fn run_claimed(
+    ctx: &Context,
+    query: &CallbackQuery,
+    job: &Job,
+    action: &Action,
+    lang: Lang,
+) -> Result<()> {
+    let key = action.key();
+    let message = JobMessage::Act {
+        act: ActRef {
+            job_id: job.id,
+            action: key.clone(),
+            message_id: query.message.as_ref().map(|m| m.message_id),
+        },
+    };
+    let published = ctx
+        .queue
+        .publish(
+            QueueName::Jobs,
+            QueueMessage {
+                payload: message.to_bytes(),
+                trace_id: job.trace_id.clone(),
+            },
+        )
+        .await;
+    if let Err(error) = published {
+        ctx.store.release_press(job.id, &key).await?;
+        return Err(error.into());
+    }
+    if let (Action::Translate(_), Some(message)) = (action, &query.message)
+        && let Err(error) = ctx
+            .telegram
+            .edit_message_reply_markup(message.chat.id, message.message_id, &keyboard(job.id, lang))
+            .await
+    {
+        tracing::debug!(error = %chain(&error), "could not restore the action row");
+    }
+    answer(ctx, query, Some(&Msg::ActionWorking.render(lang))).await
 }
 
 async fn answer(ctx: &Context, query: &CallbackQuery, toast: Option<&str>) -> Result<()> {

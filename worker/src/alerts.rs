@@ -52,16 +52,17 @@ pub async fn job_failed(ctx: &Context, kind: &str) {
 /// A job used up its attempts: the recogniser kept failing (`provider`), or attempts ended
 /// without an answer — crashes, kills, panics (`exhausted`).
 pub async fn job_given_up(ctx: &Context, job: &Job, kind: &'static str) {
-    let cause = if kind == "provider" {
-        GiveUpCause::Provider
+    // `attempts` counts claims: an exhausted job's last claim found them used up and ran nothing.
+    let (cause, attempts) = if kind == "provider" {
+        (GiveUpCause::Provider, job.attempts)
     } else {
-        GiveUpCause::Exhausted
+        (GiveUpCause::Exhausted, job.attempts.saturating_sub(1))
     };
     let notice = Msg::JobGivenUp {
         cause,
         job_id: job.id,
         user_id: job.user_id,
-        attempts: job.attempts,
+        attempts,
     };
     alert(ctx, kind, &notice).await;
 }

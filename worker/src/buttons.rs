@@ -9,8 +9,6 @@ use std::str::FromStr;
 /// Telegram's limit on `callback_data`, in bytes.
 pub const MAX_DATA_BYTES: usize = 64;
 
-use crate::actions::Action;
-
 /// A `/settings` toggle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingToggle {
@@ -217,6 +215,56 @@ impl FromStr for Button {
             }
             "tr" => Ok(Button::Languages { job_id: id(rest)? }),
             _ => Err(UnknownButton),
+        }
+    }
+}
+
+/// What a button asks of a transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Summary,
+    ActionItems,
+    /// Into the language with this code.
+    Translate(String),
+}
+
+impl Action {
+    /// The key kept with the press and the answer (`summary`, `items`, `tr-de`).
+    pub fn key(&self) -> String {
+        match self {
+            Action::Summary => "summary".to_owned(),
+            Action::ActionItems => "items".to_owned(),
+            Action::Translate(language) => format!("tr-{language}"),
+        }
+    }
+
+    /// Reads a key back; `None` for anything else (a language code is 2–3 lowercase letters,
+    /// with an optional `-xx` region).
+    pub fn parse(key: &str) -> Option<Action> {
+        match key {
+            "summary" => Some(Action::Summary),
+            "items" => Some(Action::ActionItems),
+            other => {
+                let language = other.strip_prefix("tr-")?;
+                let (base, region) = match language.split_once('-') {
+                    Some((b, r)) => (b, Some(r)),
+                    None => (language, None),
+                };
+                let letters = |s: &str, n: std::ops::RangeInclusive<usize>| {
+                    n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase())
+                };
+                (letters(base, 2..=3) && region.is_none_or(|r| letters(r, 2..=2)))
+                    .then(|| Action::Translate(language.to_owned()))
+            }
+        }
+    }
+
+    /// The kind of action, for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Summary => "summary",
+            Action::ActionItems => "items",
+            Action::Translate(_) => "translate",
         }
     }
 }

@@ -5,8 +5,7 @@
 
 use scribe_telegram::CallbackQuery;
 
-use crate::actions::Action;
-use crate::buttons::{Button, SettingToggle};
+use crate::buttons::{Action, Button, SettingToggle};
 use crate::context::Context;
 use crate::error::Result;
 use crate::replies::reply;

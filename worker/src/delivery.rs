@@ -11,6 +11,7 @@ use std::future::Future;
 
 use scribe_core::i18n::{Lang, Msg};
 use scribe_core::retry::Backoff;
+use scribe_core::telemetry::chain;
 use scribe_core::text;
 use scribe_store::{LongOutput, UserSettings};
 use scribe_telegram::{self as telegram, Document, InlineKeyboard, Telegram, TextOptions};
@@ -223,7 +224,7 @@ impl Recipient<'_> {
                     && let Some(id) = self.status_message_id
                     && let Err(e) = self.telegram.delete_message(self.chat_id, id).await
                 {
-                    tracing::debug!(error = %e, "status message not deleted");
+                    tracing::debug!(error = %chain(&e), "status message not deleted");
                 }
                 Ok(())
             }

@@ -8,6 +8,7 @@
 use scribe_core::billing::Package;
 use scribe_core::i18n::{Label, Lang, Msg, Stage};
 use scribe_core::retry::{Classify, Retry};
+use scribe_core::telemetry::chain;
 use scribe_core::time::now_secs;
 use scribe_queue::{Message as QueueMessage, QueueName};
 use scribe_store::{
@@ -332,7 +333,7 @@ async fn send_status(ctx: &Context, job: &Job, lang: Lang) -> Result<bool> {
             Ok(true)
         }
         Err(e) if e.retry() == Retry::Permanent => {
-            tracing::warn!(error = %e, job_id = job.id, "chat unreachable; failing the job");
+            tracing::warn!(error = %chain(&e), job_id = job.id, "chat unreachable; failing the job");
             if let Some(released) = ctx
                 .store
                 .fail_job(job.id, Owner::Anyone, "undeliverable", &JobStats::default())

@@ -21,7 +21,7 @@ pub enum JobMessage {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ActRef {
     pub job_id: i64,
-    /// The action's key ([`crate::actions::Action::key`]).
+    /// The action's key ([`crate::buttons::Action::key`]).
     pub action: String,
     /// The message whose button was pressed: the answer replies to it.
     pub message_id: Option<i64>,

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use scribe_core::i18n::{Lang, Msg, Stage};
 use scribe_core::metrics::Metrics;
+use scribe_core::telemetry::chain;
 use scribe_telegram::{Telegram, TextOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -150,7 +151,7 @@ async fn show(target: Target, mut rx: watch::Receiver<Stage>, stop: Cancellation
             Ok(()) => shown = Some(stage),
             Err(e) => {
                 target.metrics.telegram_error("editMessageText", e.kind());
-                tracing::debug!(error = %e, "progress edit failed");
+                tracing::debug!(error = %chain(&e), "progress edit failed");
             }
         }
     }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use scribe_core::i18n::{Label, Lang, Msg, Person};
+use scribe_core::telemetry::chain;
 use scribe_store::{Job, User};
 use scribe_telegram::{self as telegram, InlineButton, InlineKeyboard, TextOptions};
 
@@ -74,7 +75,7 @@ pub async fn notify_admins(ctx: &Context, notice: &Msg<'_>, buttons: &[(Label<'_
         let html = notice.render(lang);
         if let Err(e) = ctx.telegram.send_message(*admin, &html, &options).await {
             ctx.metrics.telegram_error("sendMessage", e.kind());
-            tracing::warn!(error = %e, "admin notice not delivered");
+            tracing::warn!(error = %chain(&e), "admin notice not delivered");
         }
     }
 }

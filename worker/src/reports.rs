@@ -9,6 +9,7 @@ use scribe_core::i18n::{
     StatusSummary, WorkerLine,
 };
 use scribe_core::retry::{Classify, Retry};
+use scribe_core::telemetry::chain;
 use scribe_core::time::now_secs;
 use scribe_queue::{Queue, QueueName};
 use scribe_store::{ExportTable, STAGES, Stats, Store, percentile};
@@ -91,11 +92,18 @@ pub async fn metrics_text(
             part: failed,
             of: timings.done + failed,
         },
-        jobs_queue: queue.depth(QueueName::Jobs).await.ok(),
+        jobs_queue: shown("jobs queue depth", queue.depth(QueueName::Jobs).await),
         wait_p50_ms: percentile(&timings.waits, 0.5).map(|s| s * 1000),
         wait_p95_ms: percentile(&timings.waits, 0.95).map(|s| s * 1000),
     };
     Ok(Msg::Metrics(summary).render(lang))
+}
+
+/// A broker figure for a report: shown as unknown when the broker cannot say, and logged.
+fn shown<T>(what: &str, figure: Result<T, scribe_queue::Error>) -> Option<T> {
+    figure
+        .map_err(|e| tracing::warn!(error = %chain(&e), what, "figure unavailable for a report"))
+        .ok()
 }
 
 /// Workers listed by `/status`, at most.
@@ -124,9 +132,9 @@ pub async fn status_text(
         })
         .collect();
     let summary = StatusSummary {
-        updates_queue: queue.depth(QueueName::Updates).await.ok(),
-        jobs_queue: queue.depth(QueueName::Jobs).await.ok(),
-        dead_letters: queue.dead_letters().await.ok(),
+        updates_queue: shown("updates queue depth", queue.depth(QueueName::Updates).await),
+        jobs_queue: shown("jobs queue depth", queue.depth(QueueName::Jobs).await),
+        dead_letters: shown("dead letters", queue.dead_letters().await),
         jobs: &jobs,
         oldest,
         workers_seen: seen.len(),
@@ -278,7 +286,7 @@ pub async fn send_report(
             .await
         {
             Ok(_) => sent += 1,
-            Err(e) => tracing::warn!(error = %e, admin, "report not delivered"),
+            Err(e) => tracing::warn!(error = %chain(&e), admin, "report not delivered"),
         }
     }
     Ok(sent)

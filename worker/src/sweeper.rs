@@ -4,7 +4,8 @@
 //! message may be lost — queued and not published for `JOB_REPUBLISH_AFTER_SECONDS`, or held by a
 //! worker whose heartbeat stopped — are published again (claims are idempotent, so a duplicate
 //! message costs nothing). It also forgets update ids past the deduplication window and deletes
-//! transcripts past their owner's retention. `/flush` is a manual run of the same sweep.
+//! transcripts past their owner's retention. `/flush` is a manual run of the same sweep. Every
+//! process also removes the job directories a killed process left on its own disk.
 
 use std::time::Duration;
 
@@ -96,7 +97,10 @@ pub async fn sweep(ctx: &Context, older_than: Duration, kind: &'static str) -> R
     Ok(report)
 }
 
-/// Sweeps every `SWEEP_INTERVAL_SECONDS`, one replica at a time, until `shutdown`.
+/// Sweeps every `SWEEP_INTERVAL_SECONDS`, one replica at a time, until `shutdown`. Each
+/// process also clears its own temporary directory of job directories older than
+/// `JOB_MAX_AGE_HOURS` (left by a process that was killed: their jobs have been failed or
+/// taken over by then), first at start.
 pub async fn run(ctx: Context, shutdown: CancellationToken) {
     let every = ctx.jobs.sweep_every;
     let mut tick = tokio::time::interval(every);
@@ -105,6 +109,10 @@ pub async fn run(ctx: Context, shutdown: CancellationToken) {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {}
+        }
+        let removed = ctx.pipeline.remove_stale_work(ctx.jobs.max_age).await;
+        if removed > 0 {
+            tracing::info!(removed, "job directories left by a killed process removed");
         }
         // A turn lasts slightly less than the interval, so the replica whose timer fires first
         // takes each turn and the others skip it.

@@ -113,7 +113,7 @@ pub const SETTINGS: &[Setting] = &[
         name: LOG_LEVEL,
         default: "info",
         used_by: ALL,
-        doc: "tracing filter, e.g. `info` or `scribe_worker=debug,info`.",
+        doc: "tracing filter, e.g. `info` or `scribe_worker=debug,info` (`scribe transcribe`, a command-line tool, defaults to `warn`).",
     },
     Setting {
         name: LISTEN_ADDR,

@@ -28,6 +28,16 @@ async fn claimed(store: &Store, job_id: i64, worker: &str, stale_before: i64) ->
     }
 }
 
+/// The first package of the menu: 10 minutes for 35 Stars.
+fn start_package() -> Package {
+    Package {
+        id: "start".into(),
+        minutes: 10,
+        stars: 35,
+        per_user_limit: None,
+    }
+}
+
 #[tokio::test]
 async fn every_claim_counts_an_attempt_however_the_last_one_ended() {
     each_backend(|store| async move {
@@ -165,12 +175,7 @@ async fn a_user_has_at_most_the_allowed_active_jobs_even_when_they_arrive_togeth
 async fn a_refund_takes_minutes_on_hold_when_the_hold_is_released() {
     each_backend(|store| async move {
         store.touch_user(5, "Pay", None, None).await.expect("user");
-        let package = Package {
-            id: "start".into(),
-            minutes: 10,
-            stars: 35,
-            per_user_limit: None,
-        };
+        let package = start_package();
         store
             .record_payment("charge-1", 5, &package, 35, None)
             .await
@@ -212,12 +217,7 @@ async fn a_refund_takes_minutes_on_hold_when_the_hold_is_released() {
 async fn refund_debt_ends_when_the_held_minutes_are_spent() {
     each_backend(|store| async move {
         store.touch_user(6, "Pay", None, None).await.expect("user");
-        let package = Package {
-            id: "start".into(),
-            minutes: 10,
-            stars: 35,
-            per_user_limit: None,
-        };
+        let package = start_package();
         store
             .record_payment("charge-2", 6, &package, 35, None)
             .await
@@ -337,6 +337,11 @@ async fn the_schema_refuses_unknown_states_on_both_backends() {
         store.migrate().await.expect("migrate");
         user_with(&store, 11, 60).await;
         created(&store, 80, 11, 10).await;
+        let package = start_package();
+        store
+            .record_payment("charge-80", 11, &package, 35, None)
+            .await
+            .expect("pay");
         store.close().await;
         let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
         for sql in [
@@ -351,6 +356,21 @@ async fn the_schema_refuses_unknown_states_on_both_backends() {
                 db.url
             );
         }
+        // A known state is written; an unknown one is refused by the state check itself.
+        let refunded = sqlx::query("UPDATE payments SET state = 'refunded'")
+            .execute(&pool)
+            .await
+            .expect("a known payment state");
+        assert_eq!(refunded.rows_affected(), 1, "on {}", db.url);
+        let refused = sqlx::query("UPDATE payments SET state = 'lost'")
+            .execute(&pool)
+            .await
+            .expect_err("an unknown payment state");
+        assert!(
+            refused.to_string().contains("payments_state_check"),
+            "{refused} on {}",
+            db.url
+        );
         pool.close().await;
         db.drop_database().await;
     }

@@ -471,7 +471,7 @@ fn worker_deployment_gets_its_credentials_and_a_longer_grace_than_its_shutdown()
 
 #[test]
 fn a_local_bot_api_server_shares_its_files_read_only_with_the_workers() {
-    let mut bot = TranscriptionBot::test("http://telegram-bot-api.bots:8081");
+    let mut bot = TranscriptionBot::test("http://telegram-bot-api.bots.svc:8081");
     bot.spec.telegram.local_server = Some(LocalServerSpec {
         files: Some(LocalFilesSpec {
             root: "/var/lib/telegram-bot-api".into(),

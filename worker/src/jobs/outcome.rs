@@ -59,7 +59,14 @@ pub(super) async fn completed(
     }
     finish(delivery.ack().await);
     // The low-balance note goes to the payer's private chat only: a group never hears a balance.
-    if let Ok(Some(now)) = ctx.store.user(user.id).await
+    let now = match ctx.store.user(user.id).await {
+        Ok(now) => now,
+        Err(e) => {
+            tracing::warn!(error = %chain(&e), "balance not read after the job; no low-balance note");
+            None
+        }
+    };
+    if let Some(now) = now
         && now.balance < ctx.billing.low_balance_seconds
         && job.chat_id == user.id
     {
@@ -142,12 +149,16 @@ pub(super) async fn failed(ctx: &Context, job: &Job, lang: Lang, error: Error, d
 /// ended (a crash, an OOM kill, a panic) — this one is not started.
 pub(super) async fn exhausted(ctx: &Context, job: &Job, delivery: Delivery) {
     tracing::error!(
-        attempts = job.attempts,
+        attempts = job.attempts.saturating_sub(1),
         "job used up its attempts; giving up"
     );
     let lang = match ctx.store.user(job.user_id).await {
         Ok(Some(user)) => ctx.lang_of(&user),
-        _ => Lang::En,
+        Ok(None) => Lang::En,
+        Err(e) => {
+            tracing::warn!(error = %chain(&e), "user not read; telling them in English");
+            Lang::En
+        }
     };
     give_up(
         ctx,

@@ -59,7 +59,15 @@ pub(super) async fn run(ctx: &Context, job: Job, delivery: Delivery, hard_stop: 
     }
     let user = match ctx.store.user(job.user_id).await {
         Ok(Some(u)) => u,
-        Ok(None) | Err(_) => {
+        found => {
+            if let Err(e) = &found {
+                tracing::warn!(error = %chain(e), "job's user not read; retrying the job");
+            } else {
+                tracing::warn!(
+                    user_id = job.user_id,
+                    "job's user not found; retrying the job"
+                );
+            }
             if let Err(e) = ctx.store.requeue_job(job.id, &ctx.worker_id).await {
                 tracing::warn!(error = %chain(&e), "could not hand the job back");
             }
@@ -213,22 +221,12 @@ async fn process(
     }
     stages.send_replace(Stage::Formatting);
     let started = Instant::now();
-    let (text, formatter) = format_all(ctx, &pieces, &heard).await;
+    let (text, formatter) = format_all(ctx, &pieces, &heard, deadline).await;
     let llm_ms = millis(started);
 
     stages.send_replace(Stage::Sending);
     progress.finish().await;
-    let cues_json = heard
-        .cues
-        .as_ref()
-        .map(|c| serde_json::to_string(c).unwrap_or_default());
-    if !ctx
-        .store
-        .begin_delivery(job.id, &ctx.worker_id, &text, cues_json.as_deref())
-        .await?
-    {
-        return Err(Error::TakenOver);
-    }
+    begin_delivery(ctx, job, &text, heard.cues.as_deref()).await?;
     let audio_seconds = billable_seconds(seconds);
     let started = Instant::now();
     let result = Delivered {
@@ -251,6 +249,26 @@ async fn process(
         deliver_ms: Some(millis(started)),
         total_ms: None,
     })
+}
+
+/// Records the text (and cues) about to go out, while this worker still owns the job: a
+/// takeover from here on delivers what was recorded instead of recognising again.
+async fn begin_delivery(
+    ctx: &Context,
+    job: &Job,
+    text: &str,
+    cues: Option<&[Cue]>,
+) -> Result<(), Error> {
+    let cues_json = cues.map(|c| serde_json::to_string(c).unwrap_or_default());
+    if ctx
+        .store
+        .begin_delivery(job.id, &ctx.worker_id, text, cues_json.as_deref())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(Error::TakenOver)
+    }
 }
 
 /// Every piece downloaded and measured, and the job's hold made their decoded length.
@@ -344,15 +362,36 @@ async fn recognise(
 
 /// Formats every piece's text at once; returns the delivered text and the formatter recorded
 /// with the job.
-async fn format_all(ctx: &Context, pieces: &[Piece], heard: &Heard) -> (String, String) {
+/// Formats every piece's text through the chain; past `limit` (a model answering slower than
+/// the job's deadline allows) the recognised text goes out as it is.
+async fn format_all(
+    ctx: &Context,
+    pieces: &[Piece],
+    heard: &Heard,
+    limit: Duration,
+) -> (String, String) {
     let glossary = heard.glossary.entries();
-    let formatted = futures::future::join_all(heard.texts.iter().map(|t| async move {
+    let chain = futures::future::join_all(heard.texts.iter().map(|t| async move {
         match t {
             Some(text) => Some(ctx.pipeline.format(text, glossary).await),
             None => None,
         }
-    }))
-    .await;
+    }));
+    let formatted = match tokio::time::timeout(limit, chain).await {
+        Ok(formatted) => formatted,
+        Err(_) => {
+            tracing::warn!(
+                ?limit,
+                "formatting ran past the job's deadline; the raw text goes out"
+            );
+            let raw = |text: &String| pipeline::Formatted {
+                text: text.clone(),
+                formatter: pipeline::RAW.to_owned(),
+                llm_ms: 0,
+            };
+            heard.texts.iter().map(|t| t.as_ref().map(raw)).collect()
+        }
+    };
     let formatter = formatted
         .iter()
         .flatten()

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use futures::StreamExt;
+use scribe_core::telemetry::chain;
 use scribe_core::text;
 use scribe_providers::Formatter;
 
@@ -274,7 +275,7 @@ impl Pipeline {
                 }
             },
             Err(error) => {
-                tracing::warn!(%error, model = formatter.model(), "formatter failed");
+                tracing::warn!(error = %chain(&error), model = formatter.model(), "formatter failed");
                 None
             }
         }

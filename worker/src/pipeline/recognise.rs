@@ -65,11 +65,14 @@ fn millis(since: Instant) -> i64 {
     i64::try_from(since.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Whole seconds of the estimate of what is left, once enough parts are done to tell.
-fn eta(started: Instant, done: usize, parts: usize) -> Option<u64> {
-    (parts >= 4 && done >= 1 && done < parts).then(|| {
-        let per_part = started.elapsed().as_secs_f64() / done as f64;
-        (per_part * (parts - done) as f64).ceil() as u64
+/// Whole seconds of the estimate of what is left, once enough parts are done to tell: the rate
+/// at which parts have finished since the first one did, applied to the rest. (Time per part
+/// would be wrong here: the parts are in flight together, so the first one's wait is everyone's.)
+fn eta(first_done: Instant, done: usize, parts: usize) -> Option<u64> {
+    let since = first_done.elapsed().as_secs_f64();
+    (parts >= 4 && done >= 2 && done < parts && since > 0.0).then(|| {
+        let per_second = (done - 1) as f64 / since;
+        ((parts - done) as f64 / per_second).round().max(1.0) as u64
     })
 }
 
@@ -162,7 +165,8 @@ impl Pipeline {
         progress: &watch::Sender<Stage>,
     ) -> Result<Vec<Transcript>, Error> {
         let parts = chunks.len();
-        let started = Instant::now();
+        let first_done = std::sync::OnceLock::new();
+        let first_done = &first_done;
         progress.send_replace(Stage::Recognising {
             part: 1,
             parts,
@@ -179,10 +183,11 @@ impl Pipeline {
                 tracing::debug!(error = %chain(&error), "could not remove a recognised chunk");
             }
             let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+            let first_done = *first_done.get_or_init(Instant::now);
             progress.send_replace(Stage::Recognising {
                 part: (finished + 1).min(parts),
                 parts,
-                eta_seconds: eta(started, finished, parts),
+                eta_seconds: eta(first_done, finished, parts),
             });
             transcript
         }))
@@ -262,11 +267,15 @@ mod tests {
     }
 
     #[test]
-    fn the_estimate_appears_once_a_long_file_has_progress() {
-        let started = Instant::now();
-        assert_eq!(eta(started, 0, 20), None);
-        assert_eq!(eta(started, 3, 3), None);
-        assert_eq!(eta(started, 1, 2), None, "too short to estimate");
-        assert!(eta(started, 5, 20).is_some());
+    fn the_estimate_follows_the_rate_parts_finish_at() {
+        let first = Instant::now() - Duration::from_secs(2);
+        assert_eq!(eta(first, 1, 20), None, "one part finished tells no rate");
+        assert_eq!(eta(first, 3, 3), None, "nothing left");
+        assert_eq!(eta(first, 2, 3), None, "too short to estimate");
+        // One after another, a part every 2 s: 16 left take 32 s.
+        assert_eq!(eta(first, 2, 18), Some(32));
+        // All in flight together: 10 more finished within 2 s of the first, the other 10
+        // follow as fast (not 20 × the first part's wait).
+        assert_eq!(eta(first, 11, 21), Some(2));
     }
 }

@@ -200,7 +200,8 @@ fn recording_spans(segments: &[audio::Segment], total: f64) -> Vec<(Span, Option
 }
 
 /// Cues for timed texts: each text in lines of at most [`LINE_CHARS`], at most [`CUE_LINES`]
-/// to a cue; a text needing more is spread over consecutive cues by its characters.
+/// to a cue, none longer than [`MAX_CUE_SECONDS`]; a text needing more is spread over
+/// consecutive cues by its characters.
 pub fn cues(timed: &[(f64, f64, String)]) -> Vec<Cue> {
     let mut out = Vec::new();
     for (start, end, text) in timed {
@@ -222,15 +223,32 @@ pub fn cues(timed: &[(f64, f64, String)]) -> Vec<Cue> {
             } else {
                 start_ms + span * done as u64 / total.max(1) as u64
             };
-            out.push(Cue {
-                start_ms: at,
-                end_ms: until.max(at + 1),
-                lines: group.to_vec(),
-            });
+            push_capped(&mut out, at, until.max(at + 1), group);
             at = until.max(at + 1);
         }
     }
     out
+}
+
+/// Pushes `lines` shown from `start_ms` to `end_ms` as cues of at most [`MAX_CUE_SECONDS`]: a
+/// longer span is shared between its lines by their characters, and a single line over it is
+/// shown for the longest a cue may last (a recogniser's own segment can be long and sparse).
+fn push_capped(out: &mut Vec<Cue>, start_ms: u64, end_ms: u64, lines: &[String]) {
+    let max_ms = millis(MAX_CUE_SECONDS);
+    if end_ms - start_ms <= max_ms || lines.len() < 2 {
+        out.push(Cue {
+            start_ms,
+            end_ms: end_ms.min(start_ms + max_ms),
+            lines: lines.to_vec(),
+        });
+        return;
+    }
+    let total: u64 = lines.iter().map(|l| l.chars().count() as u64).sum();
+    let first = lines[0].chars().count() as u64;
+    let middle =
+        (start_ms + (end_ms - start_ms) * first / total.max(1)).clamp(start_ms + 1, end_ms - 1);
+    push_capped(out, start_ms, middle, &lines[..1]);
+    push_capped(out, middle, end_ms, &lines[1..]);
 }
 
 fn millis(seconds: f64) -> u64 {
@@ -404,6 +422,30 @@ mod tests {
         ]);
         assert_eq!(cues.len(), 1);
         assert_eq!(cues[0].lines, vec!["Привет".to_owned()]);
+    }
+
+    #[test]
+    fn no_cue_lasts_over_fifteen_seconds_even_for_a_long_sparse_segment() {
+        // A recogniser's own segment: 40 s holding two short lines, and one word over 20 s.
+        let cues = cues(&[
+            (
+                0.0,
+                40.0,
+                "a first line of words that fills most of it and then a second".into(),
+            ),
+            (40.0, 61.0, "hello".into()),
+        ]);
+        assert!(cues.len() >= 3, "{cues:?}");
+        for cue in &cues {
+            assert!(cue.end_ms > cue.start_ms, "{cue:?}");
+            assert!(cue.end_ms - cue.start_ms <= 15_000, "{cue:?}");
+        }
+        for pair in cues.windows(2) {
+            assert!(pair[0].end_ms <= pair[1].start_ms, "{cues:?}");
+        }
+        assert_eq!(cues[0].start_ms, 0);
+        assert_eq!(cues.last().expect("cue").start_ms, 40_000);
+        assert_eq!(cues.last().expect("cue").end_ms, 55_000);
     }
 
     #[test]

@@ -252,9 +252,10 @@ pub fn pre_checkout(
     (update, query_id)
 }
 
-/// The service message announcing a successful payment.
+/// The service message announcing a successful payment (in the buyer's private chat, or in a
+/// group where the invoice was paid).
 pub fn successful_payment(
-    chat_id: i64,
+    chat: impl Into<TgChat>,
     user: &TgUser,
     currency: &str,
     total_amount: i64,
@@ -262,7 +263,7 @@ pub fn successful_payment(
     charge_id: &str,
 ) -> Value {
     message(
-        chat_id,
+        chat,
         user,
         json!({"successful_payment": {
             "currency": currency,
