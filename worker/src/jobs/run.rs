@@ -360,10 +360,9 @@ async fn recognise(
     })
 }
 
-/// Formats every piece's text at once; returns the delivered text and the formatter recorded
-/// with the job.
-/// Formats every piece's text through the chain; past `limit` (a model answering slower than
-/// the job's deadline allows) the recognised text goes out as it is.
+/// Formats every piece's text through the chain, all at once; returns the delivered text and
+/// the formatter recorded with the job. Past `limit` (a model answering slower than the job's
+/// deadline allows) the recognised text goes out as it is.
 async fn format_all(
     ctx: &Context,
     pieces: &[Piece],
