@@ -283,12 +283,20 @@ async fn concurrent_purchases_and_jobs_keep_the_balance_exact() {
             .iter()
             .filter(|r| r.reason == "purchase")
             .count();
-        (fakes.telegram.pending_updates() == 0 && settled && purchases == 8 && !jobs.is_empty())
-            .then_some(())
+        // Polled, and nothing left in either queue (a message leaves its queue once handled):
+        // no voice note is still on its way to becoming a job.
+        let queued =
+            store.queue_depth("updates").await.ok()? + store.queue_depth("jobs").await.ok()?;
+        (fakes.telegram.pending_updates() == 0
+            && queued == 0
+            && settled
+            && purchases == 8
+            && !jobs.is_empty())
+        .then_some(())
     })
     .await;
     let u = store.user(chat).await.expect("user").expect("exists");
-    assert!(u.balance >= 0 && u.held == 0);
+    assert!(u.balance >= 0 && u.held == 0, "{u:?}");
     let ledger = store.ledger_of(chat).await.expect("ledger");
     let sum: i64 = ledger.iter().map(|r| r.delta).sum();
     assert_eq!(sum, u.balance, "the balance is the ledger sum");
