@@ -1,7 +1,7 @@
 //! Transcript actions end to end against `scribe run`: the button row under a transcript, the
 //! answers from the formatter chain (fallback included), one answer and one charge per press,
-//! the daily allowance then `ACTION_SECONDS`, long transcripts summarised in pieces and
-//! combined, and buttons whose transcript is gone.
+//! the daily allowance then `ACTION_SECONDS`, long transcripts summarised and listed in pieces
+//! and combined, or translated in pieces and joined, and buttons whose transcript is gone.
 
 use scribe_fakes::dashscope::{ApiError, LlmCall, Reply};
 use scribe_fakes::gemini::GeminiReply;
@@ -26,6 +26,8 @@ fn llm(call: &LlmCall) -> Reply {
         Reply::Text(call.user.clone())
     } else if system.contains("are given summaries") {
         Reply::Text("COMBINED SUMMARY".into())
+    } else if system.contains("are given lists of action items") {
+        Reply::Text("- MERGED ITEMS".into())
     } else if system.starts_with("You summarise") {
         Reply::Text(format!("SUMMARY of {} chars", call.user.chars().count()))
     } else if system.starts_with("You extract action items") {
@@ -298,7 +300,7 @@ async fn a_failing_primary_falls_back_and_no_model_at_all_costs_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_long_transcript_is_summarised_in_pieces_and_combined() {
+async fn a_long_transcript_is_summarised_listed_and_translated_in_pieces() {
     let paragraph = "Anna explained the quarterly numbers in detail and the team asked \
                      many questions about the budget for the next release. ";
     let long = (0..40)
@@ -322,6 +324,69 @@ async fn a_long_transcript_is_summarised_in_pieces_and_combined() {
             .as_deref()
             .is_some_and(|s| s.starts_with("You summarise"))
         {
+            assert!(call.call.user.chars().count() <= 4000);
+        }
+    }
+    // Action items: listed piece by piece, then merged into one list.
+    press(&fakes, &user, &message, "Action items");
+    fakes.wait_containing(user.id, "MERGED ITEMS").await;
+    assert_eq!(llm_calls_with(&fakes, "You extract action items"), pieces);
+    assert_eq!(
+        llm_calls_with(&fakes, "You are given lists of action items"),
+        1
+    );
+    // Translate: piece by piece, joined in order (nothing to combine). A translation keeps
+    // its piece's length (a much shorter one is refused as cut short).
+    fakes.dashscope.llm().set_reply(|call| {
+        if call
+            .system
+            .as_deref()
+            .is_some_and(|s| s.starts_with("You translate"))
+        {
+            Reply::Text(format!("ПЕРЕВОД. {}", call.user))
+        } else {
+            llm(call)
+        }
+    });
+    press(&fakes, &user, &message, "Translate");
+    let languages = fakes
+        .wait_message(user.id, "the language buttons", |m| {
+            m.message_id == message.message_id
+                && m.buttons.iter().any(|b| b.text.contains("Русский"))
+        })
+        .await;
+    let (update, _) = update::callback(
+        &user,
+        &user,
+        message.message_id,
+        &data(&languages, "Русский"),
+    );
+    fakes.telegram.push_update(update);
+    // Long, so it arrives as a text file, like the transcript it translates.
+    let translated = wait_until("the translation", WAIT, || {
+        fakes
+            .telegram
+            .messages(user.id)
+            .into_iter()
+            .filter_map(|m| m.document.and_then(|d| d.text().map(str::to_owned)))
+            .find(|text| text.contains("ПЕРЕВОД."))
+    })
+    .await;
+    // A translation is as long as its piece, so its pieces are the formatter's, not 4× them.
+    let translations = llm_calls_with(&fakes, "You translate");
+    assert!(translations > pieces, "{translations} translated pieces");
+    assert_eq!(
+        translated.matches("ПЕРЕВОД.").count(),
+        translations,
+        "every piece's translation, joined"
+    );
+    let first = translated
+        .find("ПЕРЕВОД. 0.")
+        .expect("the first piece first");
+    assert!(first < translated.find("39. ").expect("the last paragraph"));
+    for call in fakes.dashscope.llm().calls() {
+        let system = call.call.system.as_deref().unwrap_or_default();
+        if system.starts_with("You extract action items") || system.starts_with("You translate") {
             assert!(call.call.user.chars().count() <= 4000);
         }
     }
