@@ -18,29 +18,17 @@ const LATENCY: Duration = Duration::from_secs(2);
 
 /// Sentences of 2–6 s with pauses of 0.5–1.4 s, repeated up to `seconds`.
 fn recording(seconds: f64) -> Vec<i16> {
-    let sentences: Vec<Vec<i16>> = [
-        "The quarterly numbers look better than we expected.",
-        "Please send the draft to the whole team before Friday.",
-        "We will meet again next week to decide on the budget and the hiring plan.",
-        "Remember to call the supplier.",
-        "Anna presents the new billing page, and Bob explains why the release moved by a week.",
-    ]
-    .iter()
-    .map(|s| audio::say(s, "en"))
-    .collect();
-    let mut parts = Vec::new();
-    let mut total = 0.0;
-    let mut i = 0;
-    while total < seconds {
-        let s = sentences[i % sentences.len()].clone();
-        let pause = 0.5 + (i % 4) as f64 * 0.3;
-        total += audio::seconds(&s) + pause;
-        parts.push((s, pause));
-        i += 1;
-    }
-    let mut pcm = audio::recording(&parts).0;
-    pcm.truncate((seconds * audio::RATE as f64) as usize);
-    pcm
+    audio::speech(
+        &[
+            "The quarterly numbers look better than we expected.",
+            "Please send the draft to the whole team before Friday.",
+            "We will meet again next week to decide on the budget and the hiring plan.",
+            "Remember to call the supplier.",
+            "Anna presents the new billing page, and Bob explains why the release moved by a week.",
+        ],
+        0.5,
+        seconds,
+    )
 }
 
 /// Runs `scribe transcribe <file> <args>`; returns the wall time and stdout.

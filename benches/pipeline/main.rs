@@ -54,28 +54,16 @@ fn binary() -> String {
 
 /// Sentences and pauses repeated up to `seconds`.
 fn speech(seconds: f64) -> Vec<i16> {
-    let sentences: Vec<Vec<i16>> = [
-        "The quarterly numbers look better than we expected.",
-        "Please send the draft to the whole team before Friday.",
-        "We will meet again next week to decide on the budget.",
-        "Remember to call the supplier about the late delivery.",
-    ]
-    .iter()
-    .map(|s| audio::say(s, "en"))
-    .collect();
-    let mut parts = Vec::new();
-    let mut total = 0.0;
-    let mut i = 0;
-    while total < seconds {
-        let s = sentences[i % sentences.len()].clone();
-        let pause = 0.6 + (i % 4) as f64 * 0.3;
-        total += audio::seconds(&s) + pause;
-        parts.push((s, pause));
-        i += 1;
-    }
-    let mut pcm = audio::recording(&parts).0;
-    pcm.truncate((seconds * audio::RATE as f64) as usize);
-    pcm
+    audio::speech(
+        &[
+            "The quarterly numbers look better than we expected.",
+            "Please send the draft to the whole team before Friday.",
+            "We will meet again next week to decide on the budget.",
+            "Remember to call the supplier about the late delivery.",
+        ],
+        0.6,
+        seconds,
+    )
 }
 
 fn unix_ms() -> f64 {

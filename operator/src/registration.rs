@@ -1,8 +1,7 @@
 //! The bot's registration with Telegram: the webhook (`setWebhook` with the generated secret
 //! token) and the command menus (`setMyCommands`: private chats and groups, English and
-//! Russian), the fingerprint that
-//! tells whether Telegram must be called again, and the reconcile step that asks Telegram how
-//! delivery goes and registers when needed.
+//! Russian), the fingerprint that tells whether Telegram must be called again, and the reconcile
+//! step that asks Telegram how delivery goes and registers when needed.
 
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::events::EventType;

@@ -16,56 +16,29 @@ use std::time::{Duration, Instant};
 
 use scribe_audio::{self as audio, Limits, Span};
 use scribe_testkit::audio::{self as media, Format};
+use scribe_testkit::process;
 use tokio_util::sync::CancellationToken;
 
 /// Sentences and varied pauses up to `seconds`.
 fn speech(seconds: f64) -> Vec<i16> {
-    let sentences: Vec<Vec<i16>> = [
-        "The quarterly numbers look better than we expected.",
-        "Please send the draft to the whole team before Friday.",
-        "We will meet again next week to decide on the budget.",
-    ]
-    .iter()
-    .map(|s| media::say(s, "en"))
-    .collect();
-    let mut parts = Vec::new();
-    let mut total = 0.0;
-    let mut i = 0;
-    while total < seconds {
-        let s = sentences[i % sentences.len()].clone();
-        let pause = 0.6 + (i % 4) as f64 * 0.3;
-        total += media::seconds(&s) + pause;
-        parts.push((s, pause));
-        i += 1;
-    }
-    let mut pcm = media::recording(&parts).0;
-    pcm.truncate((seconds * media::RATE as f64) as usize);
-    pcm
+    media::speech(
+        &[
+            "The quarterly numbers look better than we expected.",
+            "Please send the draft to the whole team before Friday.",
+            "We will meet again next week to decide on the budget.",
+        ],
+        0.6,
+        seconds,
+    )
 }
 
-/// CPU seconds used so far by this process and its reaped children (`/proc/self/stat`).
+/// CPU seconds used so far by this process and its reaped children.
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<f64> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0.0))
-        .collect();
-    // utime, stime, cutime, cstime are fields 14-17; 12-15 after the name. Ticks of 1/100 s.
-    fields
-        .get(11..15)
-        .map_or(0.0, |t| t.iter().sum::<f64>() / 100.0)
+    process::cpu_time(std::process::id()).map_or(0.0, |t| t.as_secs_f64())
 }
 
 fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+    process::peak_rss_kib(std::process::id()).map_or(0.0, |kib| kib as f64 / 1024.0)
 }
 
 async fn run(program: &str, args: &[&str], input: &Path) -> std::process::Output {

@@ -135,8 +135,8 @@ impl Queue for StoreQueue {
                     };
                     if due_in == Some(0) {
                         match store.take_due(name, 1, LOCK_MS).await {
-                            Ok(mut rows) => {
-                                if let Some(row) = rows.pop() {
+                            Ok(mut rows) => match rows.pop() {
+                                Some(row) => {
                                     let acker = StoreAcker {
                                         store: store.clone(),
                                         wake: wake.clone(),
@@ -145,19 +145,11 @@ impl Queue for StoreQueue {
                                         attempt: row.attempt,
                                         _permit: permit,
                                     };
-                                    let attempt = u32::try_from(row.attempt).unwrap_or(u32::MAX);
-                                    let delivery = Delivery::new(
-                                        row.payload.into_bytes(),
-                                        row.trace_id,
-                                        attempt,
-                                        row.created_at,
-                                        Box::new(acker),
-                                    );
-                                    return Some((Ok(delivery), ()));
+                                    return Some((Ok(delivery(row, acker)), ()));
                                 }
                                 // Another consumer took it first: look again.
-                                continue;
-                            }
+                                None => continue,
+                            },
                             Err(e) => return Some((Err(e.into()), ())),
                         }
                     }
@@ -185,4 +177,15 @@ impl Queue for StoreQueue {
     async fn ready(&self) -> bool {
         self.store.ping().await
     }
+}
+
+/// A taken row as a delivery that `acker` settles.
+fn delivery(row: crate::QueueRow, acker: StoreAcker) -> Delivery {
+    Delivery::new(
+        row.payload.into_bytes(),
+        row.trace_id,
+        u32::try_from(row.attempt).unwrap_or(u32::MAX),
+        row.created_at,
+        Box::new(acker),
+    )
 }

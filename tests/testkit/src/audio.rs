@@ -37,6 +37,26 @@ pub fn recording(parts: &[(Vec<i16>, f64)]) -> (Vec<i16>, Vec<(f64, f64)>) {
     (pcm, pauses)
 }
 
+/// `sentences` spoken in turn with pauses between them (`shortest_pause`, then 0.3 s longer each
+/// time, over a cycle of four), repeated and cut to exactly `seconds`: a recording with speech
+/// and pauses of varied lengths, as a meeting has.
+pub fn speech(sentences: &[&str], shortest_pause: f64, seconds: f64) -> Vec<i16> {
+    let spoken: Vec<Vec<i16>> = sentences.iter().map(|s| say(s, "en")).collect();
+    let mut parts = Vec::new();
+    let mut total = 0.0;
+    let mut i = 0;
+    while total < seconds {
+        let sentence = spoken[i % spoken.len()].clone();
+        let pause = shortest_pause + (i % 4) as f64 * 0.3;
+        total += self::seconds(&sentence) + pause;
+        parts.push((sentence, pause));
+        i += 1;
+    }
+    let mut pcm = recording(&parts).0;
+    pcm.truncate((seconds * RATE as f64) as usize);
+    pcm
+}
+
 pub fn seconds(pcm: &[i16]) -> f64 {
     pcm.len() as f64 / RATE as f64
 }
